@@ -1,0 +1,85 @@
+"""Content-addressed storage of exact response bytes: one file per sha256, written once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class BlobMissing(KeyError):
+    """A blob the database names is not in the store."""
+
+
+class BlobStore:
+    """Files at `root/ab/cd/<sha256>`; a file is complete once it has its name."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def path(self, sha: str) -> Path:
+        """Where the blob `sha` lives (whether or not it exists)."""
+        if not _SHA256.fullmatch(sha):
+            raise ValueError(f"not a sha256 hex digest: {sha!r}")
+        return self.root / sha[:2] / sha[2:4] / sha
+
+    def has(self, sha: str) -> bool:
+        return self.path(sha).is_file()
+
+    def get(self, sha: str) -> bytes:
+        try:
+            return self.path(sha).read_bytes()
+        except FileNotFoundError:
+            raise BlobMissing(sha) from None
+
+    def put(self, data: bytes) -> str:
+        """Store `data` durably and return its sha256; storing known content does nothing."""
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.path(sha)
+        if target.is_file():
+            return sha
+        self._make_dirs(target.parent)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o644)
+            # The rename is atomic: a reader sees no file or the whole file, never a prefix.
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+        return sha
+
+    def verify(self, sha: str) -> bool:
+        """True when the stored file exists and still hashes to its name."""
+        digest = hashlib.sha256()
+        try:
+            with self.path(sha).open("rb") as stream:
+                for chunk in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            return False
+        return digest.hexdigest() == sha
+
+    def _make_dirs(self, directory: Path) -> None:
+        # A new directory entry is only durable once its parent directory is synced too.
+        missing = [d for d in (directory, directory.parent) if not d.is_dir()]
+        directory.mkdir(parents=True, exist_ok=True)
+        for made in reversed(missing):
+            _fsync_dir(made.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,105 @@
+"""Engines, the one place that commits, and migrations to head."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.orm import Session
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Any constant will do: it only has to be the same for every process migrating one database.
+_PG_MIGRATION_LOCK = 7_310_2019
+
+
+class ArchiveUnavailable(RuntimeError):
+    """The archive database cannot be reached or opened; the message is one line for the user."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite files get their directory, WAL, foreign keys and a busy timeout."""
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            _make_sqlite_dir(parsed)
+        engine = create_engine(parsed)
+    except (ArgumentError, NoSuchModuleError, OSError) as exc:
+        raise ArchiveUnavailable(f"cannot open archive database {url!r}: {_one_line(exc)}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _make_sqlite_dir(url: URL) -> None:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the CLI read while a crawl writes; the timeout lets two writers queue instead of fail.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session whose work is committed when the block ends, rolled back if it raises."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        _connect(engine, session.connection)
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """An Alembic config found through the package path, so it works from an installed wheel."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        config.set_main_option(
+            "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+        )
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run the migrations up to `revision` (idempotent)."""
+    config = alembic_config()
+    connection = _connect(engine, engine.connect)
+    with connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            # Two processes starting on a fresh database must not both create the tables.
+            connection.execute(select(func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def _connect(engine: Engine, opener: Any) -> Any:
+    try:
+        return opener()
+    except DBAPIError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise ArchiveUnavailable(
+            f"cannot reach archive database {where}: {_one_line(exc.orig)}"
+        ) from exc
+
+
+def _one_line(exc: BaseException | None) -> str:
+    text = str(exc).strip() if exc is not None else ""
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,251 @@
+"""Turning archived captures into documents and versions, from the stored bytes alone."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, Select, delete, or_, select
+from sqlalchemy.orm import Session
+
+from archive.blobs import BlobStore
+from archive.models import Attachment, Capture, Check, Document, DocumentVersion, Figure
+from archive.registry import PublisherRegistry
+from parsers import PARSER_VERSION, ParsedReport, ParseError, parse_bytes
+
+PAGE_KINDS = ("article", "module")
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What one indexing pass added. `new_versions` counts changes to documents already known."""
+
+    new_reports: int = 0
+    new_versions: int = 0
+    parse_errors: int = 0
+
+
+@dataclass
+class _Pass:
+    session: Session
+    store: BlobStore
+    registry: PublisherRegistry
+    now: datetime
+    new_reports: int = 0
+    new_versions: int = 0
+    parse_errors: int = 0
+
+
+def index_captures(
+    session: Session, store: BlobStore, run_id: int | None = None, reparse: bool = False
+) -> IndexStats:
+    """Parse the captures not indexed yet (all of them with `reparse`) into documents."""
+    state = _Pass(session, store, PublisherRegistry.load(session), datetime.now(UTC))
+    for capture in session.scalars(_captures(PAGE_KINDS, run_id, reparse)).all():
+        _index_page(state, capture)
+    for capture in session.scalars(_captures(("attachment",), run_id, reparse)).all():
+        _link_attachment(state, capture)
+    session.flush()
+    return IndexStats(state.new_reports, state.new_versions, state.parse_errors)
+
+
+def _captures(kinds: tuple[str, ...], run_id: int | None, reparse: bool) -> Select[Capture]:
+    stmt = select(Capture).where(
+        Capture.kind.in_(kinds), Capture.status == 200, Capture.sha256.is_not(None)
+    )
+    if run_id is not None:
+        stmt = stmt.where(Capture.run_id == run_id)
+    if not reparse:
+        stmt = stmt.where(Capture.indexed_at.is_(None))
+    # In fetch order, so that each capture is compared with the version seen just before it.
+    return stmt.order_by(Capture.fetched_at, Capture.id)
+
+
+def _index_page(state: _Pass, capture: Capture) -> None:
+    capture.indexed_at = state.now
+    if capture.sha256 is None:
+        return
+    try:
+        parsed = parse_bytes(
+            state.store.get(capture.sha256), capture.content_type, capture.final_url
+        )
+    except ParseError:
+        # The bytes stay archived; a later parser version can retry them with `reparse`.
+        state.parse_errors += 1
+        return
+    if not parsed.is_report:
+        return
+    doc = _document(state, capture)
+    capture.document_id = doc.id
+    _record_version(state, doc, capture, parsed)
+    if capture.fetched_at >= doc.last_seen_at:
+        _refresh(state.registry, doc, parsed)
+    doc.first_seen_at = min(doc.first_seen_at, capture.fetched_at)
+    doc.last_seen_at = max(doc.last_seen_at, capture.fetched_at)
+
+
+def _document(state: _Pass, capture: Capture) -> Document:
+    doc = state.session.scalar(
+        select(Document).where(Document.portal == capture.portal, Document.url == capture.final_url)
+    )
+    if doc is None:
+        doc = Document(
+            portal=capture.portal,
+            url=capture.final_url,
+            first_seen_at=capture.fetched_at,
+            last_seen_at=capture.fetched_at,
+        )
+        state.session.add(doc)
+        state.session.flush()
+        state.new_reports += 1
+    return doc
+
+
+def _refresh(registry: PublisherRegistry, doc: Document, parsed: ParsedReport) -> None:
+    """Make the document mirror its latest parse, and match it to the registry."""
+    meta = parsed.metadata
+    doc.title = parsed.title
+    doc.report_year = parsed.report_year
+    doc.index_no = meta.index_no
+    doc.written_date = meta.written_date
+    doc.published_at = meta.published_at
+    doc.template = parsed.template
+    doc.publisher_label = meta.publisher or parsed.publisher
+    entry = registry.match_document(doc)
+    doc.publisher_id = entry.id if entry else None
+
+
+def _record_version(state: _Pass, doc: Document, capture: Capture, parsed: ParsedReport) -> None:
+    """Keep a version only when the text differs from the one seen just before this capture."""
+    sha = hashlib.sha256(parsed.text.encode("utf-8")).hexdigest()
+    session = state.session
+    own = session.scalar(select(DocumentVersion).where(DocumentVersion.capture_id == capture.id))
+    previous = session.scalar(
+        select(DocumentVersion)
+        .where(
+            DocumentVersion.document_id == doc.id,
+            DocumentVersion.seen_at <= capture.fetched_at,
+            DocumentVersion.capture_id != capture.id,
+        )
+        .order_by(DocumentVersion.seen_at.desc(), DocumentVersion.id.desc())
+        .limit(1)
+    )
+    unchanged = previous is not None and previous.content_sha256 == sha
+    if own is not None and unchanged:
+        # A re-parse found this snapshot equal to the one before it: they are one version.
+        _drop_derived(session, own.id)
+        session.delete(own)
+    elif own is not None:
+        _fill_version(session, own, parsed, sha)
+    elif not unchanged:
+        if previous is not None:
+            state.new_versions += 1
+        version = DocumentVersion(
+            document_id=doc.id, capture_id=capture.id, seen_at=capture.fetched_at
+        )
+        session.add(version)
+        _fill_version(session, version, parsed, sha)
+
+
+def _fill_version(
+    session: Session, version: DocumentVersion, parsed: ParsedReport, sha: str
+) -> None:
+    version.content_sha256 = sha
+    version.title = parsed.title
+    version.meta = dataclasses.asdict(parsed.metadata)
+    version.text = parsed.text
+    version.encoding = parsed.encoding
+    version.parser_version = PARSER_VERSION
+    version.template = parsed.template
+    session.flush()
+    _drop_derived(session, version.id)
+    _add_figures(session, version.id, parsed)
+    session.add_all(
+        Check(version_id=version.id, rule=c.rule, ok=bool(c.ok), detail=c.detail)
+        for c in parsed.checks
+    )
+
+
+def _add_figures(session: Session, version_id: int, parsed: ParsedReport) -> None:
+    seen: set[str] = set()
+    for figure in parsed.figures:
+        if figure.key in seen:
+            continue  # the first statement of a figure wins; the key is the row's identity
+        seen.add(figure.key)
+        p = figure.provenance
+        session.add(
+            Figure(
+                version_id=version_id,
+                key=figure.key,
+                value=decimal_text(figure.value),
+                provenance={"text": p.text, "start": p.start, "end": p.end},
+            )
+        )
+
+
+def _drop_derived(session: Session, version_id: int) -> None:
+    session.execute(delete(Figure).where(Figure.version_id == version_id))
+    session.execute(delete(Check).where(Check.version_id == version_id))
+
+
+def decimal_text(value: int | Decimal) -> str:
+    """The exact decimal as text, never in exponent form ("1E+3")."""
+    return format(value, "f") if isinstance(value, Decimal) else str(int(value))
+
+
+def _link_attachment(state: _Pass, capture: Capture) -> None:
+    doc = _parent_document(state.session, capture)
+    if doc is None:
+        if not _parent_pending(state.session, capture):
+            capture.indexed_at = state.now
+        return  # else retried once the parent page is indexed
+    capture.indexed_at = state.now
+    known = state.session.scalar(
+        select(Attachment.id).where(
+            Attachment.document_id == doc.id,
+            Attachment.url == capture.url,
+            Attachment.sha256 == capture.sha256,
+        )
+    )
+    if known is None:
+        state.session.add(
+            Attachment(
+                document_id=doc.id,
+                capture_id=capture.id,
+                url=capture.url,
+                sha256=capture.sha256,
+                content_type=capture.content_type,
+            )
+        )
+
+
+def _parent_document(session: Session, capture: Capture) -> Document | None:
+    if not capture.parent_url:
+        return None
+    stmt = (
+        select(Document)
+        .join(Capture, Capture.document_id == Document.id)
+        .where(Capture.portal == capture.portal, _is_url(capture.parent_url))
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def _parent_pending(session: Session, capture: Capture) -> bool:
+    """True while the page the attachment was linked from is archived but not indexed yet."""
+    if not capture.parent_url:
+        return False
+    stmt = select(Capture.id).where(
+        Capture.portal == capture.portal,
+        Capture.kind.in_(PAGE_KINDS),
+        Capture.indexed_at.is_(None),
+        _is_url(capture.parent_url),
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def _is_url(url: str) -> ColumnElement[bool]:
+    return or_(Capture.url == url, Capture.final_url == url)

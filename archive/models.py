@@ -1,0 +1,228 @@
+"""SQLAlchemy models of the archive: raw captures, crawl runs, the registry, documents and versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Explicit constraint names, so that migrations can address them on every backend (SQLite batch
+# mode rebuilds tables and needs the names).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+RUN_KINDS = ("nightly", "backfill", "manual")
+RUN_STATUSES = ("running", "ok", "failed")
+CAPTURE_KINDS = ("robots", "listing", "article", "module", "attachment", "other")
+PUBLISHER_KINDS = ("department", "government", "township")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; SQLite keeps no zone, so it is put back on load."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the archive stores aware datetimes only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    # The values are our own constants, never user input.
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Blob(Base):
+    """One stored body, addressed by the sha256 of its exact bytes."""
+
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    stored_at: Mapped[datetime]
+
+
+class CrawlRun(Base):
+    """One crawl of one portal: every run leaves a row, whatever its outcome."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", RUN_KINDS), name="kind"),
+        CheckConstraint(_one_of("status", RUN_STATUSES), name="status"),
+        Index(None, "portal", "started_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    portal: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))
+    pages: Mapped[int] = mapped_column(default=0)
+    new_reports: Mapped[int] = mapped_column(default=0)
+    new_versions: Mapped[int] = mapped_column(default=0)
+    blocked: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    finding: Mapped[str | None] = mapped_column(Text)
+
+
+class Capture(Base):
+    """One HTTP fetch: what was asked, what came back, and which blob holds the bytes."""
+
+    __tablename__ = "captures"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", CAPTURE_KINDS), name="kind"),
+        Index(None, "portal", "url"),
+        Index(None, "run_id"),
+        Index(None, "document_id"),
+        Index(None, "indexed_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    portal: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int]
+    headers: Mapped[list[Any]]
+    fetched_at: Mapped[datetime]
+    # NULL when the response had no body (a 304, a HEAD).
+    sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    # The charset the body was decoded with (text bodies only), so the text can be re-derived.
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_url: Mapped[str | None] = mapped_column(Text)
+    # Set by indexing: when the capture was parsed, and the document it turned out to be.
+    indexed_at: Mapped[datetime | None]
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+
+
+class Publisher(Base):
+    """A registered publisher of one portal (from `[[publishers]]`)."""
+
+    __tablename__ = "publishers"
+    __table_args__ = (
+        UniqueConstraint("portal", "name"),
+        CheckConstraint(_one_of("kind", PUBLISHER_KINDS), name="kind"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    aliases: Mapped[list[Any]]
+    kind: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str | None] = mapped_column(String(64))
+    # The years the publisher existed (agencies merge and split); NULL means open-ended.
+    first_year: Mapped[int | None]
+    last_year: Mapped[int | None]
+
+
+class Document(Base):
+    """One report page of one portal; its fields mirror its latest version."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("portal", "url"),
+        # Serves both `missing` (publisher and year equal) and `late` (all documents of one year).
+        Index(None, "report_year", "publisher_id"),
+        Index(None, "publisher_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text)
+    publisher_id: Mapped[int | None] = mapped_column(ForeignKey("publishers.id"))
+    publisher_label: Mapped[str | None] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(Text)
+    report_year: Mapped[int | None]
+    index_no: Mapped[str | None] = mapped_column(String(128))
+    written_date: Mapped[str | None] = mapped_column(String(10))
+    # ISO text as the page states it, Asia/Shanghai local: 'YYYY-MM-DDTHH:MM' or 'YYYY-MM-DD'.
+    published_at: Mapped[str | None] = mapped_column(String(16))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    template: Mapped[str | None] = mapped_column(String(64))
+
+
+class DocumentVersion(Base):
+    """One distinct text snapshot of a document, with the capture it was first seen in."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (Index(None, "document_id", "seen_at"), Index(None, "capture_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime]
+    title: Mapped[str | None] = mapped_column(Text)
+    # `metadata` is reserved on declarative classes, hence the attribute name.
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata")
+    text: Mapped[str] = mapped_column(Text)
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    parser_version: Mapped[str] = mapped_column(String(32))
+    template: Mapped[str | None] = mapped_column(String(64))
+
+
+class Figure(Base):
+    """One figure of one version; the value is the exact decimal as text, never a float."""
+
+    __tablename__ = "figures"
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
+    provenance: Mapped[dict[str, Any]]
+
+
+class Check(Base):
+    """One consistency check the parser ran on one version."""
+
+    __tablename__ = "checks"
+    __table_args__ = (Index(None, "version_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id"))
+    rule: Mapped[str] = mapped_column(String(128))
+    ok: Mapped[bool]
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Attachment(Base):
+    """A file linked from a report page, kept as the capture that fetched it."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index(None, "document_id"), Index(None, "capture_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
+    url: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    content_type: Mapped[str | None] = mapped_column(String(255))

@@ -1,0 +1,185 @@
+"""Statuses of expected reports: missing (with the runs that searched) and late (with both dates)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from archive.deadlines import DeadlineRules, deadline_for
+from archive.models import CrawlRun, Document, Publisher
+
+# China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact for every
+# report year and needs no tz database.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def local(moment: datetime) -> datetime:
+    """An aware datetime in Asia/Shanghai, the zone every date of the interface is given in."""
+    return moment.astimezone(SHANGHAI)
+
+
+@dataclass(frozen=True)
+class MissingRow:
+    """An expected report not found: `missing`, `not_yet_due` or `unreachable`, with evidence."""
+
+    portal: str
+    publisher: str
+    kind: str
+    year: int
+    deadline: date
+    status: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class LateRow:
+    """A report claiming a date after its deadline; `published_at` is the date judged (发布时间,
+    else 成文日期), `first_seen_at` when nianbao first fetched it."""
+
+    portal: str
+    publisher: str
+    kind: str
+    year: int
+    deadline: date
+    published_at: str
+    first_seen_at: datetime
+    days_late: int
+    url: str
+
+
+@dataclass
+class _Searches:
+    """The runs of one portal, summarised as the evidence of a search."""
+
+    portal: str
+    by_status: dict[str, int] = field(default_factory=dict)
+    finished: list[datetime] = field(default_factory=list)
+
+    @property
+    def any_ok(self) -> bool:
+        return self.by_status.get("ok", 0) > 0
+
+    def evidence(self) -> str:
+        total = sum(self.by_status.values())
+        if total == 0:
+            return f"no crawl of {self.portal} recorded"
+        statuses = ", ".join(f"{n} {s}" for s, n in sorted(self.by_status.items()))
+        text = f"searched by {total} run{'s' if total > 1 else ''} of {self.portal} ({statuses})"
+        if not self.finished:
+            return text + ", none finished"
+        return f"{text}, finished {_minute(min(self.finished))} to {_minute(max(self.finished))}"
+
+
+def missing(session: Session, year: int, as_of: date, rules: DeadlineRules) -> list[MissingRow]:
+    """Every registered publisher that existed in `year` and has no report for it."""
+    stmt = (
+        select(Publisher)
+        .where(_existed_in(year), ~_has_report(year))
+        .order_by(Publisher.portal, Publisher.name)
+    )
+    searches = _searches(session)
+    deadlines = _deadlines(session, rules, year)
+    rows = []
+    for pub in session.scalars(stmt):
+        deadline = deadlines[pub.kind]
+        search = searches.get(pub.portal) or _Searches(pub.portal)
+        status = _status(as_of, deadline, search)
+        rows.append(
+            MissingRow(pub.portal, pub.name, pub.kind, year, deadline, status, search.evidence())
+        )
+    return rows
+
+
+def _deadlines(session: Session, rules: DeadlineRules, year: int) -> dict[str, date]:
+    """The deadline of each publisher kind in use (an unruled kind fails here, by name)."""
+    kinds = session.scalars(select(Publisher.kind).distinct()).all()
+    return {kind: deadline_for(rules, year, kind) for kind in kinds}
+
+
+def _status(as_of: date, deadline: date, search: _Searches) -> str:
+    if as_of <= deadline:
+        return "not_yet_due"  # the deadline day itself is still on time
+    return "missing" if search.any_ok else "unreachable"
+
+
+def _existed_in(year: int) -> ColumnElement[bool]:
+    return and_(
+        or_(Publisher.first_year.is_(None), Publisher.first_year <= year),
+        or_(Publisher.last_year.is_(None), Publisher.last_year >= year),
+    )
+
+
+def _has_report(year: int) -> ColumnElement[bool]:
+    return exists().where(Document.publisher_id == Publisher.id, Document.report_year == year)
+
+
+def _searches(session: Session) -> dict[str, _Searches]:
+    stmt = select(
+        CrawlRun.portal,
+        CrawlRun.status,
+        func.count(),
+        func.min(CrawlRun.finished_at),
+        func.max(CrawlRun.finished_at),
+    ).group_by(CrawlRun.portal, CrawlRun.status)
+    found: dict[str, _Searches] = {}
+    for portal, status, count, first, last in session.execute(stmt):
+        search = found.setdefault(portal, _Searches(portal))
+        search.by_status[status] = count
+        search.finished.extend(d for d in (first, last) if d is not None)
+    return found
+
+
+def late(session: Session, year: int, rules: DeadlineRules) -> list[LateRow]:
+    """Matched reports of `year` whose earliest claimed date is after the deadline of their kind."""
+    deadlines = _deadlines(session, rules, year)
+    if not deadlines:
+        return []
+    due = case({k: d.isoformat() for k, d in deadlines.items()}, value=Publisher.kind)
+    # ISO dates compare as text, so the whole judgement runs in the database.
+    claimed = func.coalesce(func.substr(Document.published_at, 1, 10), Document.written_date)
+    first = (
+        select(Document.publisher_id.label("publisher_id"), func.min(claimed).label("day"))
+        .where(Document.report_year == year, Document.publisher_id.is_not(None))
+        .group_by(Document.publisher_id)
+        .subquery()
+    )
+    stmt = (
+        select(Publisher, Document, first.c.day)
+        .join(first, first.c.publisher_id == Publisher.id)
+        .join(
+            Document,
+            and_(
+                Document.publisher_id == Publisher.id,
+                Document.report_year == year,
+                claimed == first.c.day,
+            ),
+        )
+        .where(first.c.day > due)
+        .order_by(Publisher.portal, Publisher.name, Document.id)
+    )
+    rows: dict[int, LateRow] = {}
+    for pub, doc, day in session.execute(stmt):
+        if pub.id not in rows:  # several copies on the same day: the first archived stands
+            rows[pub.id] = _late_row(pub, doc, year, deadlines[pub.kind], day)
+    return list(rows.values())
+
+
+def _late_row(pub: Publisher, doc: Document, year: int, deadline: date, day: str) -> LateRow:
+    return LateRow(
+        portal=pub.portal,
+        publisher=pub.name,
+        kind=pub.kind,
+        year=year,
+        deadline=deadline,
+        published_at=doc.published_at or doc.written_date or day,
+        first_seen_at=local(doc.first_seen_at),
+        days_late=(date.fromisoformat(day) - deadline).days,
+        url=doc.url,
+    )
+
+
+def _minute(moment: datetime) -> str:
+    return local(moment).strftime("%Y-%m-%dT%H:%M")

@@ -1,0 +1,57 @@
+"""Typed settings views the crawler reads: its own section and one row per portal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FAMILIES = ("hanweb",)
+"""CMS families with a spider. A portal on one of these is a settings row, not new code."""
+
+
+@dataclass(frozen=True)
+class CrawlerConfig:
+    """The `[crawler]` section: politeness defaults for every portal."""
+
+    user_agent: str = "nianbao/0.1 (+https://github.com/nianbao/nianbao)"
+    download_delay: float = 1.0
+    obey_robots_txt: bool = True
+    timeout_seconds: float = 30.0
+    retries: int = 3
+    autothrottle: bool = True
+
+
+@dataclass(frozen=True)
+class AnnualReportModule:
+    """Hanweb's `xxgkAnnualReport.jsp?area=<unit code>&fbtime=<year>`: one report per (unit, year)."""
+
+    path: str
+    areas: tuple[str, ...]
+    first_year: int
+    last_year: int
+
+    def urls(self, base_url: str) -> list[str]:
+        """Every (unit code, year) page of the module, oldest year first."""
+        return [
+            f"{base_url}{self.path}?area={area}&fbtime={year}"
+            for area in self.areas
+            for year in range(self.first_year, self.last_year + 1)
+        ]
+
+
+@dataclass(frozen=True)
+class PortalConfig:
+    """One `[[portals]]` row: where a portal is and which family spider crawls it."""
+
+    id: str
+    name: str
+    family: str
+    base_url: str
+    entry_points: tuple[str, ...]
+    annual_report: AnnualReportModule | None = None
+    download_delay: float | None = None  # per-portal override of [crawler] download_delay
+
+    def url(self, path: str) -> str:
+        """Absolute URL for a site path such as `/col/col1229000001/index.html`."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")

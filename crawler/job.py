@@ -1,0 +1,67 @@
+"""A crawl job as plain JSON, so the parent process can hand it to a fresh worker process."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from archive.config import ArchiveConfig
+from crawler.config import AnnualReportModule, CrawlerConfig, PortalConfig
+
+RUN_KINDS = ("nightly", "backfill", "manual")
+
+
+@dataclass(frozen=True)
+class CrawlJob:
+    """Everything one crawl needs: which portal, how politely, into which archive, and why."""
+
+    portal: PortalConfig
+    crawler: CrawlerConfig
+    archive: ArchiveConfig
+    kind: str = "manual"
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["archive"]["blob_dir"] = str(self.archive.blob_dir)
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> CrawlJob:
+        data: dict[str, Any] = json.loads(text)
+        portal = dict(data["portal"])
+        module = portal.pop("annual_report")
+        portal["entry_points"] = tuple(portal["entry_points"])
+        if module is not None:
+            module["areas"] = tuple(module["areas"])
+        return cls(
+            portal=PortalConfig(**portal, annual_report=AnnualReportModule(**module) if module else None),
+            crawler=CrawlerConfig(**data["crawler"]),
+            archive=ArchiveConfig(
+                database_url=data["archive"]["database_url"], blob_dir=Path(data["archive"]["blob_dir"])
+            ),
+            kind=data["kind"],
+        )
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a finished crawl reports back to whoever launched it."""
+
+    run_id: int
+    portal: str
+    kind: str
+    status: str
+    pages: int
+    new_reports: int
+    new_versions: int
+    errors: int
+    finding: str | None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunSummary:
+        return cls(**json.loads(text))

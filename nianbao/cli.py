@@ -1,0 +1,48 @@
+"""`nianbao`: the one command. Each subcommand composes parsers, archive and crawler."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from nianbao import commands
+from nianbao.clikit import Context
+from nianbao.errors import NianbaoError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", envvar="NIANBAO_CONFIG", type=click.Path(dir_okay=False),
+              help="Settings file (default: ./settings.toml, else the shipped one).")
+@click.version_option(package_name="nianbao")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None) -> None:
+    """Crawl, archive and parse 政府信息公开工作年度报告, and tell who is missing or late.
+
+    Example: nianbao demo
+    """
+    ctx.obj = Context(config)
+
+
+for command in commands.ALL:
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every expected failure is one line on stderr and a non-zero exit."""
+    try:
+        cli.main(args=argv, prog_name="nianbao", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("aborted", 130)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except NianbaoError as exc:
+        _fail(str(exc), 1)
+    except BrokenPipeError:
+        sys.exit(1)
+
+
+def _fail(message: str, code: int) -> None:
+    first = " ".join(message.strip().split("\n"))
+    click.echo(f"nianbao: error: {first}", err=True)
+    sys.exit(code or 1)

@@ -1,0 +1,206 @@
+"""The subcommands of `nianbao`. Each one is thin: it parses options and calls a package."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+import parsers
+from archive import queries
+from archive.runs import list_runs
+from crawler.job import RUN_KINDS, CrawlJob
+from crawler.process import CrawlFailed, run_crawl
+from nianbao.clikit import (
+    LATE_FIELDS,
+    MISSING_FIELDS,
+    REPORT_FIELDS,
+    RUN_FIELDS,
+    Context,
+    date_type,
+    emit,
+    emit_json,
+    format_option,
+    pass_ctx,
+    today,
+    year_type,
+)
+from nianbao.demo import demo
+from nianbao.errors import NianbaoError, UsageError
+from nianbao.output import as_dicts, plain
+
+
+def _year(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    return None if value is None else year_type(value)
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    return None if value is None else date_type(value)
+
+
+year_option = click.option("--year", callback=_year, help="Report year, e.g. 2019.")
+
+
+@click.command()
+@click.argument("portals", nargs=-1)
+@click.option("--kind", type=click.Choice(RUN_KINDS), default="manual", show_default=True,
+              help="How the run is recorded; the scheduler passes nightly.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append the crawler's log here instead of showing it on failure.")
+@pass_ctx
+def crawl(obj: Context, portals: tuple[str, ...], kind: str, log_path: Path | None) -> None:
+    """Crawl the named portals (all when none is named), each in its own process.
+
+    Example: nianbao crawl tongxiang
+    """
+    settings = obj.settings
+    chosen = [settings.portal(p) for p in portals] if portals else list(settings.portals)
+    failed = []
+    for portal in chosen:
+        job = CrawlJob(portal=portal, crawler=settings.crawler, archive=settings.archive, kind=kind)
+        try:
+            summary = run_crawl(job, log_path=log_path)
+        except CrawlFailed as exc:
+            raise NianbaoError(str(exc)) from None
+        click.echo(f"{portal.id}: run {summary.run_id} {summary.status}: {summary.pages} pages, "
+                   f"{summary.new_reports} new reports, {summary.new_versions} new versions, "
+                   f"{summary.errors} errors" + (f"; {summary.finding}" if summary.finding else ""))
+        if summary.status != "ok":
+            failed.append(portal.id)
+    if failed:
+        raise NianbaoError(f"crawl failed for {', '.join(failed)} (see `nianbao runs`)")
+
+
+@click.command()
+@click.option("--portal", help="Only this portal.")
+@click.option("--publisher", help="Only this publisher (registry name or 发布机构).")
+@year_option
+@format_option
+@pass_ctx
+def reports(obj: Context, portal: str | None, publisher: str | None, year: int | None, fmt: str) -> None:
+    """List archived reports.
+
+    Example: nianbao reports --year 2017 --format csv
+    """
+    if portal:
+        obj.settings.portal(portal)
+    with obj.session() as session:
+        rows = queries.list_reports(session, portal=portal, publisher=publisher, year=year)
+        emit(as_dicts(rows, REPORT_FIELDS), REPORT_FIELDS, fmt, "reports")
+
+
+@click.command()
+@click.argument("report", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def show(obj: Context, report: int, as_json: bool) -> None:
+    """One report: metadata, every version, figures with provenance, checks, text.
+
+    Example: nianbao show 12
+    """
+    with obj.session() as session:
+        detail = queries.get_report(session, report)
+        if detail is None:
+            raise UsageError(f"no report with id {report}")
+        data = plain(_asdict(detail))
+    if as_json:
+        emit_json(data)
+        return
+    for key, value in data.items():
+        if key not in ("versions", "text"):
+            click.echo(f"{key}: {value}")
+    for version in data.get("versions", []):
+        click.echo(f"\n--- version {version.get('id')} seen {version.get('seen_at')}")
+        for figure in version.get("figures", []):
+            click.echo(f"  {figure.get('key')} = {figure.get('value')}   ← {figure.get('provenance')}")
+        for check in version.get("checks", []):
+            click.echo(f"  check {'ok  ' if check.get('ok') else 'FAIL'} {check.get('rule')}: {check.get('detail')}")
+    if data.get("text"):
+        click.echo("\n" + str(data["text"]))
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON as in docs/interface.md.")
+def parse(file: Path, as_json: bool) -> None:
+    """Parse one saved page or attachment; touches no archive.
+
+    Example: nianbao parse report.html --json
+    """
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+    try:
+        result = parsers.report_to_json(parsers.parse_bytes(raw, None, None))
+    except parsers.ParseError as exc:
+        raise NianbaoError(f"{file}: {exc}") from None
+    if as_json:
+        emit_json(result)
+        return
+    for key in ("title", "report_year", "template"):
+        click.echo(f"{key}: {result.get(key)}")
+    for key, value in result["metadata"].items():
+        click.echo(f"metadata.{key}: {value if value is not None else ''}")
+    for key, value in result["figures"].items():
+        click.echo(f"{key} = {value}")
+    for check in result["checks"]:
+        click.echo(f"check {'ok' if check['ok'] else 'FAIL'} {check['rule']}: {check['detail']}")
+
+
+@click.command()
+@year_option
+@click.option("--as-of", "as_of", callback=_date, help="Judge deadlines as of this date (default today).")
+@format_option
+@pass_ctx
+def missing(obj: Context, year: int | None, as_of: date | None, fmt: str) -> None:
+    """Expected publishers with no report for a year, with the evidence.
+
+    Example: nianbao missing --year 2019 --as-of 2020-02-15
+    """
+    if year is None:
+        raise UsageError("missing needs --year, e.g. --year 2019")
+    with obj.session() as session:
+        rows = queries.missing(session, year, as_of or today(), obj.settings.deadlines)
+        emit(as_dicts(rows, MISSING_FIELDS), MISSING_FIELDS, fmt, f"missing {year}")
+
+
+@click.command()
+@year_option
+@format_option
+@pass_ctx
+def late(obj: Context, year: int | None, fmt: str) -> None:
+    """Reports published after their legal deadline, with both dates.
+
+    Example: nianbao late --year 2019 --format json
+    """
+    if year is None:
+        raise UsageError("late needs --year, e.g. --year 2019")
+    with obj.session() as session:
+        rows = queries.late(session, year, obj.settings.deadlines)
+        emit(as_dicts(rows, LATE_FIELDS), LATE_FIELDS, fmt, f"late {year}")
+
+
+@click.command()
+@click.option("--portal", help="Only this portal.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@format_option
+@pass_ctx
+def runs(obj: Context, portal: str | None, limit: int, fmt: str) -> None:
+    """Crawl run history: kind, portal, start, end, status, pages, new reports, errors.
+
+    Example: nianbao runs --portal tongxiang
+    """
+    with obj.session() as session:
+        rows = list_runs(session, portal=portal, limit=limit)
+        emit(as_dicts(rows, RUN_FIELDS), RUN_FIELDS, fmt, "runs")
+
+
+def _asdict(obj: Any) -> Any:
+    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+
+
+ALL = [demo, crawl, reports, show, parse, missing, late, runs]

@@ -1,0 +1,265 @@
+"""Load `settings.toml` once and build the typed view each package reads.
+
+Unknown keys are rejected by name: a typo such as `downlod_delay` would otherwise silently fall
+back to a default, and for politeness settings that default matters.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from archive.config import ArchiveConfig
+from archive.deadlines import DeadlineRules
+from archive.registry import PublisherSpec
+from crawler.config import FAMILIES, AnnualReportModule, CrawlerConfig, PortalConfig
+from nianbao.errors import SettingsError
+from scheduler.config import SchedulerConfig
+
+KINDS = ("department", "government", "township")
+_YEARS = re.compile(r"^\s*(\d{4})\s*-\s*(\d{4})\s*$")
+
+# Each section's allowed keys and their types; the single source of truth for validation.
+_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "archive": {"database_url": str, "blob_dir": str},
+    "crawler": {
+        "user_agent": str,
+        "download_delay": (int, float),
+        "obey_robots_txt": bool,
+        "timeout_seconds": (int, float),
+        "retries": int,
+        "autothrottle": bool,
+    },
+    "scheduler": {"nightly": str, "timezone": str, "jitter_seconds": int},
+    "deadlines": {"before_2019": dict, "from_2019": dict},
+    "portals": {
+        "id": str,
+        "name": str,
+        "family": str,
+        "base_url": str,
+        "entry_points": list,
+        "annual_report": dict,
+        "download_delay": (int, float),
+    },
+    "publishers": {
+        "portal": str,
+        "name": str,
+        "aliases": list,
+        "kind": str,
+        "unit_code": str,
+        "years": str,
+    },
+    "annual_report": {"path": str, "areas": list, "years": str},
+}
+_REQUIRED = {
+    "portals": ("id", "family", "base_url", "entry_points"),
+    "publishers": ("portal", "name", "kind"),
+    "annual_report": ("path", "areas", "years"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every package's view of one settings file."""
+
+    path: Path
+    archive: ArchiveConfig
+    crawler: CrawlerConfig
+    scheduler: SchedulerConfig
+    deadlines: DeadlineRules
+    portals: tuple[PortalConfig, ...]
+    publishers: tuple[PublisherSpec, ...]
+
+    def portal(self, portal_id: str) -> PortalConfig:
+        """The portal with this id, or a SettingsError that lists the known ones."""
+        for portal in self.portals:
+            if portal.id == portal_id:
+                return portal
+        known = ", ".join(p.id for p in self.portals) or "none"
+        raise SettingsError(f"unknown portal {portal_id!r} (known: {known})")
+
+
+def default_settings_path() -> Path:
+    """`settings.toml` in the working directory, else the copy shipped with the package."""
+    local = Path("settings.toml")
+    if local.is_file():
+        return local
+    shipped = resources.files("nianbao").joinpath("settings.toml")
+    return Path(str(shipped))
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read, validate and type one settings file; `NIANBAO_DATABASE_URL` overrides the database."""
+    chosen = Path(path or os.environ.get("NIANBAO_CONFIG") or default_settings_path())
+    try:
+        raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"settings file not found: {chosen}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read settings file {chosen}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{chosen}: invalid TOML: {exc}") from None
+    return parse_settings(raw, chosen)
+
+
+def parse_settings(raw: dict[str, Any], path: Path) -> Settings:
+    """Build `Settings` from an already-parsed TOML document."""
+    _check_keys(raw, set(_SCHEMA) - {"annual_report"}, str(path))
+    archive = _archive(_section(raw, "archive"))
+    portals = tuple(_portal(row, i) for i, row in enumerate(_rows(raw, "portals")))
+    _unique([p.id for p in portals], "portals.id")
+    portal_ids = {p.id for p in portals}
+    publishers = tuple(_publisher(row, i, portal_ids) for i, row in enumerate(_rows(raw, "publishers")))
+    _unique([f"{p.portal}/{p.name}" for p in publishers], "publishers (portal, name)")
+    return Settings(
+        path=path,
+        archive=archive,
+        crawler=CrawlerConfig(**_section(raw, "crawler")),
+        scheduler=SchedulerConfig(**_section(raw, "scheduler")),
+        deadlines=_deadlines(_section(raw, "deadlines")),
+        portals=portals,
+        publishers=publishers,
+    )
+
+
+def parse_years(text: str, where: str = "years") -> tuple[int, int]:
+    """`"2013-2017"` → (2013, 2017); a single year `"2017"` → (2017, 2017)."""
+    text = text.strip()
+    match = _YEARS.match(text) or re.match(r"^(\d{4})$", text)
+    if not match:
+        raise SettingsError(f"{where}: expected a year range like 2013-2017, got {text!r}")
+    first, last = int(match.group(1)), int(match.groups()[-1])
+    if not 1990 <= first <= last <= 2100:
+        raise SettingsError(f"{where}: year range {text!r} is out of order or out of bounds")
+    return first, last
+
+
+def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise SettingsError(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    table = raw.get(name, {})
+    if not isinstance(table, dict):
+        raise SettingsError(f"[{name}] must be a table")
+    _validate(table, name, f"[{name}]")
+    return table
+
+
+def _rows(raw: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    rows = raw.get(name, [])
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise SettingsError(f"[[{name}]] must be an array of tables")
+    for i, row in enumerate(rows):
+        where = f"[[{name}]] #{i + 1}"
+        _validate(row, name, where)
+        missing = [k for k in _REQUIRED.get(name, ()) if k not in row]
+        if missing:
+            raise SettingsError(f"{where}: missing key {missing[0]!r}")
+    return rows
+
+
+def _validate(table: dict[str, Any], schema: str, where: str) -> None:
+    types = _SCHEMA[schema]
+    _check_keys(table, set(types), where)
+    for key, value in table.items():
+        expected = types[key]
+        # bool is an int subclass: `retries = true` must not pass as a number.
+        if isinstance(value, bool) and expected is not bool:
+            raise SettingsError(f"{where}: {key} must be {_type_name(expected)}, got a boolean")
+        if not isinstance(value, expected):
+            raise SettingsError(f"{where}: {key} must be {_type_name(expected)}, got {value!r}")
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {str: "a string", bool: "true or false", int: "a number", float: "a number",
+             list: "a list", dict: "a table"}
+    first = expected[0] if isinstance(expected, tuple) else expected
+    return names.get(first, first.__name__)
+
+
+def _archive(table: dict[str, Any]) -> ArchiveConfig:
+    url = os.environ.get("NIANBAO_DATABASE_URL") or table.get("database_url", "sqlite:///data/nianbao.db")
+    return ArchiveConfig(database_url=url, blob_dir=Path(table.get("blob_dir", "data/blobs")))
+
+
+def _deadlines(table: dict[str, Any]) -> DeadlineRules:
+    before = table.get("before_2019", {"all": "03-31"})
+    after = table.get("from_2019", {"department": "01-31", "township": "01-31", "government": "03-31"})
+    for era, rules in (("before_2019", before), ("from_2019", after)):
+        for kind, month_day in rules.items():
+            if kind not in (*KINDS, "all"):
+                raise SettingsError(f"[deadlines] {era}: unknown publisher kind {kind!r}")
+            if not isinstance(month_day, str) or not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", month_day):
+                raise SettingsError(f"[deadlines] {era}.{kind}: expected MM-DD, got {month_day!r}")
+    return DeadlineRules(before_2019=dict(before), from_2019=dict(after))
+
+
+def _portal(row: dict[str, Any], index: int) -> PortalConfig:
+    where = f"[[portals]] {row['id']!r}"
+    if row["family"] not in FAMILIES:
+        raise SettingsError(f"{where}: unknown family {row['family']!r} (known: {', '.join(FAMILIES)})")
+    if not re.match(r"^https?://[^/\s]+", row["base_url"]):
+        raise SettingsError(f"{where}: base_url must be an http(s) URL, got {row['base_url']!r}")
+    entry_points = _strings(row["entry_points"], f"{where} entry_points")
+    module = _annual_report(row["annual_report"], where) if "annual_report" in row else None
+    if not entry_points and module is None:
+        raise SettingsError(f"{where}: needs entry_points or an annual_report module")
+    return PortalConfig(
+        id=row["id"],
+        name=row.get("name", row["id"]),
+        family=row["family"],
+        base_url=row["base_url"].rstrip("/"),
+        entry_points=entry_points,
+        annual_report=module,
+        download_delay=row.get("download_delay"),
+    )
+
+
+def _annual_report(table: dict[str, Any], where: str) -> AnnualReportModule:
+    _validate(table, "annual_report", f"{where} annual_report")
+    missing = [k for k in _REQUIRED["annual_report"] if k not in table]
+    if missing:
+        raise SettingsError(f"{where} annual_report: missing key {missing[0]!r}")
+    first, last = parse_years(table["years"], f"{where} annual_report.years")
+    areas = _strings(table["areas"], f"{where} annual_report.areas")
+    return AnnualReportModule(path=table["path"], areas=areas, first_year=first, last_year=last)
+
+
+def _publisher(row: dict[str, Any], index: int, portal_ids: set[str]) -> PublisherSpec:
+    where = f"[[publishers]] {row['name']!r}"
+    if row["portal"] not in portal_ids:
+        raise SettingsError(f"{where}: unknown portal {row['portal']!r}")
+    if row["kind"] not in KINDS:
+        raise SettingsError(f"{where}: kind must be one of {', '.join(KINDS)}, got {row['kind']!r}")
+    first, last = parse_years(row["years"], f"{where} years") if "years" in row else (None, None)
+    return PublisherSpec(
+        portal=row["portal"],
+        name=row["name"],
+        aliases=_strings(row.get("aliases", []), f"{where} aliases"),
+        kind=row["kind"],
+        unit_code=row.get("unit_code"),
+        first_year=first,
+        last_year=last,
+    )
+
+
+def _strings(values: list[Any], where: str) -> tuple[str, ...]:
+    if not all(isinstance(v, str) and v.strip() for v in values):
+        raise SettingsError(f"{where}: expected a list of non-empty strings")
+    return tuple(values)
+
+
+def _unique(values: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise SettingsError(f"{where}: duplicate {value!r}")
+        seen.add(value)

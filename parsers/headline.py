@@ -1,0 +1,87 @@
+"""Headline figures from the prose (figures.md 'Any template: headline figures')."""
+
+from __future__ import annotations
+
+import re
+
+from parsers.errors import BadNumber
+from parsers.model import Figure, Provenance
+from parsers.numbers import NUMBER_PATTERN, parse_number
+from parsers.rules import ALL_ANSWERED_SOURCE, HEADLINE_KEYS, HEADLINE_RULES, NONE_RULES
+
+_N = r"\s*(?P<n>" + NUMBER_PATTERN + r")\s*"
+_POSITIVE = tuple((r.key, re.compile(r.pattern.replace("{N}", _N))) for r in HEADLINE_RULES)
+_NONE = tuple(
+    (r.key, re.compile(r.pattern), re.compile(r.requires) if r.requires else None)
+    for r in NONE_RULES
+)
+_ALL_ANSWERED_RE = re.compile(ALL_ANSWERED_SOURCE)
+_TERMINATORS = frozenset("。；;！!？?\n")
+
+
+def sentence_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence around text[start:end], with its closing punctuation, without outer spaces."""
+    s = start
+    while s > 0 and text[s - 1] not in _TERMINATORS:
+        s -= 1
+    e = end
+    while e < len(text) and text[e] not in _TERMINATORS:
+        e += 1
+    if e < len(text) and text[e] != "\n":
+        e += 1
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def provenance(text: str, start: int, end: int) -> Provenance:
+    """Provenance for the sentence around a match."""
+    s, e = sentence_span(text, start, end)
+    return Provenance(text[s:e], s, e)
+
+
+def headline_figures(text: str) -> list[Figure]:
+    """Every headline figure the prose states, in figures.md order; the first statement wins."""
+    found: dict[str, Figure] = {}
+    for key, regex in _POSITIVE:
+        if key not in found:
+            figure = _first_number(key, regex, text)
+            if figure:
+                found[key] = figure
+    _add_all_answered(found)
+    for key, regex, requires in _NONE:
+        if key not in found:
+            figure = _first_none(key, regex, requires, text)
+            if figure:
+                found[key] = figure
+    return [found[k] for k in HEADLINE_KEYS if k in found]
+
+
+def _first_number(key: str, regex: re.Pattern[str], text: str) -> Figure | None:
+    for m in regex.finditer(text):
+        try:
+            value = parse_number(m.group("n"))
+        except BadNumber:
+            continue
+        return Figure(key, value, provenance(text, m.start(), m.end()))
+    return None
+
+
+def _add_all_answered(found: dict[str, Figure]) -> None:
+    """'收到申请5件，均及时给予答复' states that all 5 were answered."""
+    received = found.get("headline.applications_received")
+    key = "headline.applications_answered"
+    if received and key not in found and _ALL_ANSWERED_RE.search(received.provenance.text):
+        found[key] = Figure(key, received.value, received.provenance)
+
+
+def _first_none(
+    key: str, regex: re.Pattern[str], requires: re.Pattern[str] | None, text: str
+) -> Figure | None:
+    for m in regex.finditer(text):
+        prov = provenance(text, m.start(), m.end())
+        if requires is None or requires.search(prov.text):
+            return Figure(key, 0, prov)
+    return None

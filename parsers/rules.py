@@ -1,0 +1,289 @@
+"""Extraction rules as data: labels, patterns, unit words, table rows. Each with where it was seen.
+
+Code elsewhere interprets these tables; a new quirk should be a new row here, not new code.
+In headline patterns `{N}` stands for one number (numbers.NUMBER_PATTERN) with optional spaces.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+# fmt: off
+# Tables of data, laid out by hand for reading; the formatter would put every item on a line.
+
+# --- metadata block -------------------------------------------------------------------------
+
+# (label as printed, Metadata field or None when recognised but not kept, where seen)
+METADATA_LABELS: tuple[tuple[str, str | None, str], ...] = (
+    ("索引号", "index_no", "Hanweb text block, seeds 003/004; 索 引 号 with inner spaces elsewhere"),
+    ("信息索引号", "index_no", "椒江 table layout"),
+    ("发布机构", "publisher", "seeds 003/004, 椒江 table"),
+    ("公开方式", "disclosure", "seeds 003/004"),
+    ("成文日期", "written_date", "seed 003, 椒江 table"),
+    ("发文日期", "written_date", "seed 004"),
+    ("生成日期", "written_date", "older Hanweb pages"),
+    ("组配分类", "category", "seed 004"),
+    ("主题分类", "category", "椒江 table"),
+    ("文件编号", "doc_number", "seed 004, where it is empty and the title follows on the next line"),
+    ("发文字号", "doc_number", "portals.md"),
+    ("文号", "doc_number", "portals.md"),
+    ("发布时间", "published_at", "seeds 002/003/004: '2018-01-17 08: 52', '2014-03-08  20:57'"),
+    ("发布日期", "published_at", "portals.md"),
+    ("信息来源", "source", "seed 003"),
+    ("来源", "source", "seed 004"),
+    # Recognised so that they end the previous label's value, but not kept (no field for them).
+    ("发文机关", None, "portals.md: the issuing organ, not the 发布机构"),
+    ("统一编号", None, "portals.md"),
+    ("有效性", None, "portals.md"),
+    ("浏览次数", None, "seeds 003/004, trailing the 发布时间 line"),
+    ("访问次数", None, "other Hanweb skins"),
+    ("点击数", None, "TRS skins"),
+    ("字体", None, "字体：[大 中 小] after the date"),
+    ("填报单位", None, "statistics-table header, seeds 002/003"),
+)
+
+# <meta name=...> -> what it fills (Hanweb and TRS heads carry these).
+META_TAGS: dict[str, str] = {
+    "ArticleTitle": "title",
+    "PubDate": "published_at",
+    "ContentSource": "source",
+}
+
+# --- identity: title, year, report or not ---------------------------------------------------
+
+YEAR_PATTERN = r"(?:19|20)[0-9０-９]{2}|[〇○零一二三四五六七八九]{4}"
+DISCLOSURE_WORDS = r"(?:政府信息公开|政务信息公开|政务公开|信息公开)"
+REPORT_WORDS = r"(?:年度报告|工作报告|年报|工作总结|报告|总结)"
+
+# A title: agency (optional), year, 年度, and a disclosure report name. Seeds 000/001 split it
+# over two lines (agency / year+name, agency+year / name); the caller tries joined lines too.
+TITLE_RE_SOURCE = (
+    r"^(?P<agency>[^\s，。,；;：:、>]{2,40}?)?(?P<year>" + YEAR_PATTERN + r")\s*年度?"
+    r"(?P<name>[^。；;]{0,30}?" + DISCLOSURE_WORDS + r"[^。；;]{0,12}?" + REPORT_WORDS + r")$"
+)
+
+# Body phrases that mark a report when no title was found (module pages starting with the body).
+REPORT_PHRASE_SOURCE = (
+    DISCLOSURE_WORDS + r"[^。\n]{0,12}?(?:年度报告|年报|工作报告|工作总结)"
+    r"|(?:本年度报告|本报告|本年报)[^。\n]{0,40}?政府信息公开条例"
+)
+
+# '暂无信息' module pages (Hanweb xxgkAnnualReport.jsp for a year with no report).
+PLACEHOLDER_SOURCE = r"暂无(?:信息|数据|内容|记录|相关信息)"
+PLACEHOLDER_MAX_CHARS = 200
+
+# Report year from the statistics period. Seed 002 prints '从20171月1日起' (the 年 lost), so no
+# word boundary after the four digits.
+STAT_PERIOD_SOURCE = r"统计期限\s*(?:自|从|为|是)?\s*(" + YEAR_PATTERN + r")"
+URL_YEAR_SOURCE = r"[?&]fbtime=((?:19|20)\d{2})"  # Hanweb xxgkAnnualReport.jsp?...&fbtime=2017
+
+# --- headline figures from prose --------------------------------------------------------------
+
+# The headline keys in figures.md order (the order figures are reported in).
+HEADLINE_KEYS: tuple[str, ...] = tuple(
+    f"headline.{k}"
+    for k in ("proactive_total", "applications_received", "applications_carried_over",
+              "applications_in_person", "applications_online", "applications_letter",
+              "applications_fax", "applications_answered", "applications_granted",
+              "applications_partially_granted", "applications_denied",
+              "applications_carried_to_next", "review_total", "litigation_total", "fees_yuan")
+)  # fmt: skip
+
+COUNT_UNITS = r"(?:件|条|项|个|份|宗|起|次|例)"
+_GAP = r"[^，,。；;\n]"  # stays inside one clause
+
+
+class HeadlineRule(NamedTuple):
+    key: str
+    pattern: str
+    seen: str
+
+
+HEADLINE_RULES: tuple[HeadlineRule, ...] = (
+    HeadlineRule("headline.proactive_total",
+                 r"主动公开(?:政府)?信息(?:数|总数)?(?:共计|共|总计|合计|累计|达)?{N}(?:条|件)",
+                 "seed 000 主动公开信息共计218条; seed 002 共主动公开信息20160条"),
+    HeadlineRule("headline.proactive_total",
+                 r"信息公开(?:平台|网站|网|专栏)上?(?:主动)?公开(?:了)?(?:政府)?信息{N}条",
+                 "seeds 001/004 政府信息公开平台上公开信息343条"),
+    HeadlineRule("headline.proactive_total", r"主动公开(?:了)?{N}条(?:政府)?信息", "common variant"),
+    HeadlineRule("headline.applications_received",
+                 r"(?:收到|受理|承办|接到|接收)[^，,。；;\n复诉]{0,20}?申请[^，,。；;\n\d复诉]{0,15}?{N}"
+                 + COUNT_UNITS,
+                 "seed 002 共收到信息公开申请224件; seed 000 承办依申请公开政府信息事项共17件"),
+    HeadlineRule("headline.applications_received",
+                 r"(?:收到|受理|承办|接到|接收){N}" + COUNT_UNITS + _GAP + r"{0,8}?申请",
+                 "seed 003 共收到5项依申请公开事项"),
+    HeadlineRule("headline.applications_in_person",
+                 r"(?:当面|现场)(?:提出)?申请(?:的)?(?:有|共|为)?{N}" + COUNT_UNITS,
+                 "seed 000 当面申请2件"),
+    HeadlineRule("headline.applications_online",
+                 r"(?:网上|网络|在线|互联网|电子邮件)(?:提出)?申请(?:的)?(?:有|共|为)?{N}"
+                 + COUNT_UNITS, "seed 000 网上申请15件; seed 002 网络申请131件"),
+    HeadlineRule("headline.applications_letter",
+                 r"(?:信函|来信|邮寄)(?:提出)?申请(?:的)?(?:有|共|为)?{N}" + COUNT_UNITS,
+                 "seed 002 信函申请75件"),
+    HeadlineRule("headline.applications_fax", r"传真(?:提出)?申请(?:的)?(?:有|共|为)?{N}" + COUNT_UNITS,
+                 "figures.md channel list"),
+    HeadlineRule("headline.applications_answered",
+                 r"(?:办结|答复|回复)(?:了)?(?:申请)?(?:共)?{N}" + COUNT_UNITS, "seed 002 办结224件"),
+    HeadlineRule("headline.applications_granted",
+                 r"(?<!不)(?:同意公开|予以公开)(?:答复)?{N}" + COUNT_UNITS, "seed 002 同意公开29件"),
+    HeadlineRule("headline.applications_partially_granted",
+                 r"(?:同意)?部分公开(?:答复)?{N}" + COUNT_UNITS, "seed 002 同意部分公开8件"),
+    HeadlineRule("headline.applications_denied",
+                 r"(?:不同意公开|不予公开)(?:答复)?{N}" + COUNT_UNITS, "seed 002 不同意公开59件"),
+    HeadlineRule("headline.review_total",
+                 r"行政复议(?:申请|案件)?(?:受理)?(?:共|有)?{N}" + COUNT_UNITS,
+                 "seed 002 提出行政复议申请受理10件"),
+    HeadlineRule("headline.litigation_total",
+                 r"行政诉讼(?:案件)?(?:共|有)?{N}" + COUNT_UNITS, "seed 002 引起的行政诉讼5件"),
+    HeadlineRule("headline.fees_yuan",
+                 r"(?:收取|收费)(?:了)?(?:各项|相关)?(?:费用)?(?:金额)?(?:共计|共|合计)?{N}元",
+                 "figures.md; 万元 folds into the number (0.5万元 -> 5000)"),
+)
+
+
+class NoneRule(NamedTuple):
+    """A 'none happened' sentence: gives 0 when no positive rule gave the key."""
+
+    key: str
+    pattern: str
+    requires: str | None  # the same sentence must also match this, when given
+    seen: str
+
+
+_NEGATION = r"(?:没有|未发生|未出现|未有|未因|未收到|未接到|未产生)"
+NONE_RULES: tuple[NoneRule, ...] = (
+    NoneRule("headline.review_total", _NEGATION + r"[^。；;\n]{0,40}?行政复议", None,
+             "seed 000 没有因政府信息公开申请行政复议; seeds 001/004 未发生…行政复议"),
+    NoneRule("headline.review_total", r"无" + _GAP + r"{0,4}?行政复议", None, "无行政复议案件"),
+    NoneRule("headline.litigation_total", _NEGATION + r"[^。；;\n]{0,40}?行政诉讼", None,
+             "seed 000 没有因…提起行政诉讼; seeds 001/004 未发生…行政诉讼"),
+    NoneRule("headline.litigation_total", r"无" + _GAP + r"{0,4}?行政诉讼", None, "无行政诉讼案件"),
+    NoneRule("headline.fees_yuan", r"(?:未|没有|无)" + _GAP + r"{0,30}?(?:收取|收费)",
+             r"申请|检索|复制|邮寄", "001/004 未向…申请人进行收费; 002 未发生…收取; 003 没有…收取"),
+    # 不 only right before the verb: 不断规范…收费 is no 'none charged'.
+    NoneRule("headline.fees_yuan", r"不(?:予|再|曾)?(?:收取|收费)", r"申请|检索|复制|邮寄",
+             "seed 000 本单位不收取依申请提供政府公开信息的收费"),
+    NoneRule("headline.fees_yuan", r"免(?:收|除|予收取)" + _GAP + r"{0,10}?费",
+             r"申请|检索|复制|邮寄", "免收检索费; the 申请 filter keeps out 免费发放 (seed 002)"),
+)
+
+# After the received count, 'all answered' gives applications_answered = received.
+ALL_ANSWERED_SOURCE = r"(?:均|全部|逐条|逐件|逐一|一一)" + _GAP + r"{0,10}?(?:答复|办结|回复|处理)"
+# seeds 001 均及时给予答复, 003 均已按要求答复, 004 逐条给予答复; seed 000's '于15个工作日内答复
+# 申请人' says how, not that all were answered, so it gives nothing.
+
+# --- templates --------------------------------------------------------------------------------
+
+GOV2021_MARKERS = r"本年制发件数|本年废止件数|现行有效件数"  # 国办公开办函〔2021〕30号
+GOV2019_MARKERS = r"本年新制作数量|本年新公开数量|对外公开总数量"  # 国办公开办函〔2019〕60号
+NATIONAL2014_HEADING = r"政府信息公开情况统计表"  # seeds 002, 003
+# Any other statistics table, e.g. Fujian's short one with 本年度 / 历年累计 columns. A bare
+# 统计表 is not enough: narrative reports say '附件：政府信息公开情况统计表' when the table is a file.
+LOCAL_TABLE_MARKERS = r"历年累计"
+NATIONAL2014_MIN_SECTIONS = 3
+
+# --- national2014 statistics table --------------------------------------------------------------
+
+
+class Section(NamedTuple):
+    heading: str  # regex on the normalised label of a 一、…九、 line
+    key: str | None  # the figure the heading row itself carries (四、行政复议数量 10)
+    rows: tuple[tuple[str, str], ...]  # (stats key suffix, regex anchored on the normalised label)
+
+
+NATIONAL2014: tuple[Section, ...] = (
+    Section(r"主动公开情况", None, (
+        ("proactive_total", r"主动公开政府信息数"), ("proactive_normative_docs", r"主动公开规范性文件"),
+        ("normative_docs_issued", r"制发规范性文件"), ("via_gazette", r"政府公报公开"),
+        ("via_website", r"政府网站公开"), ("via_weibo", r"政务微博公开"),
+        ("via_wechat", r"政务微信公开"), ("via_other", r"其他方式公开"))),
+    Section(r"回应解读情况", None, (
+        ("responses_total", r"回应公众关注"), ("press_conferences", r"参加或举办新闻发布会"),
+        ("press_conferences_by_heads", r"主要负责同志参加新闻发布会"),
+        ("online_interviews", r"政府网站在线访谈"),
+        ("online_interviews_by_heads", r"主要负责同志参加政府网站在线访谈"),
+        ("interpretations", r"政策解读稿件"), ("weibo_wechat_responses", r"微博微信回应"),
+        ("other_responses", r"其他方式回应"))),
+    Section(r"依申请公开情况", None, (
+        ("applications_received", r"收到申请数"), ("applications_in_person", r"当面申请"),
+        ("applications_fax", r"传真申请"), ("applications_online", r"网络申请"),
+        ("applications_letter", r"信函申请"), ("applications_completed", r"申请办结数"),
+        ("applications_on_time", r"按时办结"), ("applications_extended", r"延期办结"),
+        ("applications_answered", r"申请答复数"), ("answered_already_public", r"属于已主动公开"),
+        ("answered_granted", r"同意公开"), ("answered_partially_granted", r"同意部分公开"),
+        ("answered_denied", r"不同意公开"), ("denied_state_secret", r"涉及国家秘密"),
+        ("denied_commercial_secret", r"涉及商业秘密"), ("denied_privacy", r"涉及个人隐私"),
+        ("denied_security_stability", r"危及国家安全"), ("denied_not_gov_info", r"不是《?条例》?所指"),
+        ("denied_other_law", r"法律法规规定的其他"), ("answered_not_this_agency", r"不属于本行政机关"),
+        ("answered_not_exist", r"申请信息不存在"), ("answered_correction_requested", r"告知作出更改"),
+        ("answered_other_channel", r"告知通过其他途径"))),
+    Section(r"行政复议", "review_total", (
+        ("review_maintained", r"维持具体行政行为"), ("review_corrected", r"被依法纠错"),
+        ("review_other", r"其他情形"))),
+    Section(r"行政诉讼", "litigation_total", (
+        ("litigation_maintained", r"维持具体行政行为"), ("litigation_corrected", r"被依法纠错"),
+        ("litigation_other", r"其他情形"))),
+    Section(r"举报投诉", "complaints_total", ()),
+    Section(r"收取的费用", "fees_wan_yuan", ()),
+    Section(r"机构建设和保障经费", None, (
+        ("org_units", r"政府信息公开工作专门机构"), ("reading_points", r"设置政府信息公开查阅点"),
+        ("staff_total", r"从事政府信息公开工作人员"), ("staff_fulltime", r"专职人员"),
+        ("staff_parttime", r"兼职人员"), ("budget_wan_yuan", r"政府信息公开专项经费"))),
+    Section(r"会议和培训", None, (
+        ("meetings", r"召开政府信息公开工作会议"), ("trainings", r"举办各类培训班"),
+        ("trainees", r"接受培训人员"))),
+)
+
+# Words a table line may carry between label and number (seed 003: 收取的费用万元0).
+TABLE_UNIT_WORDS = r"万元|人次|元"
+# Header lines of the table, skipped (whitespace removed first: seed 002 prints 统 计 指 标).
+TABLE_HEADER_SOURCE = r"统计指标.*|单位|统计数|填报单位.*|[(（]\d{4}年度?[)）]|\d{4}年度?"
+
+# national2014 row -> headline key; amounts in 万元 are converted to yuan.
+NATIONAL2014_HEADLINE: dict[str, str] = {
+    "proactive_total": "headline.proactive_total",
+    "applications_received": "headline.applications_received",
+    "applications_in_person": "headline.applications_in_person",
+    "applications_online": "headline.applications_online",
+    "applications_letter": "headline.applications_letter",
+    "applications_fax": "headline.applications_fax",
+    "applications_answered": "headline.applications_answered",
+    "answered_granted": "headline.applications_granted",
+    "answered_partially_granted": "headline.applications_partially_granted",
+    "answered_denied": "headline.applications_denied",
+    "review_total": "headline.review_total",
+    "litigation_total": "headline.litigation_total",
+    "fees_wan_yuan": "headline.fees_yuan",
+}
+WAN = 10_000
+
+# national2014 totals: total key -> the parts that must add up to it (figures.md "Checks").
+NATIONAL2014_SUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("applications_received", ("applications_in_person", "applications_fax",
+                               "applications_online", "applications_letter")),
+    ("applications_completed", ("applications_on_time", "applications_extended")),
+    ("applications_answered", ("answered_already_public", "answered_granted",
+                               "answered_partially_granted", "answered_denied",
+                               "answered_not_this_agency", "answered_not_exist",
+                               "answered_correction_requested", "answered_other_channel")),
+    ("answered_denied", ("denied_state_secret", "denied_commercial_secret", "denied_privacy",
+                         "denied_security_stability", "denied_not_gov_info", "denied_other_law")),
+    ("review_total", ("review_maintained", "review_corrected", "review_other")),
+    ("litigation_total", ("litigation_maintained", "litigation_corrected", "litigation_other")),
+    ("staff_total", ("staff_fulltime", "staff_parttime")),
+)
+
+APPLICATION_CHANNELS = ("in_person", "online", "letter", "fax")
+
+# --- bytes and links --------------------------------------------------------------------------
+
+# Declared charsets that are really GBK / GB18030 on these sites (portals.md "Encodings").
+GB_CHARSETS = frozenset({"gb2312", "gbk", "gb_2312-80", "gb2312-80", "x-gbk", "cp936", "csgb2312",
+                         "euc-cn", "gb18030", "x-euc-cn", "chinese", "ms936", "windows-936"})
+ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".xls", ".xlsx")
+ATTACHMENT_MARKERS = ("downfile.jsp",)  # Hanweb /module/download/downfile.jsp?...filename=….pdf
+MAIN_CONTENT_SELECTORS = ("div#zoom", "div.TRS_Editor")  # Hanweb, then TRS
+# fmt: on

@@ -1,0 +1,159 @@
+"""The national2014 statistics table (政府信息公开情况统计表) read from text, rows matched by label.
+
+Works on both layouts the seeds show: the number on the next non-blank line (seed 002, also what
+htmltext renders for one-cell-per-line tables) and on the label's own line (seed 003, and the
+tab-joined rows htmltext renders for <tr>s). A row with no number before the next row is blank:
+its value is 0 and the figure says `blank`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from parsers.errors import BadNumber
+from parsers.model import Figure, Number, Provenance
+from parsers.numbers import ARABIC_PATTERN, ascii_digits, parse_number, tidy
+from parsers.rules import (
+    NATIONAL2014,
+    NATIONAL2014_HEADING,
+    NATIONAL2014_HEADLINE,
+    TABLE_HEADER_SOURCE,
+    TABLE_UNIT_WORDS,
+    WAN,
+    Section,
+)
+
+_HEADING_RE = re.compile(NATIONAL2014_HEADING)
+_LINE_RE = re.compile(r"[^\n]+")
+_HEADER_RE = re.compile(TABLE_HEADER_SOURCE)
+_UNIT_RE = re.compile(TABLE_UNIT_WORDS)
+_DASH = r"(?P<dash>[—\-－]+)"
+_VALUE = r"(?P<v>" + ARABIC_PATTERN + r")"
+_VALUE_ONLY_RE = re.compile(_DASH + r"?" + _VALUE + r"?")
+_LABEL_LINE_RE = re.compile(
+    r"(?P<label>.+?)" + _DASH + r"?(?:" + TABLE_UNIT_WORDS + r")?" + _VALUE + r"?"
+)
+_SECTION_PREFIX_RE = re.compile(r"^[一二三四五六七八九十]+、")
+_ROW_PREFIX_RE = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、]|其中[:：]?)+"
+)
+ORDER = tuple(
+    k for s in NATIONAL2014 for k in [*([s.key] if s.key else []), *(r[0] for r in s.rows)]
+)
+
+
+@dataclass
+class _Row:
+    key: str
+    start: int
+    end: int
+
+
+@dataclass
+class _Reader:
+    """Feeds the table's lines one by one; keeps the row waiting for its number."""
+
+    text: str
+    section: Section | None = None
+    pending: _Row | None = None
+    sections_seen: set[str] = field(default_factory=set)
+    found: dict[str, Figure] = field(default_factory=dict)
+
+    def feed(self, start: int, end: int) -> None:
+        line = self.text[start:end]
+        start += len(line) - len(line.lstrip())  # provenance without the indentation
+        end -= len(line) - len(line.rstrip())
+        compact = re.sub(r"\s+", "", ascii_digits(line))
+        if not compact or _HEADER_RE.fullmatch(compact) or _UNIT_RE.fullmatch(compact):
+            return
+        only = _VALUE_ONLY_RE.fullmatch(compact)
+        if only:
+            self._value_line(only.group("v"), end)
+            return
+        m = _LABEL_LINE_RE.fullmatch(compact)
+        if m:  # always matches a non-empty line; the guard is for the type checker
+            self._label_line(m.group("label"), m.group("dash"), m.group("v"), _Row("", start, end))
+
+    def _value_line(self, value: str | None, end: int) -> None:
+        if self.pending and value:
+            self._emit(self.pending, value, end)
+        self.pending = None  # a '——' means the waiting row has no number
+
+    def _label_line(self, label: str, dash: str | None, value: str | None, row: _Row) -> None:
+        norm = _ROW_PREFIX_RE.sub("", label)
+        section = _section_of(label, norm)
+        if section is not None:
+            self.close()
+            self.section = section
+            self.sections_seen.add(section.heading)
+            row.key = section.key or ""
+        else:
+            row.key = self._row_key(norm)
+        if row.key:
+            self.close()
+            self._take(row, dash, value)
+        elif section is not None or _ROW_PREFIX_RE.match(label) or dash:
+            self.close()  # a sub-heading such as (二)通过不同渠道…的情况——
+        elif self.pending and value:
+            self._emit(self.pending, value, row.end)  # the tail of a label split over lines
+
+    def _row_key(self, norm: str) -> str:
+        rows = self.section.rows if self.section else ()
+        return next((key for key, rx in rows if re.match(rx, norm)), "")
+
+    def _take(self, row: _Row, dash: str | None, value: str | None) -> None:
+        if value:
+            self._emit(row, value, row.end)
+        elif not dash:
+            self.pending = row
+
+    def _emit(self, row: _Row, value: str, end: int) -> None:
+        self.pending = None
+        try:
+            number = parse_number(value)
+        except BadNumber:
+            return
+        self._add(row.key, number, row.start, end, blank=False)
+
+    def close(self) -> None:
+        """The waiting row met the next row without a number: a blank cell."""
+        if self.pending:
+            self._add(self.pending.key, 0, self.pending.start, self.pending.end, blank=True)
+        self.pending = None
+
+    def _add(self, key: str, value: Number, start: int, end: int, blank: bool) -> None:
+        key = f"stats.{key}"
+        if key not in self.found:
+            prov = Provenance(self.text[start:end], start, end)
+            self.found[key] = Figure(key, value, prov, blank=blank)
+
+
+def _section_of(label: str, norm: str) -> Section | None:
+    if not _SECTION_PREFIX_RE.match(label):
+        return None
+    return next((s for s in NATIONAL2014 if re.search(s.heading, norm)), None)
+
+
+def parse_national2014(text: str) -> tuple[list[Figure], int]:
+    """(stats.* figures in table order, number of the table's sections found)."""
+    heading = _HEADING_RE.search(text)
+    if not heading:
+        return [], 0
+    reader = _Reader(text)
+    for m in _LINE_RE.finditer(text, heading.end()):
+        reader.feed(m.start(), m.end())
+    reader.close()
+    figures = [reader.found[f"stats.{k}"] for k in ORDER if f"stats.{k}" in reader.found]
+    return figures, len(reader.sections_seen)
+
+
+def headline_from_table(stats: list[Figure]) -> list[Figure]:
+    """Headline figures derived from the table (figures.md: from the table when there is one)."""
+    derived = []
+    for fig in stats:
+        key = NATIONAL2014_HEADLINE.get(fig.key.removeprefix("stats."))
+        if key:
+            value = fig.value * WAN if key == "headline.fees_yuan" else fig.value
+            derived.append(Figure(key, tidy(value), fig.provenance, blank=fig.blank))
+    return derived

@@ -1,0 +1,48 @@
+"""Imports flow one way: parsers ← archive ← crawler ← scheduler ← nianbao; replica stands alone."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = {"parsers", "archive", "crawler", "scheduler", "nianbao", "replica"}
+# What each package may import of ours, besides itself.
+ALLOWED = {
+    "parsers": set(),
+    "replica": set(),
+    "archive": {"parsers"},
+    "crawler": {"archive", "parsers"},
+    "scheduler": {"crawler", "archive", "parsers"},
+    "nianbao": {"scheduler", "crawler", "archive", "parsers", "replica"},
+}
+
+
+def imported_packages(path: Path) -> set[str]:
+    """Top-level names of every `import x` / `from x import` in one file (absolute imports)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names & OURS
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_imports_flow_one_way(package: str) -> None:
+    wrong = {
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in (ROOT / package).rglob("*.py")
+        for name in imported_packages(path) - ALLOWED[package] - {package}
+    }
+    assert not wrong, sorted(wrong)
+
+
+def test_the_checker_sees_a_wrong_arrow(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from archive.db import make_engine\nimport crawler.job\n", encoding="utf-8")
+    assert imported_packages(bad) == {"archive", "crawler"}
