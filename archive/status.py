@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from archive.deadlines import DeadlineRules, deadline_for
 from archive.models import CrawlRun, Document, Publisher
@@ -138,47 +138,41 @@ def late(session: Session, year: int, rules: DeadlineRules) -> list[LateRow]:
     if not deadlines:
         return []
     due = case({k: d.isoformat() for k, d in deadlines.items()}, value=Publisher.kind)
-    # ISO dates compare as text, so the whole judgement runs in the database.
-    claimed = func.coalesce(func.substr(Document.published_at, 1, 10), Document.written_date)
-    first = (
-        select(Document.publisher_id.label("publisher_id"), func.min(claimed).label("day"))
-        .where(Document.report_year == year, Document.publisher_id.is_not(None))
-        .group_by(Document.publisher_id)
-        .subquery()
+    claimed = _claimed(Document)
+    earlier = aliased(Document)
+    # A copy published on time makes the publisher on time, whatever later copies say.
+    on_time = exists().where(
+        earlier.publisher_id == Document.publisher_id,
+        earlier.report_year == year,
+        _claimed(earlier) <= due,
     )
     stmt = (
-        select(Publisher, Document, first.c.day)
-        .join(first, first.c.publisher_id == Publisher.id)
-        .join(
-            Document,
-            and_(
-                Document.publisher_id == Publisher.id,
-                Document.report_year == year,
-                claimed == first.c.day,
-            ),
-        )
-        .where(first.c.day > due)
-        .order_by(Publisher.portal, Publisher.name, Document.id)
+        select(Publisher.id, Publisher.portal, Publisher.name, Publisher.kind, Document, claimed)
+        .join(Publisher, Publisher.id == Document.publisher_id)
+        .where(Document.report_year == year, claimed > min(deadlines.values()).isoformat())
+        .where(claimed > due, ~on_time)
+        .order_by(claimed, Document.id)
     )
     rows: dict[int, LateRow] = {}
-    for pub, doc, day in session.execute(stmt):
-        if pub.id not in rows:  # several copies on the same day: the first archived stands
-            rows[pub.id] = _late_row(pub, doc, year, deadlines[pub.kind], day)
-    return list(rows.values())
+    for pub_id, portal, name, kind, doc, day in session.execute(stmt):
+        if pub_id not in rows:  # the earliest copy stands for the publisher
+            rows[pub_id] = LateRow(
+                portal=portal,
+                publisher=name,
+                kind=kind,
+                year=year,
+                deadline=deadlines[kind],
+                published_at=doc.published_at or doc.written_date or day,
+                first_seen_at=local(doc.first_seen_at),
+                days_late=(date.fromisoformat(day) - deadlines[kind]).days,
+                url=doc.url,
+            )
+    return sorted(rows.values(), key=lambda r: (r.portal, r.publisher))
 
 
-def _late_row(pub: Publisher, doc: Document, year: int, deadline: date, day: str) -> LateRow:
-    return LateRow(
-        portal=pub.portal,
-        publisher=pub.name,
-        kind=pub.kind,
-        year=year,
-        deadline=deadline,
-        published_at=doc.published_at or doc.written_date or day,
-        first_seen_at=local(doc.first_seen_at),
-        days_late=(date.fromisoformat(day) - deadline).days,
-        url=doc.url,
-    )
+def _claimed(doc: type[Document]) -> ColumnElement[str]:
+    """The date a report claims: its 发布时间's day, else its 成文日期 (ISO text compares as dates)."""
+    return func.coalesce(func.substr(doc.published_at, 1, 10), doc.written_date)
 
 
 def _minute(moment: datetime) -> str:

@@ -17,6 +17,7 @@ from scrapy.crawler import CrawlerProcess
 from archive.blobs import BlobStore
 from archive.db import make_engine, session_scope, upgrade
 from archive.indexing import index_captures
+from archive.models import CrawlRun
 from archive.runs import finish_run, start_run
 from crawler.job import CrawlJob, RunSummary
 from crawler.settings import scrapy_settings
@@ -36,7 +37,7 @@ def run_job(job: CrawlJob) -> RunSummary:
     errors = sum(int(stats.get(k, 0)) for k in ("nianbao/errors", "nianbao/http_errors")) + len(failures)
     with session_scope(engine) as session:
         finish_run(
-            session, run_id, status=status, pages=int(stats.get("nianbao/captures", 0)),
+            session, session.get(CrawlRun, run_id), status=status, pages=int(stats.get("nianbao/captures", 0)),
             new_reports=indexed.new_reports, new_versions=indexed.new_versions,
             blocked=0, errors=errors, finding=finding,
         )

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 import parsers
-from archive import queries
+from archive import queries, status
 from archive.runs import list_runs
 from crawler.job import RUN_KINDS, CrawlJob
 from crawler.process import CrawlFailed, run_crawl
@@ -164,7 +164,7 @@ def missing(obj: Context, year: int | None, as_of: date | None, fmt: str) -> Non
     if year is None:
         raise UsageError("missing needs --year, e.g. --year 2019")
     with obj.session() as session:
-        rows = queries.missing(session, year, as_of or today(), obj.settings.deadlines)
+        rows = status.missing(session, year, as_of or today(), obj.settings.deadlines)
         emit(as_dicts(rows, MISSING_FIELDS), MISSING_FIELDS, fmt, f"missing {year}")
 
 
@@ -180,7 +180,7 @@ def late(obj: Context, year: int | None, fmt: str) -> None:
     if year is None:
         raise UsageError("late needs --year, e.g. --year 2019")
     with obj.session() as session:
-        rows = queries.late(session, year, obj.settings.deadlines)
+        rows = status.late(session, year, obj.settings.deadlines)
         emit(as_dicts(rows, LATE_FIELDS), LATE_FIELDS, fmt, f"late {year}")
 
 

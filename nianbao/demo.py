@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from archive import queries
+from archive import queries, status
 from crawler.job import CrawlJob
 from crawler.process import CrawlFailed, run_crawl
 from nianbao.clikit import Context, emit, format_option, today
@@ -74,9 +74,9 @@ def _status_rows(ctx: Context) -> list[dict[str, Any]]:
     years = sorted({report.year for report in load_truth().reports})
     with ctx.session() as session:
         for year in years:
-            for row in as_dicts(queries.missing(session, year, today(), ctx.settings.deadlines), DEMO_FIELDS):
+            for row in as_dicts(status.missing(session, year, today(), ctx.settings.deadlines), DEMO_FIELDS):
                 rows.append(row)
-            for row in as_dicts(queries.late(session, year, ctx.settings.deadlines), DEMO_FIELDS):
+            for row in as_dicts(status.late(session, year, ctx.settings.deadlines), DEMO_FIELDS):
                 rows.append({**row, "status": "late"})
     return rows
 
