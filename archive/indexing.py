@@ -176,12 +176,15 @@ def _add_figures(session: Session, version_id: int, parsed: ParsedReport) -> Non
             continue  # the first statement of a figure wins; the key is the row's identity
         seen.add(figure.key)
         p = figure.provenance
+        provenance: dict[str, object] = {"text": p.text, "start": p.start, "end": p.end}
+        if figure.blank:
+            provenance["blank"] = True  # a table cell left empty, read as 0
         session.add(
             Figure(
                 version_id=version_id,
                 key=figure.key,
                 value=decimal_text(figure.value),
-                provenance={"text": p.text, "start": p.start, "end": p.end},
+                provenance=provenance,
             )
         )
 

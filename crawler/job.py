@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.config import ArchiveConfig
+from archive.registry import PublisherSpec
 from crawler.config import AnnualReportModule, CrawlerConfig, PortalConfig
 
 RUN_KINDS = ("nightly", "backfill", "manual")
@@ -15,11 +16,16 @@ RUN_KINDS = ("nightly", "backfill", "manual")
 
 @dataclass(frozen=True)
 class CrawlJob:
-    """Everything one crawl needs: which portal, how politely, into which archive, and why."""
+    """Everything one crawl needs: which portal, how politely, into which archive, and why.
+
+    `publishers` is the whole registry from settings: the worker syncs it before indexing, so
+    the reports it finds are matched to their publishers as they are archived.
+    """
 
     portal: PortalConfig
     crawler: CrawlerConfig
     archive: ArchiveConfig
+    publishers: tuple[PublisherSpec, ...]
     kind: str = "manual"
 
     def to_json(self) -> str:
@@ -40,6 +46,9 @@ class CrawlJob:
             crawler=CrawlerConfig(**data["crawler"]),
             archive=ArchiveConfig(
                 database_url=data["archive"]["database_url"], blob_dir=Path(data["archive"]["blob_dir"])
+            ),
+            publishers=tuple(
+                PublisherSpec(**{**p, "aliases": tuple(p["aliases"])}) for p in data["publishers"]
             ),
             kind=data["kind"],
         )

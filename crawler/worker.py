@@ -18,6 +18,7 @@ from archive.blobs import BlobStore
 from archive.db import make_engine, session_scope, upgrade
 from archive.indexing import index_captures
 from archive.models import CrawlRun
+from archive.registry import sync_publishers
 from archive.runs import finish_run, start_run
 from crawler.job import CrawlJob, RunSummary
 from crawler.settings import scrapy_settings
@@ -32,6 +33,7 @@ def run_job(job: CrawlJob) -> RunSummary:
         run_id = start_run(session, job.portal.id, job.kind).id
     stats, failures = _crawl(job, run_id)
     with session_scope(engine) as session:
+        sync_publishers(session, job.publishers)
         indexed = index_captures(session, BlobStore(job.archive.blob_dir), run_id=run_id)
     status, finding = judge(job, stats, failures)
     errors = sum(int(stats.get(k, 0)) for k in ("nianbao/errors", "nianbao/http_errors")) + len(failures)

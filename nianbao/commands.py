@@ -60,7 +60,8 @@ def crawl(obj: Context, portals: tuple[str, ...], kind: str, log_path: Path | No
     chosen = [settings.portal(p) for p in portals] if portals else list(settings.portals)
     failed = []
     for portal in chosen:
-        job = CrawlJob(portal=portal, crawler=settings.crawler, archive=settings.archive, kind=kind)
+        job = CrawlJob(portal=portal, crawler=settings.crawler, archive=settings.archive,
+                       publishers=settings.publishers, kind=kind)
         try:
             summary = run_crawl(job, log_path=log_path)
         except CrawlFailed as exc:

@@ -45,7 +45,8 @@ def demo(workdir: Path | None, fmt: str) -> None:
         )
         settings = load_settings(settings_path)
         for portal in settings.portals:
-            job = CrawlJob(portal=portal, crawler=settings.crawler, archive=settings.archive, kind="manual")
+            job = CrawlJob(portal=portal, crawler=settings.crawler, archive=settings.archive,
+                       publishers=settings.publishers, kind="manual")
             try:
                 summary = run_crawl(job, log_path=workdir / "crawl.log")
             except CrawlFailed as exc:

@@ -88,8 +88,9 @@ def render_text(root: Tag, skip: Tag | None = None) -> str:
             current.append(str(node))
         elif node.name == "tr":
             flush()
-            current.append("\t".join(_row_cells(node)).rstrip("\t"))
-            flush()
+            row = "\t".join(_row_cells(node)).rstrip("\t")
+            if row.strip():
+                lines.append(row)
         elif node.name == "br" or node.name in _BLOCKS:
             flush()  # on entering and on leaving a block
     flush()

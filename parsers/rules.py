@@ -157,10 +157,11 @@ _NEGATION = r"(?:没有|未发生|未出现|未有|未因|未收到|未接到|�
 NONE_RULES: tuple[NoneRule, ...] = (
     NoneRule("headline.review_total", _NEGATION + r"[^。；;\n]{0,40}?行政复议", None,
              "seed 000 没有因政府信息公开申请行政复议; seeds 001/004 未发生…行政复议"),
-    NoneRule("headline.review_total", r"无" + _GAP + r"{0,4}?行政复议", None, "无行政复议案件"),
+    NoneRule("headline.review_total", r"无" + _GAP + r"{0,8}?行政复议", None, "无行政复议案件"),
     NoneRule("headline.litigation_total", _NEGATION + r"[^。；;\n]{0,40}?行政诉讼", None,
              "seed 000 没有因…提起行政诉讼; seeds 001/004 未发生…行政诉讼"),
-    NoneRule("headline.litigation_total", r"无" + _GAP + r"{0,4}?行政诉讼", None, "无行政诉讼案件"),
+    NoneRule("headline.litigation_total", r"无" + _GAP + r"{0,8}?行政诉讼", None,
+             "无行政诉讼案件; 无行政复议、行政诉讼案件"),
     NoneRule("headline.fees_yuan", r"(?:未|没有|无)" + _GAP + r"{0,30}?(?:收取|收费)",
              r"申请|检索|复制|邮寄", "001/004 未向…申请人进行收费; 002 未发生…收取; 003 没有…收取"),
     # 不 only right before the verb: 不断规范…收费 is no 'none charged'.

@@ -38,7 +38,8 @@ def replica_settings(urls: dict[str, str], database_url: str, blob_dir: Path) ->
 def crawl_all(settings: Settings, kind: str = "manual") -> list[RunSummary]:
     """Crawl every portal of `settings`, each in its own process, as `nianbao crawl` does."""
     return [
-        run_crawl(CrawlJob(portal=p, crawler=settings.crawler, archive=settings.archive, kind=kind))
+        run_crawl(CrawlJob(portal=p, crawler=settings.crawler, archive=settings.archive,
+                       publishers=settings.publishers, kind=kind))
         for p in settings.portals
     ]
 

@@ -20,6 +20,9 @@ ATTACHMENT_HREF = re.compile(
     r"""href\s*=\s*["']([^"']*(?:downfile\.jsp[^"']*|\.(?:pdf|docx?|xlsx?|wps|et)(?:\?[^"']*)?))["']""",
     re.IGNORECASE,
 )
+# 4xx/5xx reach the callbacks to be archived as evidence (a 404 where a report was is a finding);
+# 3xx are left out because `handle_httpstatus_all` would also stop Scrapy following redirects.
+ERROR_STATUSES = list(range(400, 600))
 
 
 class FamilySpider(scrapy.Spider):
@@ -31,8 +34,8 @@ class FamilySpider(scrapy.Spider):
         self.allowed_domains = []  # base_url may be any host, loopback replicas included
 
     def request(self, url: str, callback: Any, kind: str, **kwargs: Any) -> scrapy.Request:
-        """A request whose every final response reaches `callback`, whatever its status."""
-        meta = {"kind": kind, "handle_httpstatus_all": True, **kwargs.pop("meta", {})}
+        """A request whose final response reaches `callback` even when it is an error status."""
+        meta = {"kind": kind, "handle_httpstatus_list": ERROR_STATUSES, **kwargs.pop("meta", {})}
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, **kwargs)
 
     def capture(self, response: Response, kind: str | None = None) -> CaptureItem:
