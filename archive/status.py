@@ -148,7 +148,6 @@ def late(session: Session, year: int, rules: DeadlineRules) -> list[LateRow]:
             Publisher.name,
             Publisher.kind,
             Document.published_at,
-            Document.written_date,
             Document.first_seen_at,
             Document.url,
             claimed,
@@ -160,7 +159,7 @@ def late(session: Session, year: int, rules: DeadlineRules) -> list[LateRow]:
         .order_by(claimed, Document.id)
     )
     rows: dict[int, LateRow] = {}
-    for pub_id, portal, name, kind, published, written, seen, url, day in session.execute(stmt):
+    for pub_id, portal, name, kind, published, seen, url, day in session.execute(stmt):
         if pub_id not in rows:  # the earliest copy stands for the publisher
             rows[pub_id] = LateRow(
                 portal=portal,

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from archive.db import ArchiveUnavailable
 from nianbao import commands
 from nianbao.clikit import Context
 from nianbao.errors import NianbaoError
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail("aborted", 130)
     except click.ClickException as exc:
         _fail(exc.format_message(), exc.exit_code)
-    except NianbaoError as exc:
+    except (NianbaoError, ArchiveUnavailable) as exc:
         _fail(str(exc), 1)
     except BrokenPipeError:
         sys.exit(1)

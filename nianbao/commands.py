@@ -136,13 +136,15 @@ def parse(file: Path, as_json: bool) -> None:
     except OSError as exc:
         raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
     try:
-        result = parsers.report_to_json(parsers.parse_bytes(raw, None, None))
+        parsed = parsers.parse_bytes(raw, None, None)
     except parsers.ParseError as exc:
         raise NianbaoError(f"{file}: {exc}") from None
+    # interface.md's shape, plus the publisher the report names (发布机构, else its title).
+    result = {"publisher": parsed.publisher, **parsers.report_to_json(parsed)}
     if as_json:
         emit_json(result)
         return
-    for key in ("title", "report_year", "template"):
+    for key in ("title", "report_year", "publisher", "template"):
         click.echo(f"{key}: {result.get(key)}")
     for key, value in result["metadata"].items():
         click.echo(f"metadata.{key}: {value if value is not None else ''}")

@@ -86,11 +86,12 @@ class Settings:
 
 def default_settings_path() -> Path:
     """`settings.toml` in the working directory, else the copy shipped with the package."""
-    local = Path("settings.toml")
-    if local.is_file():
-        return local
-    shipped = resources.files("nianbao").joinpath("settings.toml")
-    return Path(str(shipped))
+    shipped = Path(str(resources.files("nianbao").joinpath("settings.toml")))
+    # A wheel carries the file inside the package; a source checkout keeps it at the top.
+    for candidate in (Path("settings.toml"), shipped, shipped.parent.parent / "settings.toml"):
+        if candidate.is_file():
+            return candidate
+    return shipped
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

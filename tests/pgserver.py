@@ -37,7 +37,8 @@ class PgServer:
     """Hands out a fresh, empty database per test on one server."""
 
     def __init__(self, url: str) -> None:
-        self.url = make_url(url)
+        # psycopg 3 is the driver we ship; a bare postgresql:// URL would ask for psycopg2.
+        self.url = make_url(url).set(drivername="postgresql+psycopg")
         self._names = itertools.count(1)
 
     def create_database(self) -> str:
