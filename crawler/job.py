@@ -42,10 +42,13 @@ class CrawlJob:
         if module is not None:
             module["areas"] = tuple(module["areas"])
         return cls(
-            portal=PortalConfig(**portal, annual_report=AnnualReportModule(**module) if module else None),
+            portal=PortalConfig(
+                **portal, annual_report=AnnualReportModule(**module) if module else None
+            ),
             crawler=CrawlerConfig(**data["crawler"]),
             archive=ArchiveConfig(
-                database_url=data["archive"]["database_url"], blob_dir=Path(data["archive"]["blob_dir"])
+                database_url=data["archive"]["database_url"],
+                blob_dir=Path(data["archive"]["blob_dir"]),
             ),
             publishers=tuple(
                 PublisherSpec(**{**p, "aliases": tuple(p["aliases"])}) for p in data["publishers"]

@@ -29,7 +29,9 @@ class ArchivePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         s = crawler.settings
-        return cls(s["NIANBAO_DATABASE_URL"], s["NIANBAO_BLOB_DIR"], s.getint("NIANBAO_RUN_ID"), crawler)
+        return cls(
+            s["NIANBAO_DATABASE_URL"], s["NIANBAO_BLOB_DIR"], s.getint("NIANBAO_RUN_ID"), crawler
+        )
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, CaptureItem):

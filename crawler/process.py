@@ -13,7 +13,9 @@ class CrawlFailed(Exception):
     """The crawl worker died or said nothing: the run row tells what was archived before."""
 
 
-def run_crawl(job: CrawlJob, log_path: Path | None = None, timeout: float | None = None) -> RunSummary:
+def run_crawl(
+    job: CrawlJob, log_path: Path | None = None, timeout: float | None = None
+) -> RunSummary:
     """Run `python -m crawler.worker` for one job; its Scrapy log goes to `log_path` (or stderr)."""
     log = open(log_path, "ab") if log_path else None  # noqa: SIM115 (closed below)
     try:

@@ -19,7 +19,9 @@ class LayoutChanged(Exception):
         self.portal, self.selector, self.url, self.count = portal, selector, url, count
 
 
-def select_many(pattern: re.Pattern[str], text: str, *, portal: str, url: str, min: int = 1) -> list[str]:
+def select_many(
+    pattern: re.Pattern[str], text: str, *, portal: str, url: str, min: int = 1
+) -> list[str]:
     """All first-group matches of `pattern`; at least `min` of them or `LayoutChanged`."""
     found = [m.group(1) for m in pattern.finditer(text)]
     if len(found) < min:

@@ -36,16 +36,33 @@ def run_job(job: CrawlJob) -> RunSummary:
         sync_publishers(session, job.publishers)
         indexed = index_captures(session, BlobStore(job.archive.blob_dir), run_id=run_id)
     status, finding = judge(job, stats, failures)
-    errors = sum(int(stats.get(k, 0)) for k in ("nianbao/errors", "nianbao/http_errors")) + len(failures)
+    errors = sum(int(stats.get(k, 0)) for k in ("nianbao/errors", "nianbao/http_errors")) + len(
+        failures
+    )
     with session_scope(engine) as session:
         finish_run(
-            session, session.get(CrawlRun, run_id), status=status, pages=int(stats.get("nianbao/captures", 0)),
-            new_reports=indexed.new_reports, new_versions=indexed.new_versions,
-            blocked=0, errors=errors, finding=finding,
+            session,
+            session.get_one(CrawlRun, run_id),
+            status=status,
+            pages=int(stats.get("nianbao/captures", 0)),
+            new_reports=indexed.new_reports,
+            new_versions=indexed.new_versions,
+            blocked=0,
+            errors=errors,
+            finding=finding,
         )
     engine.dispose()
-    return RunSummary(run_id, job.portal.id, job.kind, status, int(stats.get("nianbao/captures", 0)),
-                      indexed.new_reports, indexed.new_versions, errors, finding)
+    return RunSummary(
+        run_id,
+        job.portal.id,
+        job.kind,
+        status,
+        int(stats.get("nianbao/captures", 0)),
+        indexed.new_reports,
+        indexed.new_versions,
+        errors,
+        finding,
+    )
 
 
 def judge(job: CrawlJob, stats: dict[str, Any], failures: list[str]) -> tuple[str, str | None]:

@@ -13,8 +13,12 @@ from nianbao.errors import NianbaoError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", envvar="NIANBAO_CONFIG", type=click.Path(dir_okay=False),
-              help="Settings file (default: ./settings.toml, else the shipped one).")
+@click.option(
+    "--config",
+    envvar="NIANBAO_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="Settings file (default: ./settings.toml, else the shipped one).",
+)
 @click.version_option(package_name="nianbao")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None) -> None:

@@ -21,16 +21,53 @@ from nianbao.output import FORMATS, render
 from nianbao.settings import Settings, load_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-REPORT_FIELDS = ("id", "portal", "publisher", "year", "title", "url", "index_no", "written_date",
-                 "published_at", "first_seen_at", "template", "versions", "captures")
+REPORT_FIELDS = (
+    "id",
+    "portal",
+    "publisher",
+    "year",
+    "title",
+    "url",
+    "index_no",
+    "written_date",
+    "published_at",
+    "first_seen_at",
+    "template",
+    "versions",
+    "captures",
+)
 MISSING_FIELDS = ("portal", "publisher", "kind", "year", "deadline", "status", "evidence")
-LATE_FIELDS = ("portal", "publisher", "kind", "year", "deadline", "published_at", "first_seen_at",
-               "days_late", "url")
-RUN_FIELDS = ("id", "kind", "portal", "started_at", "finished_at", "status", "pages", "new_reports",
-              "errors")
+LATE_FIELDS = (
+    "portal",
+    "publisher",
+    "kind",
+    "year",
+    "deadline",
+    "published_at",
+    "first_seen_at",
+    "days_late",
+    "url",
+)
+RUN_FIELDS = (
+    "id",
+    "kind",
+    "portal",
+    "started_at",
+    "finished_at",
+    "status",
+    "pages",
+    "new_reports",
+    "errors",
+)
 
-format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-                             show_default=True, help="Output format.")
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 
 
 def year_type(text: str) -> int:
@@ -84,7 +121,9 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-def emit(rows: list[dict[str, Any]], fields: tuple[str, ...], fmt: str, title: str | None = None) -> None:
+def emit(
+    rows: list[dict[str, Any]], fields: tuple[str, ...], fmt: str, title: str | None = None
+) -> None:
     """Print rows in the chosen format."""
     click.echo(render(rows, fields, fmt, title))
 

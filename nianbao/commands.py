@@ -46,10 +46,19 @@ year_option = click.option("--year", callback=_year, help="Report year, e.g. 201
 
 @click.command()
 @click.argument("portals", nargs=-1)
-@click.option("--kind", type=click.Choice(RUN_KINDS), default="manual", show_default=True,
-              help="How the run is recorded; the scheduler passes nightly.")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Append the crawler's log here instead of showing it on failure.")
+@click.option(
+    "--kind",
+    type=click.Choice(RUN_KINDS),
+    default="manual",
+    show_default=True,
+    help="How the run is recorded; the scheduler passes nightly.",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append the crawler's log here instead of showing it on failure.",
+)
 @pass_ctx
 def crawl(obj: Context, portals: tuple[str, ...], kind: str, log_path: Path | None) -> None:
     """Crawl the named portals (all when none is named), each in its own process.
@@ -60,15 +69,22 @@ def crawl(obj: Context, portals: tuple[str, ...], kind: str, log_path: Path | No
     chosen = [settings.portal(p) for p in portals] if portals else list(settings.portals)
     failed = []
     for portal in chosen:
-        job = CrawlJob(portal=portal, crawler=settings.crawler, archive=settings.archive,
-                       publishers=settings.publishers, kind=kind)
+        job = CrawlJob(
+            portal=portal,
+            crawler=settings.crawler,
+            archive=settings.archive,
+            publishers=settings.publishers,
+            kind=kind,
+        )
         try:
             summary = run_crawl(job, log_path=log_path)
         except CrawlFailed as exc:
             raise NianbaoError(str(exc)) from None
-        click.echo(f"{portal.id}: run {summary.run_id} {summary.status}: {summary.pages} pages, "
-                   f"{summary.new_reports} new reports, {summary.new_versions} new versions, "
-                   f"{summary.errors} errors" + (f"; {summary.finding}" if summary.finding else ""))
+        click.echo(
+            f"{portal.id}: run {summary.run_id} {summary.status}: {summary.pages} pages, "
+            f"{summary.new_reports} new reports, {summary.new_versions} new versions, "
+            f"{summary.errors} errors" + (f"; {summary.finding}" if summary.finding else "")
+        )
         if summary.status != "ok":
             failed.append(portal.id)
     if failed:
@@ -81,7 +97,9 @@ def crawl(obj: Context, portals: tuple[str, ...], kind: str, log_path: Path | No
 @year_option
 @format_option
 @pass_ctx
-def reports(obj: Context, portal: str | None, publisher: str | None, year: int | None, fmt: str) -> None:
+def reports(
+    obj: Context, portal: str | None, publisher: str | None, year: int | None, fmt: str
+) -> None:
     """List archived reports.
 
     Example: nianbao reports --year 2017 --format csv
@@ -116,9 +134,13 @@ def show(obj: Context, report: int, as_json: bool) -> None:
     for version in data.get("versions", []):
         click.echo(f"\n--- version {version.get('id')} seen {version.get('seen_at')}")
         for figure in version.get("figures", []):
-            click.echo(f"  {figure.get('key')} = {figure.get('value')}   ← {figure.get('provenance')}")
+            click.echo(
+                f"  {figure.get('key')} = {figure.get('value')}   ← {figure.get('provenance')}"
+            )
         for check in version.get("checks", []):
-            click.echo(f"  check {'ok  ' if check.get('ok') else 'FAIL'} {check.get('rule')}: {check.get('detail')}")
+            click.echo(
+                f"  check {'ok  ' if check.get('ok') else 'FAIL'} {check.get('rule')}: {check.get('detail')}"
+            )
     if data.get("text"):
         click.echo("\n" + str(data["text"]))
 
@@ -156,7 +178,9 @@ def parse(file: Path, as_json: bool) -> None:
 
 @click.command()
 @year_option
-@click.option("--as-of", "as_of", callback=_date, help="Judge deadlines as of this date (default today).")
+@click.option(
+    "--as-of", "as_of", callback=_date, help="Judge deadlines as of this date (default today)."
+)
 @format_option
 @pass_ctx
 def missing(obj: Context, year: int | None, as_of: date | None, fmt: str) -> None:
@@ -203,7 +227,9 @@ def runs(obj: Context, portal: str | None, limit: int, fmt: str) -> None:
 
 
 def _asdict(obj: Any) -> Any:
-    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    return obj
 
 
 ALL = [demo, crawl, reports, show, parse, missing, late, runs]

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from archive import queries, status
+from archive import status
 from crawler.job import CrawlJob
 from crawler.process import CrawlFailed, run_crawl
 from nianbao.clikit import Context, emit, format_option, today
@@ -23,12 +23,24 @@ from replica import settings_for
 from replica.server import ReplicaServer
 from replica.truth import load_truth
 
-DEMO_FIELDS = ("year", "portal", "publisher", "kind", "status", "deadline", "published_at", "days_late")
+DEMO_FIELDS = (
+    "year",
+    "portal",
+    "publisher",
+    "kind",
+    "status",
+    "deadline",
+    "published_at",
+    "days_late",
+)
 
 
 @click.command()
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to put the demo archive (default: a new temporary directory).")
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to put the demo archive (default: a new temporary directory).",
+)
 @format_option
 def demo(workdir: Path | None, fmt: str) -> None:
     """Crawl the bundled replica portals into a fresh archive and print who is missing or late.
@@ -39,25 +51,38 @@ def demo(workdir: Path | None, fmt: str) -> None:
     settings_path = workdir / "settings.toml"
     with ReplicaServer() as server:
         settings_path.write_text(
-            settings_for(server.urls, database_url=f"sqlite:///{workdir / 'nianbao.db'}",
-                         blob_dir=str(workdir / "blobs")),
+            settings_for(
+                server.urls,
+                database_url=f"sqlite:///{workdir / 'nianbao.db'}",
+                blob_dir=str(workdir / "blobs"),
+            ),
             encoding="utf-8",
         )
         settings = load_settings(settings_path)
         for portal in settings.portals:
-            job = CrawlJob(portal=portal, crawler=settings.crawler, archive=settings.archive,
-                       publishers=settings.publishers, kind="manual")
+            job = CrawlJob(
+                portal=portal,
+                crawler=settings.crawler,
+                archive=settings.archive,
+                publishers=settings.publishers,
+                kind="manual",
+            )
             try:
                 summary = run_crawl(job, log_path=workdir / "crawl.log")
             except CrawlFailed as exc:
                 raise NianbaoError(f"{exc} (log: {workdir / 'crawl.log'})") from None
-            click.echo(f"crawled {portal.id}: {summary.pages} pages, {summary.new_reports} reports, "
-                       f"status {summary.status}", err=True)
+            click.echo(
+                f"crawled {portal.id}: {summary.pages} pages, {summary.new_reports} reports, "
+                f"status {summary.status}",
+                err=True,
+            )
     rows = _status_rows(Context(str(settings_path)))
     emit(rows, DEMO_FIELDS, fmt, "missing and late annual reports on the replica portals")
     _compare_with_truth(rows)
-    click.echo(f"archive kept in {workdir}; explore it with: nianbao --config {settings_path} reports",
-               err=True)
+    click.echo(
+        f"archive kept in {workdir}; explore it with: nianbao --config {settings_path} reports",
+        err=True,
+    )
 
 
 def _fresh_dir(workdir: Path | None) -> Path:
@@ -75,7 +100,9 @@ def _status_rows(ctx: Context) -> list[dict[str, Any]]:
     years = sorted({report.year for report in load_truth().reports})
     with ctx.session() as session:
         for year in years:
-            for row in as_dicts(status.missing(session, year, today(), ctx.settings.deadlines), DEMO_FIELDS):
+            for row in as_dicts(
+                status.missing(session, year, today(), ctx.settings.deadlines), DEMO_FIELDS
+            ):
                 rows.append(row)
             for row in as_dicts(status.late(session, year, ctx.settings.deadlines), DEMO_FIELDS):
                 rows.append({**row, "status": "late"})
@@ -87,7 +114,9 @@ def _compare_with_truth(rows: list[dict[str, Any]]) -> None:
     truth = load_truth()
     years = sorted({report.year for report in truth.reports})
     expected = {(y, p, n, "missing", 0) for y in years for p, n in truth.expected_missing(y)}
-    expected |= {(y, p, n, "late", d) for y in years for (p, n), d in truth.expected_late(y).items()}
+    expected |= {
+        (y, p, n, "late", d) for y in years for (p, n), d in truth.expected_late(y).items()
+    }
     got = {(r["year"], r["portal"], r["publisher"], r["status"], r["days_late"] or 0) for r in rows}
     if got == expected:
         click.echo(f"matches the replica's ground truth: {len(expected)} rows", err=True)

@@ -36,12 +36,15 @@ def as_dicts(rows: Sequence[Any], fields: Sequence[str]) -> list[dict[str, Any]]
     """Dataclass rows (or dicts) reduced to `fields`, in that order, JSON-ready."""
     out = []
     for row in rows:
-        data = dataclasses.asdict(row) if dataclasses.is_dataclass(row) else dict(row)
+        is_row = dataclasses.is_dataclass(row) and not isinstance(row, type)
+        data = dataclasses.asdict(row) if is_row else dict(row)
         out.append({f: plain(data.get(f)) for f in fields})
     return out
 
 
-def render(rows: list[dict[str, Any]], fields: Sequence[str], fmt: str, title: str | None = None) -> str:
+def render(
+    rows: list[dict[str, Any]], fields: Sequence[str], fmt: str, title: str | None = None
+) -> str:
     """The rows in the chosen format, as text ready to print."""
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2)

@@ -115,7 +115,9 @@ def parse_settings(raw: dict[str, Any], path: Path) -> Settings:
     portals = tuple(_portal(row, i) for i, row in enumerate(_rows(raw, "portals")))
     _unique([p.id for p in portals], "portals.id")
     portal_ids = {p.id for p in portals}
-    publishers = tuple(_publisher(row, i, portal_ids) for i, row in enumerate(_rows(raw, "publishers")))
+    publishers = tuple(
+        _publisher(row, i, portal_ids) for i, row in enumerate(_rows(raw, "publishers"))
+    )
     _unique([f"{p.portal}/{p.name}" for p in publishers], "publishers (portal, name)")
     return Settings(
         path=path,
@@ -143,7 +145,9 @@ def parse_years(text: str, where: str = "years") -> tuple[int, int]:
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
     for key in table:
         if key not in allowed:
-            raise SettingsError(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+            raise SettingsError(
+                f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})"
+            )
 
 
 def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
@@ -180,25 +184,37 @@ def _validate(table: dict[str, Any], schema: str, where: str) -> None:
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = {str: "a string", bool: "true or false", int: "a number", float: "a number",
-             list: "a list", dict: "a table"}
+    names = {
+        str: "a string",
+        bool: "true or false",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+    }
     first = expected[0] if isinstance(expected, tuple) else expected
     return names.get(first, first.__name__)
 
 
 def _archive(table: dict[str, Any]) -> ArchiveConfig:
-    url = os.environ.get("NIANBAO_DATABASE_URL") or table.get("database_url", "sqlite:///data/nianbao.db")
+    url = os.environ.get("NIANBAO_DATABASE_URL") or table.get(
+        "database_url", "sqlite:///data/nianbao.db"
+    )
     return ArchiveConfig(database_url=url, blob_dir=Path(table.get("blob_dir", "data/blobs")))
 
 
 def _deadlines(table: dict[str, Any]) -> DeadlineRules:
     before = table.get("before_2019", {"all": "03-31"})
-    after = table.get("from_2019", {"department": "01-31", "township": "01-31", "government": "03-31"})
+    after = table.get(
+        "from_2019", {"department": "01-31", "township": "01-31", "government": "03-31"}
+    )
     for era, rules in (("before_2019", before), ("from_2019", after)):
         for kind, month_day in rules.items():
             if kind not in (*KINDS, "all"):
                 raise SettingsError(f"[deadlines] {era}: unknown publisher kind {kind!r}")
-            if not isinstance(month_day, str) or not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", month_day):
+            if not isinstance(month_day, str) or not re.fullmatch(
+                r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", month_day
+            ):
                 raise SettingsError(f"[deadlines] {era}.{kind}: expected MM-DD, got {month_day!r}")
     return DeadlineRules(before_2019=dict(before), from_2019=dict(after))
 
@@ -206,7 +222,9 @@ def _deadlines(table: dict[str, Any]) -> DeadlineRules:
 def _portal(row: dict[str, Any], index: int) -> PortalConfig:
     where = f"[[portals]] {row['id']!r}"
     if row["family"] not in FAMILIES:
-        raise SettingsError(f"{where}: unknown family {row['family']!r} (known: {', '.join(FAMILIES)})")
+        raise SettingsError(
+            f"{where}: unknown family {row['family']!r} (known: {', '.join(FAMILIES)})"
+        )
     if not re.match(r"^https?://[^/\s]+", row["base_url"]):
         raise SettingsError(f"{where}: base_url must be an http(s) URL, got {row['base_url']!r}")
     entry_points = _strings(row["entry_points"], f"{where} entry_points")

@@ -9,7 +9,8 @@ from parsers.model import Figure, Provenance
 from parsers.numbers import NUMBER_PATTERN, parse_number
 from parsers.rules import ALL_ANSWERED_SOURCE, HEADLINE_KEYS, HEADLINE_RULES, NONE_RULES
 
-_N = r"\s*(?P<n>" + NUMBER_PATTERN + r")\s*"
+# Spaces around the number, but never a line break: a number on the next line is a table cell.
+_N = r"[ \t\u3000\xa0]*(?P<n>" + NUMBER_PATTERN + r")[ \t\u3000\xa0]*"
 _POSITIVE = tuple((r.key, re.compile(r.pattern.replace("{N}", _N))) for r in HEADLINE_RULES)
 _NONE = tuple(
     (r.key, re.compile(r.pattern), re.compile(r.requires) if r.requires else None)

@@ -27,7 +27,7 @@ def _label_alternation() -> str:
 # '数据来源：' inside prose is no label.
 _LABEL_RE = re.compile(r"(?:^|(?<=[\s|｜>】\]]))(?P<label>" + _label_alternation() + r")\s*[:：]")
 _DATE_RE = re.compile(
-    r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"((?:19|20)\d{2})\s*[-/.年－／]\s*(\d{1,2})\s*[-/.月－／]\s*(\d{1,2})\s*日?"
     r"(?:\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?"
 )
 _DATE_FIELDS = frozenset({"written_date", "published_at"})

@@ -16,7 +16,11 @@ from parsers.model import Number
 ARABIC_PATTERN = (
     r"(?:[0-9０-９]{1,3}(?:[,，][0-9０-９]{3})+|[0-9０-９]+)(?:[.．][0-9０-９]+)?(?:万亿|万|亿)?"
 )
-CHINESE_PATTERN = r"[零〇○一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟]+(?:点[零〇○一二三四五六七八九]+)?"
+# Starts with a digit or 十: a bare 万 / 亿 is the unit of 万元, not a number.
+CHINESE_PATTERN = (
+    r"[零〇○一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾]"
+    r"[零〇○一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟]*(?:点[零〇○一二三四五六七八九]+)?"
+)
 NUMBER_PATTERN = f"(?:{ARABIC_PATTERN}|{CHINESE_PATTERN})"
 
 _DIGITS = {

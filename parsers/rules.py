@@ -108,12 +108,16 @@ HEADLINE_RULES: tuple[HeadlineRule, ...] = (
                  "seeds 001/004 政府信息公开平台上公开信息343条"),
     HeadlineRule("headline.proactive_total", r"主动公开(?:了)?{N}条(?:政府)?信息", "common variant"),
     HeadlineRule("headline.applications_received",
-                 r"(?:收到|受理|承办|接到|接收)[^，,。；;\n复诉]{0,20}?申请[^，,。；;\n\d复诉]{0,15}?{N}"
+                 r"(?:收到|受理|承办|接到|接收|新收)[^，,。；;\n复诉]{0,20}?申请[^，,。；;\n\d复诉]{0,15}?{N}"
                  + COUNT_UNITS,
-                 "seed 002 共收到信息公开申请224件; seed 000 承办依申请公开政府信息事项共17件"),
+                 "seed 002 共收到信息公开申请224件; seed 000 承办依申请公开政府信息事项共17件; "
+                 "from 2019 本年新收政府信息公开申请N件"),
     HeadlineRule("headline.applications_received",
                  r"(?:收到|受理|承办|接到|接收){N}" + COUNT_UNITS + _GAP + r"{0,8}?申请",
                  "seed 003 共收到5项依申请公开事项"),
+    HeadlineRule("headline.applications_carried_over",
+                 r"上年结转(?:的)?(?:政府信息公开)?(?:申请)?{N}" + COUNT_UNITS,
+                 "from 2019: 上年结转N件 (replica bodies, 国办公开办函〔2019〕60号 wording)"),
     HeadlineRule("headline.applications_in_person",
                  r"(?:当面|现场)(?:提出)?申请(?:的)?(?:有|共|为)?{N}" + COUNT_UNITS,
                  "seed 000 当面申请2件"),
@@ -139,8 +143,8 @@ HEADLINE_RULES: tuple[HeadlineRule, ...] = (
     HeadlineRule("headline.litigation_total",
                  r"行政诉讼(?:案件)?(?:共|有)?{N}" + COUNT_UNITS, "seed 002 引起的行政诉讼5件"),
     HeadlineRule("headline.fees_yuan",
-                 r"(?:收取|收费)(?:了)?(?:各项|相关)?(?:费用)?(?:金额)?(?:共计|共|合计)?{N}元",
-                 "figures.md; 万元 folds into the number (0.5万元 -> 5000)"),
+                 r"(?:收取|收费)[^，,。；;\n\d]{0,12}?{N}元",
+                 "收取检索、复制费用0.5万元: 万元 folds into the number (-> 5000)"),
 )
 
 
@@ -155,6 +159,11 @@ class NoneRule(NamedTuple):
 
 _NEGATION = r"(?:没有|未发生|未出现|未有|未因|未收到|未接到|未产生)"
 NONE_RULES: tuple[NoneRule, ...] = (
+    NoneRule("headline.applications_received",
+             r"(?:未|没有)(?:收到|受理|接到)" + _GAP + r"{0,12}?申请", None,
+             "全年未收到政府信息公开申请; 本年未收到政府信息公开申请 (replica bodies)"),
+    NoneRule("headline.applications_carried_over", r"无上年结转|上年(?:无|没有)结转", None,
+             "也无上年结转申请"),
     NoneRule("headline.review_total", _NEGATION + r"[^。；;\n]{0,40}?行政复议", None,
              "seed 000 没有因政府信息公开申请行政复议; seeds 001/004 未发生…行政复议"),
     NoneRule("headline.review_total", r"无" + _GAP + r"{0,8}?行政复议", None, "无行政复议案件"),
@@ -162,10 +171,10 @@ NONE_RULES: tuple[NoneRule, ...] = (
              "seed 000 没有因…提起行政诉讼; seeds 001/004 未发生…行政诉讼"),
     NoneRule("headline.litigation_total", r"无" + _GAP + r"{0,8}?行政诉讼", None,
              "无行政诉讼案件; 无行政复议、行政诉讼案件"),
-    NoneRule("headline.fees_yuan", r"(?:未|没有|无)" + _GAP + r"{0,30}?(?:收取|收费)",
-             r"申请|检索|复制|邮寄", "001/004 未向…申请人进行收费; 002 未发生…收取; 003 没有…收取"),
+    NoneRule("headline.fees_yuan", r"(?:未|没有|无)" + _GAP + r"{0,30}?(?:收取|收费)", r"费",
+             "001/004 未向…申请人进行收费; 002 未发生…收取; 003 没有…收取; 未收取信息处理费"),
     # 不 only right before the verb: 不断规范…收费 is no 'none charged'.
-    NoneRule("headline.fees_yuan", r"不(?:予|再|曾)?(?:收取|收费)", r"申请|检索|复制|邮寄",
+    NoneRule("headline.fees_yuan", r"不(?:予|再|曾)?(?:收取|收费)", r"费",
              "seed 000 本单位不收取依申请提供政府公开信息的收费"),
     NoneRule("headline.fees_yuan", r"免(?:收|除|予收取)" + _GAP + r"{0,10}?费",
              r"申请|检索|复制|邮寄", "免收检索费; the 申请 filter keeps out 免费发放 (seed 002)"),

@@ -24,6 +24,7 @@ from parsers.rules import (
     Section,
 )
 
+MAX_ROW_CHARS = 300  # the longest real row label (seed 002's 专项经费) is under 80
 _HEADING_RE = re.compile(NATIONAL2014_HEADING)
 _LINE_RE = re.compile(r"[^\n]+")
 _HEADER_RE = re.compile(TABLE_HEADER_SOURCE)
@@ -62,6 +63,8 @@ class _Reader:
 
     def feed(self, start: int, end: int) -> None:
         line = self.text[start:end]
+        if len(line) > MAX_ROW_CHARS:
+            return  # prose, not a row; also keeps the lazy label match away from huge lines
         start += len(line) - len(line.lstrip())  # provenance without the indentation
         end -= len(line) - len(line.rstrip())
         compact = re.sub(r"\s+", "", ascii_digits(line))

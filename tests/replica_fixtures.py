@@ -20,7 +20,9 @@ from replica import settings_for
 @contextmanager
 def replica_process() -> Iterator[dict[str, str]]:
     """`python -m replica serve` in a subprocess; yields its portal URLs; always stopped."""
-    proc = subprocess.Popen([sys.executable, "-m", "replica", "serve"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "replica", "serve"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         yield json.loads(proc.stdout.readline())
@@ -38,8 +40,15 @@ def replica_settings(urls: dict[str, str], database_url: str, blob_dir: Path) ->
 def crawl_all(settings: Settings, kind: str = "manual") -> list[RunSummary]:
     """Crawl every portal of `settings`, each in its own process, as `nianbao crawl` does."""
     return [
-        run_crawl(CrawlJob(portal=p, crawler=settings.crawler, archive=settings.archive,
-                       publishers=settings.publishers, kind=kind))
+        run_crawl(
+            CrawlJob(
+                portal=p,
+                crawler=settings.crawler,
+                archive=settings.archive,
+                publishers=settings.publishers,
+                kind=kind,
+            )
+        )
         for p in settings.portals
     ]
 

@@ -20,13 +20,22 @@ SEEDS = Path(__file__).parent / "seeds"
 TRUTH = load_truth()
 
 
-def nianbao(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def nianbao(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real command in a subprocess, as a user would."""
-    inherited = {k: v for k, v in os.environ.items() if k not in ("NIANBAO_CONFIG", "NIANBAO_DATABASE_URL")}
+    inherited = {
+        k: v for k, v in os.environ.items() if k not in ("NIANBAO_CONFIG", "NIANBAO_DATABASE_URL")
+    }
     full_env = {**inherited, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "nianbao", *args], capture_output=True, text=True, env=full_env, cwd=cwd,
-        timeout=300, check=False,
+        [sys.executable, "-m", "nianbao", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=300,
+        check=False,
     )
 
 
@@ -43,7 +52,9 @@ def assert_one_line_error(done: subprocess.CompletedProcess[str], *words: str) -
 def settings_file(tmp_path: Path) -> Path:
     path = tmp_path / "settings.toml"
     urls = {"tongxiang": "http://127.0.0.1:9", "taizhou": "http://127.0.0.1:9"}
-    path.write_text(settings_for(urls, f"sqlite:///{tmp_path / 'a.db'}", str(tmp_path / "blobs")), "utf-8")
+    path.write_text(
+        settings_for(urls, f"sqlite:///{tmp_path / 'a.db'}", str(tmp_path / "blobs")), "utf-8"
+    )
     return path
 
 
@@ -58,7 +69,9 @@ def test_a_typo_in_a_settings_key_is_rejected_by_name(settings_file: Path) -> No
 
 
 def test_an_unknown_portal_is_one_line(settings_file: Path) -> None:
-    assert_one_line_error(nianbao("--config", str(settings_file), "crawl", "nosuch"), "nosuch", "tongxiang")
+    assert_one_line_error(
+        nianbao("--config", str(settings_file), "crawl", "nosuch"), "nosuch", "tongxiang"
+    )
 
 
 @pytest.mark.parametrize("year", ["20x9", "19", "3000"])
@@ -68,7 +81,9 @@ def test_a_malformed_year_is_one_line(settings_file: Path, year: str) -> None:
 
 def test_an_unreachable_database_is_one_line(settings_file: Path) -> None:
     env = {"NIANBAO_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/nianbao"}
-    assert_one_line_error(nianbao("--config", str(settings_file), "reports", env=env), "cannot reach")
+    assert_one_line_error(
+        nianbao("--config", str(settings_file), "reports", env=env), "cannot reach"
+    )
 
 
 def test_an_unreadable_file_is_one_line(tmp_path: Path) -> None:
@@ -86,21 +101,57 @@ def test_the_shipped_settings_are_used_outside_the_repo(tmp_path: Path) -> None:
 
 
 SEED_FACTS = {
-    "000": ("桐乡市经济和信息化局2017年度政府信息公开工作报告", 2017, "桐乡市经济和信息化局", {},
-            {"headline.proactive_total": 218, "headline.applications_received": 17}),
-    "001": ("桐乡市商务局（粮食局）2017年度政府信息公开工作报告", 2017, "桐乡市商务局（粮食局）", {},
-            {"headline.proactive_total": 488, "headline.applications_received": 5}),
-    "002": ("桐乡市人民政府2017年度政府信息公开工作报告", 2017, "桐乡市人民政府",
-            {"published_at": "2018-03-08"}, {"headline.applications_received": 224}),
-    "003": ("台州市经信委2017年度政务信息公开工作总结", 2017, "市经信委",
-            {"index_no": "002668274/2018-66814", "publisher": "市经信委", "written_date": "2018-01-17",
-             "published_at": "2018-01-17T08:52", "source": "市经信委", "disclosure": "主动公开"},
-            {"headline.proactive_total": 492}),
-    "004": ("桐乡市商务局2013年度政府信息公开工作报告", 2013, "市商务局",
-            {"index_no": "11330483002558219A/2014-84743", "publisher": "市商务局",
-             "written_date": "2014-03-08", "published_at": "2014-03-08T20:57", "source": "市商务局",
-             "category": "政府信息公开工作报告", "doc_number": None, "disclosure": "主动公开"},
-            {}),
+    "000": (
+        "桐乡市经济和信息化局2017年度政府信息公开工作报告",
+        2017,
+        "桐乡市经济和信息化局",
+        {},
+        {"headline.proactive_total": 218, "headline.applications_received": 17},
+    ),
+    "001": (
+        "桐乡市商务局（粮食局）2017年度政府信息公开工作报告",
+        2017,
+        "桐乡市商务局（粮食局）",
+        {},
+        {"headline.proactive_total": 488, "headline.applications_received": 5},
+    ),
+    "002": (
+        "桐乡市人民政府2017年度政府信息公开工作报告",
+        2017,
+        "桐乡市人民政府",
+        {"published_at": "2018-03-08"},
+        {"headline.applications_received": 224},
+    ),
+    "003": (
+        "台州市经信委2017年度政务信息公开工作总结",
+        2017,
+        "市经信委",
+        {
+            "index_no": "002668274/2018-66814",
+            "publisher": "市经信委",
+            "written_date": "2018-01-17",
+            "published_at": "2018-01-17T08:52",
+            "source": "市经信委",
+            "disclosure": "主动公开",
+        },
+        {"headline.proactive_total": 492},
+    ),
+    "004": (
+        "桐乡市商务局2013年度政府信息公开工作报告",
+        2013,
+        "市商务局",
+        {
+            "index_no": "11330483002558219A/2014-84743",
+            "publisher": "市商务局",
+            "written_date": "2014-03-08",
+            "published_at": "2014-03-08T20:57",
+            "source": "市商务局",
+            "category": "政府信息公开工作报告",
+            "doc_number": None,
+            "disclosure": "主动公开",
+        },
+        {},
+    ),
 }
 
 
@@ -123,7 +174,9 @@ def crawled_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("cli")
     with replica_process() as urls:
         path = root / "settings.toml"
-        path.write_text(settings_for(urls, f"sqlite:///{root / 'a.db'}", str(root / "blobs")), "utf-8")
+        path.write_text(
+            settings_for(urls, f"sqlite:///{root / 'a.db'}", str(root / "blobs")), "utf-8"
+        )
         done = nianbao("--config", str(path), "crawl")
         assert done.returncode == 0, done.stderr
         yield path
@@ -137,12 +190,16 @@ def cli_json(config: Path, *args: str) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("year", range(TRUTH.first_year, TRUTH.last_year + 1))
-def test_missing_and_late_list_exactly_what_the_replica_was_built_with(crawled_config: Path, year: int) -> None:
+def test_missing_and_late_list_exactly_what_the_replica_was_built_with(
+    crawled_config: Path, year: int
+) -> None:
     missing = cli_json(crawled_config, "missing", "--year", str(year))
     assert {(r["portal"], r["publisher"]) for r in missing} == TRUTH.expected_missing(year)
     assert all(r["status"] == "missing" and r["evidence"] for r in missing)
     late = cli_json(crawled_config, "late", "--year", str(year))
-    assert {(r["portal"], r["publisher"]): r["days_late"] for r in late} == TRUTH.expected_late(year)
+    assert {(r["portal"], r["publisher"]): r["days_late"] for r in late} == TRUTH.expected_late(
+        year
+    )
     for row in late:
         report = TRUTH.report(str(row["portal"]), str(row["publisher"]), year)
         assert report is not None and row["deadline"] == report.deadline
@@ -160,7 +217,20 @@ def test_missing_before_the_deadline_is_not_yet_due(crawled_config: Path) -> Non
 def test_reports_and_runs_have_the_interface_fields(crawled_config: Path) -> None:
     reports = cli_json(crawled_config, "reports", "--year", "2017")
     assert len(reports) == sum(1 for r in TRUTH.reports if r.year == 2017)
-    assert set(reports[0]) == {"id", "portal", "publisher", "year", "title", "url", "index_no", "written_date",
-                               "published_at", "first_seen_at", "template", "versions", "captures"}
+    assert set(reports[0]) == {
+        "id",
+        "portal",
+        "publisher",
+        "year",
+        "title",
+        "url",
+        "index_no",
+        "written_date",
+        "published_at",
+        "first_seen_at",
+        "template",
+        "versions",
+        "captures",
+    }
     runs = cli_json(crawled_config, "runs")
     assert {r["status"] for r in runs} == {"ok"} and len(runs) == 2

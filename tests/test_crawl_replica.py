@@ -38,7 +38,9 @@ def replica_urls() -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def crawled(
-    request: pytest.FixtureRequest, replica_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    replica_urls: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Crawled]:
     """Both replica portals crawled once into a fresh archive of each backend."""
     root = tmp_path_factory.mktemp(request.param)
@@ -77,28 +79,56 @@ def test_every_report_is_found_with_its_year_and_publisher(crawled: Crawled) -> 
             )
         ).all()
     got = {(portal, url, year, name) for portal, url, year, name in rows}
-    expected = {(r.portal, crawled.urls[r.portal] + r.url, r.year, r.publisher) for r in TRUTH.reports}
+    expected = {
+        (r.portal, crawled.urls[r.portal] + r.url, r.year, r.publisher) for r in TRUTH.reports
+    }
     assert got == expected
 
 
 @pytest.mark.parametrize(
     ("seed", "fields"),
     [
-        ("003", {"index_no": "002668274/2018-66814", "publisher": "市经信委", "written_date": "2018-01-17",
-                 "published_at": "2018-01-17T08:52", "source": "市经信委", "disclosure": "主动公开"}),
-        ("004", {"index_no": "11330483002558219A/2014-84743", "publisher": "市商务局",
-                 "written_date": "2014-03-08", "published_at": "2014-03-08T20:57", "source": "市商务局",
-                 "category": "政府信息公开工作报告", "doc_number": None, "disclosure": "主动公开"}),
+        (
+            "003",
+            {
+                "index_no": "002668274/2018-66814",
+                "publisher": "市经信委",
+                "written_date": "2018-01-17",
+                "published_at": "2018-01-17T08:52",
+                "source": "市经信委",
+                "disclosure": "主动公开",
+            },
+        ),
+        (
+            "004",
+            {
+                "index_no": "11330483002558219A/2014-84743",
+                "publisher": "市商务局",
+                "written_date": "2014-03-08",
+                "published_at": "2014-03-08T20:57",
+                "source": "市商务局",
+                "category": "政府信息公开工作报告",
+                "doc_number": None,
+                "disclosure": "主动公开",
+            },
+        ),
     ],
 )
-def test_seed_page_metadata_is_exact(crawled: Crawled, seed: str, fields: dict[str, str | None]) -> None:
+def test_seed_page_metadata_is_exact(
+    crawled: Crawled, seed: str, fields: dict[str, str | None]
+) -> None:
     report = next(r for r in TRUTH.reports if r.seed == seed)
     with Session(crawled.engine) as session:
         doc = document(session, crawled, report.portal, report.url)
-        version = session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == doc.id)).one()
+        version = session.scalars(
+            select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
+        ).one()
         assert {k: version.meta.get(k) for k in fields} == fields
         assert (doc.index_no, doc.publisher_label, doc.written_date, doc.published_at) == (
-            fields["index_no"], fields["publisher"], fields["written_date"], fields["published_at"]
+            fields["index_no"],
+            fields["publisher"],
+            fields["written_date"],
+            fields["published_at"],
         )
 
 
@@ -108,7 +138,9 @@ def test_gbk_pages_are_decoded_from_their_bytes(crawled: Crawled) -> None:
     with Session(crawled.engine) as session:
         for report in probes:
             doc = document(session, crawled, report.portal, report.url)
-            version = session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == doc.id)).one()
+            version = session.scalars(
+                select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
+            ).one()
             capture = session.get(Capture, version.capture_id)
             assert capture is not None and capture.encoding == "gb18030"
             assert report.gbk_probe in version.text
@@ -116,11 +148,15 @@ def test_gbk_pages_are_decoded_from_their_bytes(crawled: Crawled) -> None:
 
 def test_attachment_is_archived_with_its_bytes_intact(crawled: Crawled) -> None:
     report = next(r for r in TRUTH.reports if r.attachment)
-    with urllib.request.urlopen(crawled.urls[report.portal] + report.attachment, timeout=10) as response:
+    with urllib.request.urlopen(
+        crawled.urls[report.portal] + report.attachment, timeout=10
+    ) as response:
         served = response.read()
     with Session(crawled.engine) as session:
         doc = document(session, crawled, report.portal, report.url)
-        attachment = session.scalars(select(Attachment).where(Attachment.document_id == doc.id)).one()
+        attachment = session.scalars(
+            select(Attachment).where(Attachment.document_id == doc.id)
+        ).one()
         assert attachment.sha256 == hashlib.sha256(served).hexdigest()
         capture = session.get(Capture, attachment.capture_id)
         assert capture is not None and capture.url.endswith(report.attachment)
@@ -140,7 +176,9 @@ def own_replica() -> Iterator[dict[str, str]]:
 def test_recrawl_adds_no_blob_and_a_changed_page_adds_a_version(
     own_replica: dict[str, str], database_url: str, tmp_path: Path
 ) -> None:
-    settings = replica_settings({"taizhou": own_replica["taizhou"]}, database_url, tmp_path / "blobs")
+    settings = replica_settings(
+        {"taizhou": own_replica["taizhou"]}, database_url, tmp_path / "blobs"
+    )
     engine = make_engine(database_url)
 
     def counts() -> tuple[int, int, int]:
@@ -165,9 +203,13 @@ def test_recrawl_adds_no_blob_and_a_changed_page_adds_a_version(
     third = crawl_all(settings)
     assert third[0].new_versions == 1
     with Session(engine) as session:
-        doc = session.scalars(select(Document).where(Document.url == own_replica["taizhou"] + report.url)).one()
+        doc = session.scalars(
+            select(Document).where(Document.url == own_replica["taizhou"] + report.url)
+        ).one()
         texts = session.scalars(
-            select(DocumentVersion.text).where(DocumentVersion.document_id == doc.id).order_by(DocumentVersion.id)
+            select(DocumentVersion.text)
+            .where(DocumentVersion.document_id == doc.id)
+            .order_by(DocumentVersion.id)
         ).all()
         runs = session.scalar(select(func.count()).select_from(CrawlRun))
     assert len(texts) == 2 and "更正说明" not in texts[0] and "更正说明" in texts[1]

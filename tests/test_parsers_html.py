@@ -166,7 +166,10 @@ def test_html_statistics_table_rows() -> None:
 
 
 def test_placeholder_module_page_is_not_a_report() -> None:
-    r = parse_html(PLACEHOLDER_PAGE, "http://xxgk.tx.gov.cn/module/xxgk/xxgkAnnualReport.jsp?area=x&fbtime=2019")
+    r = parse_html(
+        PLACEHOLDER_PAGE,
+        "http://xxgk.tx.gov.cn/module/xxgk/xxgkAnnualReport.jsp?area=x&fbtime=2019",
+    )
     assert not r.is_report
     assert r.figures == ()
     assert r.report_year == 2019  # from fbtime=
@@ -174,7 +177,8 @@ def test_placeholder_module_page_is_not_a_report() -> None:
 
 def test_gbk_bytes_declared_gb2312_decode_as_gb18030() -> None:
     page = HANWEB_TEXT_BLOCK.replace('charset="utf-8"', 'charset="gb2312"').replace(
-        "市政府办公室", "市堃园办公室"  # 堃 is in GBK, not in GB2312
+        "市政府办公室",
+        "市堃园办公室",  # 堃 is in GBK, not in GB2312
     )
     raw = page.encode("gbk")
     with pytest.raises(UnicodeDecodeError):
@@ -203,7 +207,9 @@ def test_utf8_bom_wins() -> None:
 
 
 def test_wrong_header_charset_falls_back_to_meta() -> None:
-    raw = '<meta http-equiv="Content-Type" content="text/html; charset=gbk"><p>报告</p>'.encode("gbk")
+    raw = '<meta http-equiv="Content-Type" content="text/html; charset=gbk"><p>报告</p>'.encode(
+        "gbk"
+    )
     assert decode_html(raw, "utf-8").encoding == "gb18030"
 
 

@@ -31,7 +31,7 @@ class FamilySpider(scrapy.Spider):
     def __init__(self, portal: PortalConfig, **kwargs: Any) -> None:
         super().__init__(name=f"{portal.family}:{portal.id}", **kwargs)
         self.portal = portal
-        self.allowed_domains = []  # base_url may be any host, loopback replicas included
+        self.allowed_domains: list[str] = []  # base_url may be any host, loopback replicas included
 
     def request(self, url: str, callback: Any, kind: str, **kwargs: Any) -> scrapy.Request:
         """A request whose final response reaches `callback` even when it is an error status."""
@@ -96,4 +96,6 @@ def _is_html(response: Response) -> bool:
     if not isinstance(response, TextResponse):
         return False
     content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
-    return "html" in content_type or response.body[:512].lstrip().lower().startswith((b"<!doctype", b"<html"))
+    return "html" in content_type or response.body[:512].lstrip().lower().startswith(
+        (b"<!doctype", b"<html")
+    )

@@ -76,8 +76,11 @@ class HanwebSpider(FamilySpider):
             start, end = call * step + 1, min((call + 1) * step, total)
             query = urlencode({"startrecord": start, "endrecord": end, "perpage": per_page})
             yield self.request(
-                f"{endpoint}?{query}", self.parse_proxy_records, "listing",
-                method="POST", body=urlencode(form),
+                f"{endpoint}?{query}",
+                self.parse_proxy_records,
+                "listing",
+                method="POST",
+                body=urlencode(form),
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
             )
 
@@ -91,7 +94,9 @@ class HanwebSpider(FamilySpider):
         if response.status != 200 or not isinstance(response, TextResponse):
             self.count("nianbao/listing_errors")
             return
-        records = select_many(RECORD, response.text, portal=self.portal.id, url=response.url, min=min_records)
+        records = select_many(
+            RECORD, response.text, portal=self.portal.id, url=response.url, min=min_records
+        )
         self.count("nianbao/listing_records", len(records))
         for record in records:
             href = select_optional(RECORD_HREF, record)
