@@ -87,7 +87,7 @@ HEADLINE_KEYS: tuple[str, ...] = tuple(
               "applications_fax", "applications_answered", "applications_granted",
               "applications_partially_granted", "applications_denied",
               "applications_carried_to_next", "review_total", "litigation_total", "fees_yuan")
-)  # fmt: skip
+)
 
 COUNT_UNITS = r"(?:件|条|项|个|份|宗|起|次|例)"
 _GAP = r"[^，,。；;\n]"  # stays inside one clause

@@ -101,6 +101,11 @@ def test_number_pattern_matches_whole_tokens() -> None:
     ]
 
 
+def test_a_bare_unit_word_is_no_number() -> None:
+    # 万元 in 收取的费用万元0 (seed 003) is a unit; reading its 万 as 10000 was a real bug.
+    assert [m.group() for m in re.finditer(NUMBER_PATTERN, "费用万元0，百分之")] == ["0"]
+
+
 def test_ascii_digits_only_touches_digits() -> None:
     assert ascii_digits("２０１８年３月．") == "2018年3月."
 
