@@ -9,6 +9,7 @@ import click
 from archive.db import ArchiveUnavailable
 from nianbao import commands
 from nianbao.clikit import Context
+from nianbao.cmd_archive import archive_group
 from nianbao.errors import NianbaoError
 
 
@@ -31,6 +32,7 @@ def cli(ctx: click.Context, config: str | None) -> None:
 
 for command in commands.ALL:
     cli.add_command(command)
+cli.add_command(archive_group)
 
 
 def main(argv: list[str] | None = None) -> None:
