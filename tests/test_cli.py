@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from replica_fixtures import replica_process
+from seed_facts import SEED_METADATA
 
 from replica import settings_for
 from replica.truth import load_truth
@@ -119,37 +120,21 @@ SEED_FACTS = {
         "桐乡市人民政府2017年度政府信息公开工作报告",
         2017,
         "桐乡市人民政府",
-        {"published_at": "2018-03-08"},
+        SEED_METADATA["002"],
         {"headline.applications_received": 224},
     ),
     "003": (
         "台州市经信委2017年度政务信息公开工作总结",
         2017,
         "市经信委",
-        {
-            "index_no": "002668274/2018-66814",
-            "publisher": "市经信委",
-            "written_date": "2018-01-17",
-            "published_at": "2018-01-17T08:52",
-            "source": "市经信委",
-            "disclosure": "主动公开",
-        },
+        SEED_METADATA["003"],
         {"headline.proactive_total": 492},
     ),
     "004": (
         "桐乡市商务局2013年度政府信息公开工作报告",
         2013,
         "市商务局",
-        {
-            "index_no": "11330483002558219A/2014-84743",
-            "publisher": "市商务局",
-            "written_date": "2014-03-08",
-            "published_at": "2014-03-08T20:57",
-            "source": "市商务局",
-            "category": "政府信息公开工作报告",
-            "doc_number": None,
-            "disclosure": "主动公开",
-        },
+        SEED_METADATA["004"],
         {},
     ),
 }

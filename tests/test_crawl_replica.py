@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from replica_fixtures import crawl_all, post, replica_process, replica_settings
+from seed_facts import SEED_METADATA
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -85,35 +86,7 @@ def test_every_report_is_found_with_its_year_and_publisher(crawled: Crawled) -> 
     assert got == expected
 
 
-@pytest.mark.parametrize(
-    ("seed", "fields"),
-    [
-        (
-            "003",
-            {
-                "index_no": "002668274/2018-66814",
-                "publisher": "市经信委",
-                "written_date": "2018-01-17",
-                "published_at": "2018-01-17T08:52",
-                "source": "市经信委",
-                "disclosure": "主动公开",
-            },
-        ),
-        (
-            "004",
-            {
-                "index_no": "11330483002558219A/2014-84743",
-                "publisher": "市商务局",
-                "written_date": "2014-03-08",
-                "published_at": "2014-03-08T20:57",
-                "source": "市商务局",
-                "category": "政府信息公开工作报告",
-                "doc_number": None,
-                "disclosure": "主动公开",
-            },
-        ),
-    ],
-)
+@pytest.mark.parametrize(("seed", "fields"), [(k, SEED_METADATA[k]) for k in ("003", "004")])
 def test_seed_page_metadata_is_exact(
     crawled: Crawled, seed: str, fields: dict[str, str | None]
 ) -> None:
