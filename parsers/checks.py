@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from parsers.model import Check, Figure, Number
-from parsers.rules import APPLICATION_CHANNELS, NATIONAL2014_SUMS
+from parsers.rules.core import APPLICATION_CHANNELS, NATIONAL2014_SUMS, PROSE_COUNTERPARTS
+from parsers.rules.gov import APPLICATION_COLUMNS, gov_sums
 
 _H = "headline."
 
 
-def all_checks(
-    figures: Sequence[Figure], prose: Sequence[Figure], table: Sequence[Figure]
-) -> list[Check]:
-    """Headline rules, national2014 sums, and prose-versus-table agreement, as applicable."""
+def all_checks(figures: Sequence[Figure], template: str) -> list[Check]:
+    """Headline rules, the template's table sums, and prose-versus-table agreement."""
     values = {f.key: f.value for f in figures}
     blank = {f.key for f in figures if f.blank}
-    found = [_channels(values), _outcomes(values), _agreement(prose, table)]
-    found += [_sum("stats." + total, ["stats." + p for p in parts], values, blank)
-              for total, parts in NATIONAL2014_SUMS]  # fmt: skip
+    found = [_channels(values), _outcomes(values), _agreement(values)]
+    sums = [(f"stats.{t}", tuple(f"stats.{p}" for p in parts)) for t, parts in NATIONAL2014_SUMS]
+    if template in ("gov2019", "gov2021"):
+        found += [_balance(values, c) for c in APPLICATION_COLUMNS]
+        sums = gov_sums(template)
+    found += [_sum(total, parts, values, blank) for total, parts in sums]
     return [c for c in found if c is not None]
 
 
@@ -60,8 +62,19 @@ def _outcomes(values: dict[str, Number]) -> Check | None:
     )
 
 
+def _balance(values: dict[str, Number], column: str) -> Check | None:
+    """新收 + 上年结转 = （七）总计 + 结转下年度, per column of table 三 (figures.md)."""
+    keys = [f"applications.{r}.{column}"
+            for r in ("new_received", "carried_over", "total_processed", "carried_to_next")]  # fmt: skip
+    if any(k not in values for k in keys):
+        return None
+    new, over, done, carried = (values[k] for k in keys)
+    detail = f"new {new} + carried over {over} = {new + over}; processed {done} + carried to next {carried} = {done + carried}"
+    return Check(f"balance:applications.{column}", new + over == done + carried, detail)
+
+
 def _sum(
-    total_key: str, part_keys: list[str], values: dict[str, Number], blank: set[str]
+    total_key: str, part_keys: Sequence[str], values: dict[str, Number], blank: set[str]
 ) -> Check | None:
     """A table total equals the sum of its parts (run only when all of them were read).
 
@@ -78,12 +91,20 @@ def _sum(
     return Check(f"sum:{total_key}", values[total_key] == total, detail)
 
 
-def _agreement(prose: Sequence[Figure], table: Sequence[Figure]) -> Check | None:
-    """The headline figures the prose states agree with the ones the table gives."""
-    table_values = {f.key: f.value for f in table}
-    both = [(f.key, f.value, table_values[f.key]) for f in prose if f.key in table_values]
+def _agreement(values: dict[str, Number]) -> Check | None:
+    """The figures the prose states (prose.*) agree with the ones the table gives."""
+    both = [
+        (key, value, values[other])
+        for key, value in values.items()
+        if key.startswith("prose.") and (other := counterpart(key)) in values
+    ]
     if not both:
         return None
     differ = [f"{k}: prose {p}, table {t}" for k, p, t in both if p != t]
     detail = "; ".join(differ) if differ else f"{len(both)} figures agree"
     return Check("prose_agrees_with_table", not differ, detail)
+
+
+def counterpart(prose_key: str) -> str:
+    """The table figure a prose.* figure states: stats.via_website, or headline.<name>."""
+    return PROSE_COUNTERPARTS.get(prose_key, _H + prose_key.removeprefix("prose."))

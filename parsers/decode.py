@@ -7,7 +7,7 @@ import re
 
 from parsers.errors import UnsupportedFormat
 from parsers.model import Decoded
-from parsers.rules import GB_CHARSETS
+from parsers.rules.forms import GB_CHARSETS
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -33,7 +33,7 @@ def normalise_charset(label: str | None) -> str | None:
         return "gb18030"  # sites declare gb2312 and serve GBK/GB18030 (portals.md)
     try:
         codec = codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # junk labels, e.g. with a NUL in them
         return None
     return "utf-8" if codec == "utf-8" else codec
 
@@ -83,14 +83,17 @@ def _decode_lenient(raw: bytes, codecs_to_try: list[str]) -> Decoded:
 
 
 def sniff_kind(raw: bytes) -> str:
-    """'text' for decodable text; raise UnsupportedFormat naming binary formats (next issue)."""
+    """'text', or the binary form: 'PDF', 'DOCX', 'XLSX', 'DOC', 'XLS' (forms/ reads them).
+
+    Raises UnsupportedFormat for images, RTF, other archives and other binary data.
+    """
     head = raw[:1024]
     if b"%PDF-" in head:
-        raise UnsupportedFormat("PDF")
+        return "PDF"
     if raw.startswith(b"PK\x03\x04"):
-        raise UnsupportedFormat(_zip_kind(raw))
+        return _known(_zip_kind(raw))
     if raw.startswith(_OLE2_MAGIC):
-        raise UnsupportedFormat(_ole2_kind(raw))
+        return _known(_ole2_kind(raw))
     for magic, kind in ((b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"),
                         (b"GIF8", "GIF image"), (b"{\\rtf", "RTF")):  # fmt: skip
         if raw.startswith(magic):
@@ -98,6 +101,12 @@ def sniff_kind(raw: bytes) -> str:
     if b"\x00" in head and not any(raw.startswith(bom) for bom, _ in _BOMS[1:]):
         raise UnsupportedFormat("binary data")
     return "text"
+
+
+def _known(kind: str) -> str:
+    if kind not in ("DOCX", "XLSX", "DOC", "XLS"):
+        raise UnsupportedFormat(kind)
+    return kind
 
 
 def _zip_kind(raw: bytes) -> str:

@@ -6,11 +6,23 @@ class ParseError(Exception):
 
 
 class UnsupportedFormat(ParseError):
-    """The bytes are a format this version cannot parse yet (PDF, DOCX, XLS, images, ...)."""
+    """The bytes are a format the parsers do not read (images, RTF, ZIP archives, ...)."""
 
     def __init__(self, kind: str) -> None:
         super().__init__(f"unsupported format: {kind}")
         self.kind = kind
+
+
+class CorruptFile(ParseError):
+    """The bytes claim a format (PDF, DOCX, XLS, ...) but no reader can open them."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"corrupt or unreadable {kind} file")
+        self.kind = kind
+
+
+class ConverterMissing(UnsupportedFormat):
+    """A DOC file, and the converter it needs (antiword) is not installed."""
 
 
 class BadNumber(ParseError, ValueError):

@@ -7,11 +7,20 @@ import re
 from parsers.errors import BadNumber
 from parsers.model import Figure, Provenance
 from parsers.numbers import NUMBER_PATTERN, parse_number
-from parsers.rules import ALL_ANSWERED_SOURCE, HEADLINE_KEYS, HEADLINE_RULES, NONE_RULES
+from parsers.rules.core import (
+    ALL_ANSWERED_SOURCE,
+    HEADLINE_KEYS,
+    HEADLINE_RULES,
+    NONE_RULES,
+    PROSE_RULES,
+)
 
 # Spaces around the number, but never a line break: a number on the next line is a table cell.
 _N = r"[ \t\u3000\xa0]*(?P<n>" + NUMBER_PATTERN + r")[ \t\u3000\xa0]*"
-_POSITIVE = tuple((r.key, re.compile(r.pattern.replace("{N}", _N))) for r in HEADLINE_RULES)
+_POSITIVE = tuple(
+    (r.key, re.compile(r.pattern.replace("{N}", _N))) for r in (*HEADLINE_RULES, *PROSE_RULES)
+)
+KEY_ORDER = (*HEADLINE_KEYS, *dict.fromkeys(r.key for r in PROSE_RULES))
 _NONE = tuple(
     (r.key, re.compile(r.pattern), re.compile(r.requires) if r.requires else None)
     for r in NONE_RULES
@@ -44,7 +53,7 @@ def provenance(text: str, start: int, end: int) -> Provenance:
 
 
 def headline_figures(text: str) -> list[Figure]:
-    """Every headline figure the prose states, in figures.md order; the first statement wins."""
+    """Every headline (and prose.*) figure the prose states, in key order; the first one wins."""
     found: dict[str, Figure] = {}
     for key, regex in _POSITIVE:
         if key not in found:
@@ -57,7 +66,7 @@ def headline_figures(text: str) -> list[Figure]:
             figure = _first_none(key, regex, requires, text)
             if figure:
                 found[key] = figure
-    return [found[k] for k in HEADLINE_KEYS if k in found]
+    return [found[k] for k in KEY_ORDER if k in found]
 
 
 def _first_number(key: str, regex: re.Pattern[str], text: str) -> Figure | None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from parsers.errors import BadNumber
 from parsers.model import Metadata
 from parsers.numbers import parse_number
-from parsers.rules import (
+from parsers.rules.core import (
     PLACEHOLDER_MAX_CHARS,
     PLACEHOLDER_SOURCE,
     REPORT_PHRASE_SOURCE,

@@ -8,7 +8,7 @@ from datetime import date
 
 from parsers.model import Metadata
 from parsers.numbers import ascii_digits
-from parsers.rules import META_TAGS, METADATA_LABELS
+from parsers.rules.core import META_TAGS, METADATA_LABELS
 
 # Labels are looked for only near the top of plain text; further down is the report's own prose.
 HEADER_LINES = 40

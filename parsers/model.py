@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-PARSER_VERSION = "0.1.0"
+PARSER_VERSION = "0.2.0"
 
 Number = int | Decimal
 
@@ -19,12 +19,26 @@ class Decoded:
 
 
 @dataclass(frozen=True)
+class Extracted:
+    """Text read from a binary file (PDF, DOCX, DOC, XLS, XLSX), tables as tab-joined rows."""
+
+    text: str
+    form: str
+    needs_ocr: bool = False
+
+
+@dataclass(frozen=True)
 class Provenance:
-    """Where a figure came from: `text == report.text[start:end]`."""
+    """Where a figure came from: `text == report.text[start:end]`.
+
+    `source` is None for the report's own text; a figure merged in from an attachment names the
+    attachment's snapshot there (merge.py), and its span is in that attachment's text.
+    """
 
     text: str
     start: int
     end: int
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,8 @@ class ParsedReport:
     encoding: str | None
     is_report: bool
     attachments: tuple[str, ...]
+    # A PDF (or scan) no engine could read text from: the figures await OCR.
+    needs_ocr: bool = False
 
     def figure(self, key: str) -> Figure | None:
         """The figure under `key`, or None when the report does not give it."""

@@ -6,12 +6,10 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
-from parsers import headline, htmltext, identity, metadata, table14
+from parsers import figureset, forms, htmltext, identity, metadata
 from parsers.checks import all_checks
 from parsers.decode import charset_from_content_type, decode_html, looks_like_html, sniff_kind
 from parsers.model import Figure, Metadata, Number, ParsedReport
-from parsers.rules import HEADLINE_KEYS
-from parsers.templates import detect_template
 
 
 def parse_text(text: str, url: str | None = None) -> ParsedReport:
@@ -37,11 +35,15 @@ def parse_html(html: str, url: str | None = None) -> ParsedReport:
 def parse_bytes(
     raw: bytes, content_type: str | None = None, url: str | None = None
 ) -> ParsedReport:
-    """Sniff the bytes, decode text (recording the codec) and parse it as HTML or plain text.
+    """Sniff the bytes and parse them as HTML, plain text, PDF, DOCX, DOC, XLSX or XLS.
 
-    Raises UnsupportedFormat for PDF, DOCX, XLSX, DOC, XLS and other binary formats.
+    Text is decoded recording the codec. A PDF no engine reads gives `needs_ocr`. Raises
+    UnsupportedFormat (images, archives, ...), ConverterMissing or CorruptFile.
     """
-    sniff_kind(raw)
+    kind = sniff_kind(raw)
+    if kind != "text":
+        extracted = forms.extract(raw, kind)
+        return dataclasses.replace(parse_text(extracted.text, url), needs_ocr=extracted.needs_ocr)
     decoded = decode_html(raw, charset_from_content_type(content_type))
     parse = parse_html if looks_like_html(decoded.text) else parse_text
     return dataclasses.replace(parse(decoded.text, url), encoding=decoded.encoding)
@@ -65,31 +67,20 @@ def _html_title(page: htmltext.Page) -> str | None:
 def _assemble(
     text: str, title: str | None, meta: Metadata, url: str | None, attachments: tuple[str, ...]
 ) -> ParsedReport:
-    stats, sections = table14.parse_national2014(text)
-    template = detect_template(text, sections)
-    prose = headline.headline_figures(text)
-    from_table = table14.headline_from_table(stats)
-    figures = (*_merge_headline(prose, from_table), *stats)
+    template, figures = figureset.extract(text)
     return ParsedReport(
         title=title,
         report_year=identity.report_year(title, text, url, meta),
         publisher=identity.publisher(title, meta),
         template=template,
         metadata=meta,
-        figures=figures,
-        checks=tuple(all_checks(figures, prose, from_table)),
+        figures=tuple(figures),
+        checks=tuple(all_checks(figures, template)),
         text=text,
         encoding=None,
         is_report=identity.is_report(title, text, template),
         attachments=attachments,
     )
-
-
-def _merge_headline(prose: list[Figure], from_table: list[Figure]) -> list[Figure]:
-    """Table-derived headline figures win (figures.md); the prose fills what the table lacks."""
-    merged = {f.key: f for f in prose}
-    merged.update({f.key: f for f in from_table})
-    return sorted(merged.values(), key=lambda f: HEADLINE_KEYS.index(f.key))
 
 
 def report_to_json(r: ParsedReport) -> dict[str, Any]:
@@ -104,12 +95,20 @@ def report_to_json(r: ParsedReport) -> dict[str, Any]:
         "template": r.template,
         "metadata": r.metadata.as_dict(),
         "figures": {f.key: _json_number(f.value) for f in r.figures},
-        "provenance": {
-            f.key: {"text": f.provenance.text, "start": f.provenance.start, "end": f.provenance.end}
-            for f in r.figures
-        },
+        "provenance": {f.key: _provenance(f) for f in r.figures},
         "checks": [{"rule": c.rule, "ok": c.ok, "detail": c.detail} for c in r.checks],
+        "needs_ocr": r.needs_ocr,
     }
+
+
+def _provenance(f: Figure) -> dict[str, Any]:
+    p = f.provenance
+    out: dict[str, Any] = {"text": p.text, "start": p.start, "end": p.end}
+    if f.blank:
+        out["blank"] = True  # a table cell left empty, read as 0
+    if p.source is not None:
+        out["source"] = p.source
+    return out
 
 
 def _json_number(value: Number) -> int | str:

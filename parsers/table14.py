@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from parsers.errors import BadNumber
 from parsers.model import Figure, Number, Provenance
 from parsers.numbers import ARABIC_PATTERN, ascii_digits, parse_number, tidy
-from parsers.rules import (
+from parsers.rules.core import (
     NATIONAL2014,
     NATIONAL2014_HEADING,
     NATIONAL2014_HEADLINE,
+    NATIONAL2014_MIN_SECTIONS,
     TABLE_HEADER_SOURCE,
     TABLE_UNIT_WORDS,
     WAN,
@@ -39,6 +40,7 @@ _SECTION_PREFIX_RE = re.compile(r"^[一二三四五六七八九十]+、")
 _ROW_PREFIX_RE = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、]|其中[:：]?)+"
 )
+_COMPILED = {s.heading: tuple((k, re.compile(rx)) for k, rx in s.rows) for s in NATIONAL2014}
 ORDER = tuple(
     k for s in NATIONAL2014 for k in [*([s.key] if s.key else []), *(r[0] for r in s.rows)]
 )
@@ -67,7 +69,7 @@ class _Reader:
             return  # prose, not a row; also keeps the lazy label match away from huge lines
         start += len(line) - len(line.lstrip())  # provenance without the indentation
         end -= len(line) - len(line.rstrip())
-        compact = re.sub(r"\s+", "", ascii_digits(line))
+        compact = self._cells(line) if "\t" in line else re.sub(r"\s+", "", ascii_digits(line))
         if not compact or _HEADER_RE.fullmatch(compact) or _UNIT_RE.fullmatch(compact):
             return
         only = _VALUE_ONLY_RE.fullmatch(compact)
@@ -77,6 +79,25 @@ class _Reader:
         m = _LABEL_LINE_RE.fullmatch(compact)
         if m:  # always matches a non-empty line; the guard is for the type checker
             self._label_line(m.group("label"), m.group("dash"), m.group("v"), _Row("", start, end))
+
+    def _cells(self, line: str) -> str:
+        """A row of cells: cells left of the label set the section; the rest reads as one line.
+
+        Spanned cells are repeated by the grid, so consecutive equal cells are one cell.
+        """
+        cells: list[str] = []
+        for cell in line.split("\t"):
+            c = re.sub(r"\s+", "", ascii_digits(cell))
+            if c and (not cells or cells[-1] != c):
+                cells.append(c)
+        label_at = max((i for i, c in enumerate(cells) if not _is_value_cell(c)), default=-1)
+        for context in cells[: max(label_at, 0)]:
+            section = _section_of(context, _ROW_PREFIX_RE.sub("", context))
+            if section is not None and section is not self.section:
+                self.close()
+                self.section = section
+                self.sections_seen.add(section.heading)
+        return "".join(cells[max(label_at, 0) :])
 
     def _value_line(self, value: str | None, end: int) -> None:
         if self.pending and value:
@@ -102,8 +123,8 @@ class _Reader:
             self._emit(self.pending, value, row.end)  # the tail of a label split over lines
 
     def _row_key(self, norm: str) -> str:
-        rows = self.section.rows if self.section else ()
-        return next((key for key, rx in rows if re.match(rx, norm)), "")
+        rows = _COMPILED.get(self.section.heading, ()) if self.section else ()
+        return next((key for key, rx in rows if rx.match(norm)), "")
 
     def _take(self, row: _Row, dash: str | None, value: str | None) -> None:
         if value:
@@ -132,6 +153,14 @@ class _Reader:
             self.found[key] = Figure(key, value, prov, blank=blank)
 
 
+def _is_value_cell(cell: str) -> bool:
+    return bool(_UNIT_RE.fullmatch(cell) or _VALUE_ONLY_RE.fullmatch(cell) or cell in _UNIT_CELLS)
+
+
+# Unit cells of the 单位 column: not labels.
+_UNIT_CELLS = frozenset({"条", "件", "次", "个", "人", "篇", "项", "人次", "万元", "元"})
+
+
 def _section_of(label: str, norm: str) -> Section | None:
     if not _SECTION_PREFIX_RE.match(label):
         return None
@@ -139,14 +168,18 @@ def _section_of(label: str, norm: str) -> Section | None:
 
 
 def parse_national2014(text: str) -> tuple[list[Figure], int]:
-    """(stats.* figures in table order, number of the table's sections found)."""
+    """(stats.* figures in table order, number of the table's sections found).
+
+    Read from the 政府信息公开情况统计表 heading; a spreadsheet may carry the table without
+    it, so without a heading the whole text is read and kept only if it shows the sections.
+    """
     heading = _HEADING_RE.search(text)
-    if not heading:
-        return [], 0
     reader = _Reader(text)
-    for m in _LINE_RE.finditer(text, heading.end()):
+    for m in _LINE_RE.finditer(text, heading.end() if heading else 0):
         reader.feed(m.start(), m.end())
     reader.close()
+    if not heading and len(reader.sections_seen) < NATIONAL2014_MIN_SECTIONS:
+        return [], 0
     figures = [reader.found[f"stats.{k}"] for k in ORDER if f"stats.{k}" in reader.found]
     return figures, len(reader.sections_seen)
 

@@ -4,24 +4,33 @@ from __future__ import annotations
 
 import re
 
-from parsers.rules import (
+from parsers.rules.core import (
     GOV2019_MARKERS,
     GOV2021_MARKERS,
     LOCAL_TABLE_MARKERS,
     NATIONAL2014_MIN_SECTIONS,
 )
+from parsers.rules.gov import GOV2021_ROWS_MARKER, GOV_ROWS_MARKER
 
 TEMPLATES = ("gov2021", "gov2019", "national2014", "local-pre2019", "narrative")
+_GOV2021 = re.compile(GOV2021_MARKERS)
+_GOV2019 = re.compile(GOV2019_MARKERS)
+_GOV_ROWS = re.compile(GOV_ROWS_MARKER)
+_GOV2021_ROWS = re.compile(GOV2021_ROWS_MARKER)
+_LOCAL = re.compile(LOCAL_TABLE_MARKERS)
 
 
 def detect_template(text: str, national_sections: int) -> str:
     """The template name; `national_sections` is how many national2014 sections were read."""
-    if re.search(GOV2021_MARKERS, text):
+    compact = re.sub(r"\s+", "", text)  # PDF text may break a header word over lines
+    if _GOV2021.search(compact):
         return "gov2021"  # checked first: a 2021 report may quote the 2019 column names
-    if re.search(GOV2019_MARKERS, text):
+    if _GOV2019.search(compact):
         return "gov2019"
+    if _GOV_ROWS.search(compact):  # table 三 without the column headers of table 二
+        return "gov2021" if _GOV2021_ROWS.search(compact) else "gov2019"
     if national_sections >= NATIONAL2014_MIN_SECTIONS:
         return "national2014"
-    if re.search(LOCAL_TABLE_MARKERS, text):
+    if _LOCAL.search(text):
         return "local-pre2019"
     return "narrative"

@@ -17,7 +17,16 @@ import pytest
 from parsers import report_to_json
 
 GOLDEN = Path(__file__).parent / "golden"
-FIELDS = ("title", "report_year", "template", "metadata", "figures", "provenance", "checks")
+FIELDS = (
+    "title",
+    "report_year",
+    "template",
+    "metadata",
+    "figures",
+    "provenance",
+    "checks",
+    "needs_ocr",
+)
 
 
 def _load_update() -> ModuleType:
@@ -46,7 +55,7 @@ def expected(case: str) -> dict[str, Any]:
 
 
 def test_there_are_golden_cases() -> None:
-    assert len(CASES) >= 6
+    assert len(CASES) >= 30
 
 
 @pytest.mark.parametrize("field", FIELDS)

@@ -7,6 +7,7 @@ import codecs
 import pytest
 
 from parsers import (
+    CorruptFile,
     Metadata,
     ParseError,
     UnsupportedFormat,
@@ -233,16 +234,28 @@ def test_plain_text_bytes_go_to_parse_text() -> None:
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
         (b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml word/document.xml", "DOCX"),
         (b"PK\x03\x04\x14\x00\x06\x00xl/workbook.xml", "XLSX"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "WordDocument".encode("utf-16-le"), "DOC"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "Workbook".encode("utf-16-le"), "XLS"),
-        (b"\x89PNG\r\n\x1a\n", "PNG image"),
     ],
 )
-def test_binary_formats_are_named_and_unsupported(raw: bytes, kind: str) -> None:
-    with pytest.raises(UnsupportedFormat) as info:
+def test_broken_binary_files_are_named_corrupt(raw: bytes, kind: str) -> None:
+    with pytest.raises(CorruptFile) as info:
         parse_bytes(raw, "application/octet-stream")
     assert info.value.kind == kind
     assert isinstance(info.value, ParseError)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        (b"\x89PNG\r\n\x1a\n", "PNG image"),
+        (b"PK\x03\x04\x14\x00\x06\x00mimetypeapplication/epub", "ZIP archive"),
+        (b"{\\rtf1\\ansi", "RTF"),
+    ],
+)
+def test_other_binary_formats_are_unsupported(raw: bytes, kind: str) -> None:
+    with pytest.raises(UnsupportedFormat) as info:
+        parse_bytes(raw, "application/octet-stream")
+    assert info.value.kind == kind
 
 
 def test_title_element_used_when_no_article_title() -> None:

@@ -134,7 +134,7 @@ def test_report_to_json_shape_and_exact_decimals() -> None:
     r = parse_text(TITLE + "全年收取费用24252.311082元。")
     out = report_to_json(r)
     assert list(out) == [
-        "title", "report_year", "template", "metadata", "figures", "provenance", "checks"
+        "title", "report_year", "template", "metadata", "figures", "provenance", "checks", "needs_ocr"
     ]  # fmt: skip
     assert list(out["metadata"]) == [
         "index_no", "publisher", "disclosure", "written_date", "category", "doc_number",
@@ -144,7 +144,7 @@ def test_report_to_json_shape_and_exact_decimals() -> None:
     prov = out["provenance"]["headline.fees_yuan"]
     assert r.text[prov["start"] : prov["end"]] == prov["text"] == "全年收取费用24252.311082元。"
     json.dumps(out)  # plain JSON, no custom encoder needed
-    assert PARSER_VERSION == "0.1.0"
+    assert PARSER_VERSION == "0.2.0"
 
 
 def test_empty_text_is_no_report_and_no_error() -> None:

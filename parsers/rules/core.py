@@ -148,6 +148,26 @@ HEADLINE_RULES: tuple[HeadlineRule, ...] = (
 )
 
 
+# Prose-only figures: channel counts a report states in its text. Kept under prose.* next to the
+# table's stats.* (seed 002's prose gives the website 6767 where its table gives 12760).
+PROSE_RULES: tuple[HeadlineRule, ...] = (
+    HeadlineRule("prose.via_website",
+                 r"(?:政府信息公开|政府|门户)?网站(?:上)?(?:发布|公开)(?:政府)?(?:信息)?{N}条",
+                 "seed 002 其中政府信息公开网站发布6767条"),
+    HeadlineRule("prose.via_weibo", r"微博(?:上)?(?:发布|公开)(?:政府)?(?:信息)?{N}条",
+                 "seed 002 微博发布1767条"),
+    HeadlineRule("prose.via_wechat", r"微信(?:公众号)?(?:上)?(?:发布|公开)(?:政府)?(?:信息)?{N}条",
+                 "seed 002 微信发布4814条; seed 000 微信公众号发布57条"),
+)
+# prose.* key -> the table figure it states (a prose headline figure shadowed by the table's is
+# kept as prose.<name> and compared with headline.<name>).
+PROSE_COUNTERPARTS: dict[str, str] = {
+    "prose.via_website": "stats.via_website",
+    "prose.via_weibo": "stats.via_weibo",
+    "prose.via_wechat": "stats.via_wechat",
+}
+
+
 class NoneRule(NamedTuple):
     """A 'none happened' sentence: gives 0 when no positive rule gave the key."""
 
@@ -171,7 +191,8 @@ NONE_RULES: tuple[NoneRule, ...] = (
              "seed 000 没有因…提起行政诉讼; seeds 001/004 未发生…行政诉讼"),
     NoneRule("headline.litigation_total", r"无" + _GAP + r"{0,8}?行政诉讼", None,
              "无行政诉讼案件; 无行政复议、行政诉讼案件"),
-    NoneRule("headline.fees_yuan", r"(?:未|没有|无)" + _GAP + r"{0,30}?(?:收取|收费)", r"费",
+    # 未按收费通知 is gov2021's row about unpaid fees, no 'none charged'.
+    NoneRule("headline.fees_yuan", r"(?:未|没有|无)(?!按收费通知)" + _GAP + r"{0,30}?(?:收取|收费)", r"费",
              "001/004 未向…申请人进行收费; 002 未发生…收取; 003 没有…收取; 未收取信息处理费"),
     # 不 only right before the verb: 不断规范…收费 is no 'none charged'.
     NoneRule("headline.fees_yuan", r"不(?:予|再|曾)?(?:收取|收费)", r"费",
@@ -187,7 +208,7 @@ ALL_ANSWERED_SOURCE = r"(?:均|全部|逐条|逐件|逐一|一一)" + _GAP + r"{
 
 # --- templates --------------------------------------------------------------------------------
 
-GOV2021_MARKERS = r"本年制发件数|本年废止件数|现行有效件数"  # 国办公开办函〔2021〕30号
+GOV2021_MARKERS = r"本年制发件数|本年废止件数|现行有效件数|本年处理决定数量"  # 国办公开办函〔2021〕30号
 GOV2019_MARKERS = r"本年新制作数量|本年新公开数量|对外公开总数量"  # 国办公开办函〔2019〕60号
 NATIONAL2014_HEADING = r"政府信息公开情况统计表"  # seeds 002, 003
 # Any other statistics table, e.g. Fujian's short one with 本年度 / 历年累计 columns. A bare
@@ -287,13 +308,23 @@ NATIONAL2014_SUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 APPLICATION_CHANNELS = ("in_person", "online", "letter", "fax")
+# fmt: on
 
-# --- bytes and links --------------------------------------------------------------------------
+# --- local-pre2019 tables -----------------------------------------------------------------------
 
-# Declared charsets that are really GBK / GB18030 on these sites (portals.md "Encodings").
-GB_CHARSETS = frozenset({"gb2312", "gbk", "gb_2312-80", "gb2312-80", "x-gbk", "cp936", "csgb2312",
-                         "euc-cn", "gb18030", "x-euc-cn", "chinese", "ms936", "windows-936"})
-ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".xls", ".xlsx")
-ATTACHMENT_MARKERS = ("downfile.jsp",)  # Hanweb /module/download/downfile.jsp?...filename=….pdf
-MAIN_CONTENT_SELECTORS = ("div#zoom", "div.TRS_Editor")  # Hanweb, then TRS
+# fmt: off
+# Column headers -> column names of local.<label>.<column>; other headers are kept as printed.
+LOCAL_COLUMNS: tuple[tuple[str, str], ...] = (
+    (r"^本年度?(?:数|数量|情况)?$|^本年度?新增", "year"),  # Fujian's short table
+    (r"^历年累计|^累计", "cumulative"),
+)
+# The same, found inside a header pasted without separators ('指标本年度历年累计').
+LOCAL_LOOSE_COLUMNS: tuple[tuple[str, str], ...] = ((r"本年度", "year"), (r"历年累计", "cumulative"))
+LOCAL_HEADER_SOURCE = r"历年累计"
+LOCAL_MAX_ROWS = 80
+# Headline figures from a local table's `year` column, by row label.
+LOCAL_HEADLINE: tuple[tuple[str, str], ...] = (
+    ("headline.proactive_total", r"主动公开.*(?:信息|数|条)"),
+    ("headline.applications_received", r"(?:收到|受理).*申请|^依申请公开(?:信息)?(?:数|件数)?$"),
+)
 # fmt: on
