@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
+from typing import Any, cast
 
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from archive.blobs import BlobStore
-from archive.models import CAPTURE_KINDS, Blob, Capture
+from archive.models import CAPTURE_KINDS, CAPTURE_OUTCOMES, Blob, Capture
 from parsers import decode_html
+
+CAPTURES = cast(Table, Capture.__table__)
 
 
 @dataclass(frozen=True)
@@ -30,10 +34,19 @@ class CaptureIn:
     kind: str
     parent_url: str | None = None
     content_type: str | None = None
+    # What the fetch turned out to be (crawler.outcomes): see models.CAPTURE_OUTCOMES.
+    outcome: str = "ok"
+    detected_type: str | None = None
+    finding: str | None = None
+    listed_title: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in CAPTURE_KINDS:
             raise ValueError(f"capture kind {self.kind!r} is not one of {', '.join(CAPTURE_KINDS)}")
+        if self.outcome not in CAPTURE_OUTCOMES:
+            raise ValueError(
+                f"outcome {self.outcome!r} is not one of {', '.join(CAPTURE_OUTCOMES)}"
+            )
         if self.fetched_at.tzinfo is None:
             raise ValueError("fetched_at must be an aware datetime")
 
@@ -46,23 +59,68 @@ def record_capture(session: Session, store: BlobStore, cap: CaptureIn) -> Captur
         # unreferenced file, never a row pointing at nothing.
         sha = store.put(cap.body)
         _add_blob_row(session, sha, len(cap.body))
-    row = Capture(
-        run_id=cap.run_id,
-        portal=cap.portal,
-        url=cap.url,
-        final_url=cap.final_url,
-        status=cap.status,
-        headers=[[name, value] for name, value in cap.headers],
-        fetched_at=cap.fetched_at,
-        sha256=sha,
-        content_type=cap.content_type,
-        encoding=text_encoding(cap.body, cap.content_type),
-        kind=cap.kind,
-        parent_url=cap.parent_url,
-    )
+    row = Capture(**_values(cap, sha))
     session.add(row)
     session.flush()
     return row
+
+
+def record_captures(
+    session: Session,
+    store: BlobStore,
+    caps: Sequence[CaptureIn],
+    put_all: Callable[[list[bytes]], Iterable[str]] | None = None,
+) -> None:
+    """Archive a batch of fetches with one statement per table (the crawler's writer thread
+    uses it: row by row, the ORM costs a fast crawl more than the fetching). `put_all` stores
+    the bodies and returns their sha256s (default: one after the other; the crawler overlaps
+    the fsyncs). The caller commits."""
+    bodies = [cap.body for cap in caps if cap.body is not None]
+    # Every blob is durable before the rows that name it, as above.
+    shas = iter(list(put_all(bodies)) if put_all else [store.put(body) for body in bodies])
+    sizes: dict[str, int] = {}
+    rows = []
+    for cap in caps:
+        sha = None
+        if cap.body is not None:
+            sha = next(shas)
+            sizes[sha] = len(cap.body)
+        rows.append(_values(cap, sha))
+    now = datetime.now(UTC)
+    blobs = [{"sha256": sha, "size": size, "stored_at": now} for sha, size in sizes.items()]
+    if blobs:
+        session.execute(_blob_insert(session), blobs)
+    if rows:
+        # Core, on the table: the ORM's bookkeeping per row would cost more than the insert.
+        session.execute(insert(CAPTURES), rows)
+
+
+def _values(cap: CaptureIn, sha: str | None) -> dict[str, Any]:
+    return {
+        "run_id": cap.run_id,
+        "portal": cap.portal,
+        "url": cap.url,
+        "final_url": cap.final_url,
+        "status": cap.status,
+        "headers": [[name, value] for name, value in cap.headers],
+        "fetched_at": cap.fetched_at,
+        "sha256": sha,
+        "content_type": cap.content_type,
+        "encoding": text_encoding(cap.body, cap.content_type, cap.detected_type),
+        "kind": cap.kind,
+        "parent_url": cap.parent_url,
+        "outcome": cap.outcome,
+        "detected_type": cap.detected_type,
+        "finding": cap.finding,
+        "listed_title": cap.listed_title,
+    }
+
+
+def _blob_insert(session: Session) -> Executable:
+    """INSERT of blob rows that ignores the ones already there (on both backends)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(Blob).on_conflict_do_nothing()
+    return sqlite.insert(Blob).on_conflict_do_nothing()
 
 
 def _add_blob_row(session: Session, sha: str, size: int) -> None:
@@ -82,9 +140,15 @@ def _add_blob_row(session: Session, sha: str, size: int) -> None:
     session.execute(stmt)
 
 
-def text_encoding(body: bytes | None, content_type: str | None) -> str | None:
-    """The charset a text body decodes with (as the parsers decode it); None for binary bodies."""
-    if body is None or not _is_text(content_type):
+def text_encoding(
+    body: bytes | None, content_type: str | None, detected_type: str | None = None
+) -> str | None:
+    """The charset a text body decodes with (as the parsers decode it); None for binary bodies.
+
+    A body is text when its Content-Type says so or, when the header is absent or wrong, when
+    its bytes are HTML, XML or plain text (`detected_type`, from crawler.outcomes).
+    """
+    if body is None or not (_is_text(content_type) or detected_type in _TEXT_TYPES):
         return None
     return decode_html(body, header_charset(content_type)).encoding
 
@@ -99,6 +163,50 @@ def header_charset(content_type: str | None) -> str | None:
     return charset.strip() if isinstance(charset, str) and charset.strip() else None
 
 
+_TEXT_TYPES = ("html", "xml", "text")
+
+
 def _is_text(content_type: str | None) -> bool:
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     return mime.startswith("text/") or mime in {"application/xhtml+xml", "application/xml"}
+
+
+@dataclass(frozen=True)
+class LastFetch:
+    """What a conditional re-fetch of a URL needs from its latest capture with a body."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    sha256: str
+    kind: str = "article"
+    parent_url: str | None = None  # the page an attachment was linked from
+
+
+def last_fetches(
+    session: Session, portal: str, kinds: tuple[str, ...] = ("article", "module", "attachment")
+) -> dict[str, LastFetch]:
+    """The latest good capture of every URL of `portal` of these kinds, by URL as requested."""
+    latest = (
+        select(func.max(Capture.id))
+        .where(
+            Capture.portal == portal,
+            Capture.kind.in_(kinds),
+            Capture.status == 200,
+            Capture.outcome == "ok",
+            Capture.sha256.is_not(None),
+        )
+        .group_by(Capture.url)
+    )
+    rows = session.execute(
+        select(
+            Capture.url, Capture.headers, Capture.sha256, Capture.kind, Capture.parent_url
+        ).where(Capture.id.in_(latest))
+    )
+    found: dict[str, LastFetch] = {}
+    for url, headers, sha, kind, parent in rows:
+        named = {str(name).lower(): str(value) for name, value in headers}
+        found[url] = LastFetch(
+            url, named.get("etag"), named.get("last-modified"), sha, kind, parent
+        )
+    return found

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FAMILIES = ("hanweb",)
+FAMILIES = ("hanweb", "trs", "generic")
 """CMS families with a spider. A portal on one of these is a settings row, not new code."""
+
+DEFAULT_OVERLAP = 60
+"""Known records a nightly crawl meets before it stops paging: about one year of a county's
+reports, so that a revision of any recent report is still noticed the night it happens."""
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,9 @@ class CrawlerConfig:
     timeout_seconds: float = 30.0
     retries: int = 3
     autothrottle: bool = True
+    retry_backoff_seconds: float = 2.0  # the first retry waits this long, doubling each time
+    max_file_mb: float = 50.0  # a larger file is recorded as `too_large`, its bytes not kept
+    overlap: int = DEFAULT_OVERLAP
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,12 @@ class AnnualReportModule:
 
 @dataclass(frozen=True)
 class PortalConfig:
-    """One `[[portals]]` row: where a portal is and which family spider crawls it."""
+    """One `[[portals]]` row: where a portal is and which family spider crawls it.
+
+    `record_selector`, `article_pattern` and `next_page_pattern` drive the generic family (and
+    may narrow the others): a CSS selector for the links of a listing page, a regex a report
+    page's URL matches, and a regex a further listing page's URL matches.
+    """
 
     id: str
     name: str
@@ -49,6 +61,11 @@ class PortalConfig:
     entry_points: tuple[str, ...]
     annual_report: AnnualReportModule | None = None
     download_delay: float | None = None  # per-portal override of [crawler] download_delay
+    overlap: int | None = None  # per-portal override of [crawler] overlap
+    max_file_mb: float | None = None  # per-portal override of [crawler] max_file_mb
+    record_selector: str | None = None
+    article_pattern: str | None = None
+    next_page_pattern: str | None = None
 
     def url(self, path: str) -> str:
         """Absolute URL for a site path such as `/col/col1229000001/index.html`."""

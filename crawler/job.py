@@ -19,7 +19,9 @@ class CrawlJob:
     """Everything one crawl needs: which portal, how politely, into which archive, and why.
 
     `publishers` is the whole registry from settings: the worker syncs it before indexing, so
-    the reports it finds are matched to their publishers as they are archived.
+    the reports it finds are matched to their publishers as they are archived. A nightly or
+    manual crawl is incremental (it stops paging once it meets the records it already has);
+    a backfill, or any crawl with `full`, pages through every listing.
     """
 
     portal: PortalConfig
@@ -27,6 +29,12 @@ class CrawlJob:
     archive: ArchiveConfig
     publishers: tuple[PublisherSpec, ...]
     kind: str = "manual"
+    full: bool = False
+
+    @property
+    def pages_everything(self) -> bool:
+        """Whether paging goes to the end of every listing, whatever it has already seen."""
+        return self.full or self.kind == "backfill"
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -54,6 +62,7 @@ class CrawlJob:
                 PublisherSpec(**{**p, "aliases": tuple(p["aliases"])}) for p in data["publishers"]
             ),
             kind=data["kind"],
+            full=data.get("full", False),
         )
 
 
@@ -70,6 +79,9 @@ class RunSummary:
     new_versions: int
     errors: int
     finding: str | None
+    blocked: int = 0
+    gone: int = 0
+    not_modified: int = 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)

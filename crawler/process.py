@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from archive.locks import portal_lease
 from crawler.job import CrawlJob, RunSummary
 
 
@@ -16,7 +21,35 @@ class CrawlFailed(Exception):
 def run_crawl(
     job: CrawlJob, log_path: Path | None = None, timeout: float | None = None
 ) -> RunSummary:
-    """Run `python -m crawler.worker` for one job; its Scrapy log goes to `log_path` (or stderr)."""
+    """Run `python -m crawler.worker` for one job; its Scrapy log goes to `log_path` (or stderr).
+
+    The crawl holds its portal's lease while it runs: `archive.locks.LeaseHeld` when another
+    crawl of the portal is running (a skip, not a failure).
+    """
+    with portal_lease(job.archive.database_url, job.archive.blob_dir, job.portal.id, job.kind):
+        return _run_worker(job, log_path, timeout)
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` that has the child killed when its parent dies (Linux), so a killed crawl
+    or scheduler leaves no orphan writing into the archive behind a lease nobody holds."""
+    if sys.platform != "linux":
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def _run_worker(job: CrawlJob, log_path: Path | None, timeout: float | None) -> RunSummary:
     log = open(log_path, "ab") if log_path else None  # noqa: SIM115 (closed below)
     try:
         done = subprocess.run(
@@ -26,6 +59,7 @@ def run_crawl(
             stderr=log if log else subprocess.PIPE,
             timeout=timeout,
             check=False,
+            preexec_fn=die_with_parent(),
         )
     finally:
         if log:

@@ -7,22 +7,27 @@ JSON line on stdout.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
 from archive.blobs import BlobStore
+from archive.captures import LastFetch, last_fetches
 from archive.db import make_engine, session_scope, upgrade
 from archive.indexing import index_captures
 from archive.models import CrawlRun
 from archive.registry import sync_publishers
-from archive.runs import finish_run, start_run
+from archive.runs import finish_run, previous_run, start_run
 from crawler.job import CrawlJob, RunSummary
 from crawler.settings import scrapy_settings
 from crawler.spiders import SPIDERS
+
+GC_THRESHOLDS = (10_000, 50, 100)
 
 
 def run_job(job: CrawlJob) -> RunSummary:
@@ -31,52 +36,92 @@ def run_job(job: CrawlJob) -> RunSummary:
     upgrade(engine)
     with session_scope(engine) as session:
         run_id = start_run(session, job.portal.id, job.kind).id
-    stats, failures = _crawl(job, run_id)
+        known = last_fetches(session, job.portal.id)
+        before = previous_run(session, job.portal.id, job.kind, run_id)
+        previous = (before.id, before.listing_records) if before else None
+    stats, failures = _crawl(job, run_id, known)
     with session_scope(engine) as session:
         sync_publishers(session, job.publishers)
-        indexed = index_captures(session, BlobStore(job.archive.blob_dir), run_id=run_id)
-    status, finding = judge(job, stats, failures)
-    errors = sum(int(stats.get(k, 0)) for k in ("nianbao/errors", "nianbao/http_errors")) + len(
-        failures
+        # Everything of the portal still unindexed, not only this run's: a crawl killed before
+        # it indexed leaves captures that no later crawl fetches again (they are unchanged).
+        indexed = index_captures(session, BlobStore(job.archive.blob_dir), portal=job.portal.id)
+    status, finding = judge(job, stats, failures, previous)
+    count = _counter(stats)
+    summary = RunSummary(
+        run_id=run_id,
+        portal=job.portal.id,
+        kind=job.kind,
+        status=status,
+        pages=count("captures"),
+        new_reports=indexed.new_reports,
+        new_versions=indexed.new_versions,
+        errors=count("outcome/error") + count("archive_errors") + len(failures),
+        finding=finding,
+        blocked=count("outcome/blocked"),
+        gone=count("outcome/gone"),
+        not_modified=count("outcome/not_modified"),
     )
     with session_scope(engine) as session:
         finish_run(
             session,
             session.get_one(CrawlRun, run_id),
             status=status,
-            pages=int(stats.get("nianbao/captures", 0)),
-            new_reports=indexed.new_reports,
-            new_versions=indexed.new_versions,
-            blocked=0,
-            errors=errors,
+            pages=summary.pages,
+            new_reports=summary.new_reports,
+            new_versions=summary.new_versions,
+            blocked=summary.blocked,
+            errors=summary.errors,
             finding=finding,
+            gone=summary.gone,
+            not_modified=summary.not_modified,
+            listing_records=count("listing_records"),
         )
     engine.dispose()
-    return RunSummary(
-        run_id,
-        job.portal.id,
-        job.kind,
-        status,
-        int(stats.get("nianbao/captures", 0)),
-        indexed.new_reports,
-        indexed.new_versions,
-        errors,
-        finding,
-    )
+    return summary
 
 
-def judge(job: CrawlJob, stats: dict[str, Any], failures: list[str]) -> tuple[str, str | None]:
-    """A crawl that archived nothing, or whose 年报 listing yielded no records, has failed."""
-    if not stats.get("nianbao/captures"):
+def judge(
+    job: CrawlJob,
+    stats: dict[str, Any],
+    failures: list[str],
+    previous: tuple[int, int] | None = None,
+) -> tuple[str, str | None]:
+    """How the run ended. It failed when the portal answered nothing; when its 年报 listing did not
+    answer, answered with a challenge, or yielded no records (all the more telling where the last
+    run of the same kind, `previous` = (run id, records), found some); when most report pages were
+    blocked; or when a selector found the layout changed."""
+    count = _counter(stats)
+    if not count("captures") - count("unanswered"):
+        if count("unanswered"):
+            return "failed", f"the portal did not answer ({count('unanswered')} requests failed)"
         return "failed", "the crawl archived nothing: the portal may be down or its layout changed"
+    if job.portal.entry_points and not count("listing_records"):
+        if count("listing_blocked"):
+            return "failed", "blocked: the 年报 listing answered with an anti-bot challenge"
+        if count("listing_unanswered"):
+            return "failed", "the 年报 listing did not answer"
+        since = ""
+        if previous is not None and previous[1] > 0:
+            since = f", where the last {job.kind} run (#{previous[0]}) found {previous[1]}"
+        return "failed", f"layout may have changed: the 年报 listing yielded no records{since}"
+    pages = sum(count(f"captures/{kind}") for kind in ("article", "module"))
+    if count("outcome/blocked") * 2 > pages:
+        return "failed", f"blocked: {count('outcome/blocked')} pages answered with a challenge"
     if failures:
         return "failed", failures[0]
-    if job.portal.entry_points and not stats.get("nianbao/listing_records"):
-        return "failed", "layout may have changed: the 年报 listing yielded no records"
     return "ok", None
 
 
-def _crawl(job: CrawlJob, run_id: int) -> tuple[dict[str, Any], list[str]]:
+def _counter(stats: Mapping[str, Any]) -> Callable[[str], int]:
+    def count(key: str) -> int:
+        return int(stats.get(f"nianbao/{key}", 0))
+
+    return count
+
+
+def _crawl(
+    job: CrawlJob, run_id: int, known: Mapping[str, LastFetch]
+) -> tuple[dict[str, Any], list[str]]:
     process = CrawlerProcess(scrapy_settings(job, run_id), install_root_handler=True)
     crawler = process.create_crawler(SPIDERS[job.portal.family])
     failures: list[str] = []
@@ -85,7 +130,15 @@ def _crawl(job: CrawlJob, run_id: int) -> tuple[dict[str, Any], list[str]]:
         failures.append(str(failure.value))
 
     crawler.signals.connect(on_spider_error, signal=signals.spider_error)
-    process.crawl(crawler, portal=job.portal)
+    overlap = job.crawler.overlap if job.portal.overlap is None else job.portal.overlap
+    process.crawl(
+        crawler, portal=job.portal, known=known, full=job.pages_everything, overlap=overlap
+    )
+    # Everything built so far (modules, settings, the known pages) lives as long as the process:
+    # frozen out of the collector's sight, and collections made rarer, the garbage collector
+    # stops walking thousands of queued requests every few hundred allocations.
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     process.start()
     return dict(crawler.stats.get_stats() if crawler.stats else {}), failures
 

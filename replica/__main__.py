@@ -19,13 +19,16 @@ from replica.server import ReplicaServer
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m replica",
-        description="Replica Hanweb portals on loopback. Example: python -m replica serve",
+        description="Replica portals on loopback. Example: python -m replica serve --portal pingtan",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the portals; prints their URLs as one JSON line")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument(
-        "--portal", action="append", dest="portals", help="portal id (repeatable; default: all)"
+        "--portal",
+        action="append",
+        dest="portals",
+        help="portal id (repeatable; default: tongxiang and taizhou; also pingtan, lanxi, kaihua, bench)",
     )
     return parser
 

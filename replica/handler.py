@@ -1,15 +1,18 @@
-"""The HTTP request handler of one replica portal: routing, conditional GETs, test hooks."""
+"""The HTTP request handler of one replica portal: routing, conditional GETs, faults, test hooks."""
 
 from __future__ import annotations
 
 import json
+import sys
+import time
 from collections.abc import Callable, Iterable
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import cast
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
-from replica import pages
+from replica import faults, pages
+from replica.family_pages import JPAAS_UNIT, jpaas_refusal, trs_deleted_page
 from replica.records import MODULE_PATH
 from replica.site import Page, Site
 from replica.state import ReplicaState
@@ -17,6 +20,7 @@ from replica.state import ReplicaState
 HOOKS = "/__replica__/"
 DOWNFILE = "/module/download/downfile.jsp"
 ATTACH = "/attach/0/"
+SLOW_SECONDS = 1.5  # a `slow` page's first answer comes after this long (tests time out at 1 s)
 
 Query = dict[str, str]
 
@@ -25,15 +29,25 @@ class PortalServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer that carries its portal's site and state."""
 
     daemon_threads = True
+    # A crawler may open several connections at once; the default backlog of 5 drops SYNs.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], site: Site) -> None:
         super().__init__(address, PortalHandler)
         self.site = site
         self.state = ReplicaState()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up on a slow page has closed its end: nothing to report.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class PortalHandler(BaseHTTPRequestHandler):
     server_version = "nianbao-replica/1.0"
+    # Headers and body leave in one write, without Nagle's delay.
+    disable_nagle_algorithm = True
+    wbufsize = -1
 
     @property
     def site(self) -> Site:
@@ -81,17 +95,23 @@ class PortalHandler(BaseHTTPRequestHandler):
             ("GET", DOWNFILE): self._downfile,
             ("GET", HOOKS + "stats"): lambda q: self._send_json(200, self.state.stats()),
             ("POST", HOOKS + "revise"): self._revise,
+            ("POST", HOOKS + "delete"): self._delete,
+            ("POST", HOOKS + "break"): self._break,
             ("POST", HOOKS + "reset"): self._reset,
         }
-        # Each portal answers only the jpage variant its CMS version has.
-        if self.site.portal.paging == "page":
+        # Each portal answers only the list endpoint its CMS version has.
+        paging = self.site.portal.paging
+        if paging == "page":
             routes[("GET", pages.NEWER_PROXY)] = self._proxy_page
-        else:
+        elif paging == "range":
             routes[("POST", pages.OLDER_PROXY)] = self._proxy_range
+        elif paging == "jpaas":
+            routes[("GET", JPAAS_UNIT)] = self._jpaas
         return routes
 
     def _allowed(self, path: str, routes: Iterable[tuple[str, str]]) -> list[str]:
-        static = path in self.site.static or path in self.site.docs
+        site = self.site
+        static = any(path in where for where in (site.static, site.docs, site.lists, site.files))
         return sorted({m for m, p in routes if p == path} | ({"GET"} if static else set()))
 
     def _form(self) -> Query:
@@ -100,20 +120,53 @@ class PortalHandler(BaseHTTPRequestHandler):
         return _flat(parse_qs(raw, keep_blank_values=True))
 
     def _get_path(self, path: str) -> bool:
-        """Serves a static page, report page or attachment; False when there is none."""
-        if path in self.site.static:
-            self._send_page(self.site.static[path])
-        elif path in self.site.docs:
+        """Serves a static page, list page, report page or attachment; False when there is none."""
+        site = self.site
+        if path in site.static:
+            self._send_page(site.static[path])
+        elif path in site.lists:
+            self._send_list(path)
+        elif path in site.docs:
             self._send_document(path)
-        elif path.startswith(ATTACH) and (pdf := self.site.attachment(path[len(ATTACH) :])):
+        elif path.startswith(ATTACH) and (pdf := site.attachment(path[len(ATTACH) :])):
             self._send_page(pdf, conditional=True)
+        elif (page := site.file(path)) is not None:
+            self._send_page(page, conditional=True)
         else:
             return False
         return True
 
+    def _send_list(self, path: str) -> None:
+        number = self.site.lists[path]
+        if self.site.portal.family == "generic" and number == 1 and self.state.hits(self.path) == 1:
+            # The second list page is rate limited once: a polite crawler backs off and retries.
+            self._send_text(429, "too many requests\n", {"Retry-After": "0"})
+            return
+        self._send_page(self.site.list_page(number, self.state.broken))
+
     def _send_document(self, key: str) -> None:
-        extra, revised_at = self.state.revisions(key)
-        self._send_page(self.site.document(key, extra, revised_at), conditional=True)
+        report = self.site.docs[key]
+        if self.state.deleted(key) or report.fault == "deleted":
+            self._send_gone()
+        elif report.fault == "challenge":
+            self._send_page(Page(faults.challenge_page(), "text/html; charset=utf-8"), status=412)
+        elif report.fault == "wzws":
+            self._send_page(Page(faults.wzws_page(), "text/html; charset=utf-8"))
+        elif report.fault == "flaky" and self.state.hits(self.path) == 1:
+            self._send_text(503, "service unavailable\n")
+        else:
+            if report.fault == "slow" and self.state.hits(self.path) == 1:
+                time.sleep(SLOW_SECONDS)
+            extra, revised_at = self.state.revisions(key)
+            page = self.site.document(key, extra, revised_at)
+            self._send_page(page, conditional=self.site.config.get("validators", True))
+
+    def _send_gone(self) -> None:
+        """A deleted page: TRS refreshes to the folder (with 200); the others answer 404."""
+        if self.site.portal.family == "trs":
+            self._send_page(Page(trs_deleted_page().encode(), "text/html; charset=utf-8"))
+        else:
+            self._send_page(_not_found(), status=404)
 
     def _module(self, q: Query) -> None:
         key = Site.module_key(q.get("area", ""), q.get("fbtime", ""))
@@ -128,14 +181,26 @@ class PortalHandler(BaseHTTPRequestHandler):
 
     def _proxy_page(self, q: Query) -> None:
         page = _int(q.get("page"), 0)
-        self._send_page(self.site.proxy_page(page) if self._owns(q) else self.site.empty_proxy())
+        if not self._owns(q):
+            self._send_page(self.site.empty_proxy())
+            return
+        self._send_page(self.site.proxy_page(page, self.state.broken))
 
     def _proxy_range(self, q: Query) -> None:
         if not self._owns(q):
             self._send_page(self.site.empty_proxy())
             return
         start, end = _int(q.get("startrecord"), 1), _int(q.get("endrecord"), 0)
-        self._send_page(self.site.proxy_range(start, end))
+        self._send_page(self.site.proxy_range(start, end, self.state.broken))
+
+    def _jpaas(self, q: Query) -> None:
+        portal, config = self.site.portal, self.site.config
+        owns = q.get("webId") == config["jpaas_web_id"] and q.get("pageId") == str(portal.column_id)
+        if not owns:
+            body = jpaas_refusal().encode("utf-8")
+            self._send_page(Page(body, "application/json;charset=UTF-8"))
+            return
+        self._send_page(self.site.jpaas_page(_int(q.get("pageNo"), 1), self.state.broken))
 
     def _downfile(self, q: Query) -> None:
         name = q.get("filename", "")
@@ -153,6 +218,18 @@ class PortalHandler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": f"no report page at {key!r}"})
             return
         self._send_json(200, {"path": key, "revisions": self.state.revise(key)})
+
+    def _delete(self, q: Query) -> None:
+        key = q.get("path", "")
+        if key not in self.site.docs:
+            self._send_json(404, {"error": f"no report page at {key!r}"})
+            return
+        self.state.delete(key)
+        self._send_json(200, {"path": key, "deleted": True})
+
+    def _break(self, q: Query) -> None:
+        self.state.broken = True
+        self._send_json(200, {"listing": "empty"})
 
     def _reset(self, q: Query) -> None:
         self.state.reset()

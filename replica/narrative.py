@@ -32,6 +32,8 @@ class Numbers:
     granted: int
     review: int
     litigation: int
+    # The identity whose wording the text uses: another year's, for a report copied from it.
+    text_identity: str | None = None
 
     @property
     def answered(self) -> int:
@@ -102,7 +104,7 @@ def self_reference(name: str, kind: str) -> str:
 
 def paragraphs(n: Numbers, author: str, we: str, probe: str | None, identity: str) -> list[str]:
     """The body of one generated report, as paragraphs of plain text."""
-    rng = random.Random(f"{identity}|text")
+    rng = random.Random(f"{n.text_identity or identity}|text")
     y = n.year
     body = [_intro(rng, author, y), "一、总体情况", _overview(rng, we, y)]
     body += ["二、主动公开政府信息情况", _proactive(rng, we, n)]

@@ -7,6 +7,7 @@ numbers, paths), and refuses a plan that contradicts itself.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from replica import narrative
+from replica import layouts, narrative
 from replica.records import MODULE_PATH, Portal, Publisher, Report, Truth
 
 
@@ -36,6 +37,11 @@ class PlanPublisher:
     renamed: dict[str, Any] = field(default_factory=dict)
     rows: tuple[dict[str, Any], ...] = ()
     missing: frozenset[int] = frozenset()
+    cases: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+
+    def case(self, kind: str, year: int) -> dict[str, Any] | None:
+        """The plan's `[[kind]]` case for this publisher's report of `year`, if any."""
+        return self.cases.get(kind, {}).get(year)
 
     def attr(self, name: str, year: int) -> str | None:
         """`label`/`source`/`title_name` as printed in `year`, after any rename."""
@@ -64,16 +70,38 @@ def data_text(relative: str) -> str:
     return resources.files("replica").joinpath("data", relative).read_text(encoding="utf-8")
 
 
+# The cases of the questions' tests (plan.toml's last block): each names one report by portal,
+# publisher and year (`inconsistent` may name a seed instead).
+CASES = ("republished", "copied", "backdated", "revised", "inconsistent")
+
+
 @cache
 def load_plan() -> Plan:
     raw = tomllib.loads(data_text("plan.toml"))
-    pubs = tuple(_plan_publisher(row) for row in raw["publishers"])
+    cases = _cases(raw)
+    pubs = tuple(
+        _plan_publisher(row, cases.get((row["portal"], row["name"]), {}))
+        for row in raw["publishers"]
+    )
     plan = Plan(raw=raw, portals=raw["portals"], seeds=raw["seeds"], publishers=pubs)
     _check(plan)
     return plan
 
 
-def _plan_publisher(row: dict[str, Any]) -> PlanPublisher:
+def _cases(raw: dict[str, Any]) -> dict[tuple[str, str], dict[str, dict[int, dict[str, Any]]]]:
+    found: dict[tuple[str, str], dict[str, dict[int, dict[str, Any]]]] = {}
+    for kind in CASES:
+        for case in raw.get(kind, []):
+            if "seed" in case:
+                continue  # a seed's case is looked up by the seed (see `_seed_checks`)
+            by_kind = found.setdefault((case["portal"], case["publisher"]), {})
+            by_kind.setdefault(kind, {})[case["year"]] = case
+    return found
+
+
+def _plan_publisher(
+    row: dict[str, Any], cases: dict[str, dict[int, dict[str, Any]]]
+) -> PlanPublisher:
     first, last = row["years"]
     pub = Publisher(
         portal=row["portal"],
@@ -82,6 +110,7 @@ def _plan_publisher(row: dict[str, Any]) -> PlanPublisher:
         kind=row["kind"],
         unit_code=row.get("unit_code"),
         years=(first, last),
+        registered=row.get("registered", True),
     )
     return PlanPublisher(
         publisher=pub,
@@ -94,6 +123,7 @@ def _plan_publisher(row: dict[str, Any]) -> PlanPublisher:
         renamed=row.get("renamed", {}),
         rows=tuple(row["reports"]),
         missing=frozenset(row.get("missing", ())),
+        cases=cases,
     )
 
 
@@ -108,6 +138,14 @@ def _check(plan: Plan) -> None:
             raise PlanError(f"{pub.portal}/{pub.name}: reports {years} and missing {missing}")
         if pub.portal not in plan.portals:
             raise PlanError(f"{pub.name}: unknown portal {pub.portal}")
+        for kind, by_year in entry.cases.items():
+            if set(by_year) - set(years):
+                raise PlanError(f"{pub.portal}/{pub.name}: [[{kind}]] names a year with no report")
+    named = {
+        (c["portal"], c["publisher"]) for k in CASES for c in plan.raw.get(k, []) if "portal" in c
+    }
+    if unknown := named - {p.publisher.key for p in plan.publishers}:
+        raise PlanError(f"cases name unknown publishers: {sorted(unknown)}")
 
 
 def build_truth(plan: Plan) -> Truth:
@@ -135,25 +173,51 @@ def _portal(plan: Plan, pid: str) -> Portal:
         id=pid,
         name=cfg["name"],
         site_name=cfg["site_name"],
-        webid=cfg["webid"],
-        column_id=cfg["column_id"],
-        unit_id=cfg["unit_id"],
+        # Hanweb's ids; a TRS or generic site (data/families.toml) has none of them.
+        webid=cfg.get("webid", 0),
+        column_id=cfg.get("column_id", 0),
+        unit_id=cfg.get("unit_id", 0),
         column_name=cfg["column_name"],
-        breadcrumb=tuple(cfg["breadcrumb"]),
-        paging=cfg["paging"],
+        breadcrumb=tuple(cfg.get("breadcrumb", ())),
+        paging=cfg.get("paging", ""),
         layout=cfg["layout"],
         module_areas=areas,
+        family=cfg.get("family", "hanweb"),
+        list_path=cfg.get("list_path", ""),
+        per_page=cfg.get("per_page", 15),
     )
 
 
 def _portal_reports(plan: Plan, portal: Portal) -> list[Report]:
     rows = [(e, row) for e in plan.publishers if e.publisher.portal == portal.id for row in e.rows]
+    rows += _republished_rows(plan, portal.id)
     # Document ids grow with publication time, as a CMS hands them out.
     rows.sort(key=lambda er: (er[1]["published"], er[0].publisher.name))
     base = int(plan.portals[portal.id]["docid_base"])
-    return [
+    reports = [
         _report(plan, portal, entry, row, base + 1379 * rank)
         for rank, (entry, row) in enumerate(rows)
+    ]
+    return _link_copies(reports)
+
+
+def _republished_rows(plan: Plan, portal_id: str) -> list[tuple[PlanPublisher, dict[str, Any]]]:
+    """A `[[republished]]` case is a second row of the same report: its own date, same text."""
+    found = []
+    for e in plan.publishers:
+        if e.publisher.portal != portal_id:
+            continue
+        for year, case in e.cases.get("republished", {}).items():
+            original = next(r for r in e.rows if r["year"] == year)
+            found.append((e, {**original, **case, "copy": True}))
+    return found
+
+
+def _link_copies(reports: list[Report]) -> list[Report]:
+    originals = {(r.key, r.year): r.url for r in reports if r.copy_of is None}
+    return [
+        dataclasses.replace(r, copy_of=originals[(r.key, r.year)]) if r.copy_of == "" else r
+        for r in reports
     ]
 
 
@@ -164,6 +228,7 @@ def _report(
     layout = e.layout or portal.layout
     module = layout == "module"
     written = row.get("written")
+    encoding = _encoding(plan.portals[portal.id], year, published)
     return Report(
         portal=portal.id,
         publisher=pub.name,
@@ -175,7 +240,7 @@ def _report(
         index_no=None if module else row.get("index_no") or _index_no(e, published, docid),
         publisher_label=None if module else row.get("label") or e.attr("label", year),
         source=None if module else row.get("source") or e.attr("source", year),
-        encoding=_encoding(plan.portals[portal.id], year, published),
+        encoding=encoding,
         layout=layout,
         seed=row.get("seed"),
         attachment=_attachment(row.get("attachment")),
@@ -183,7 +248,24 @@ def _report(
         days_late=row["days_late"],
         gbk_probe=row.get("probe"),
         figures=_figures(plan, e, row),
+        **_case_fields(plan, e, row),
+        **layouts.fault_fields(plan.portals[portal.id], row, encoding),
     )
+
+
+def _case_fields(plan: Plan, e: PlanPublisher, row: dict[str, Any]) -> dict[str, Any]:
+    year = row["year"]
+    backdated = e.case("backdated", year)
+    copied = e.case("copied", year)
+    failing = e.case("inconsistent", year)
+    return {
+        "online_at": backdated["online"] if backdated and not row.get("copy") else row["published"],
+        "copy_of": "" if row.get("copy") else None,  # the original's URL is filled in afterwards
+        "copied_from": year - 1 if copied else None,
+        "revised": bool(e.case("revised", year)) and not row.get("copy"),
+        "failing_checks": ((failing["rule"],) if failing else ()) + _seed_checks(plan, row),
+        "registered": e.publisher.registered,
+    }
 
 
 def _url(
@@ -191,8 +273,7 @@ def _url(
 ) -> str:
     if module:
         return f"{MODULE_PATH}?area={pub.unit_code}&fbtime={year}"
-    y, m, d = (int(part) for part in published[:10].split("-"))
-    return f"/art/{y}/{m}/{d}/art_{portal.column_id}_{docid}.html"
+    return layouts.article_path(portal, published, docid)
 
 
 def _index_no(e: PlanPublisher, published: str, docid: int) -> str:
@@ -219,6 +300,22 @@ def _figures(plan: Plan, e: PlanPublisher, row: dict[str, Any]) -> tuple[tuple[s
     return tuple(sorted(figs.items()))
 
 
+def _seed_checks(plan: Plan, row: dict[str, Any]) -> tuple[str, ...]:
+    """The checks a seed fails by its own figures (`[[inconsistent]]` cases naming the seed)."""
+    seed = row.get("seed")
+    return tuple(
+        c["rule"] for c in plan.raw.get("inconsistent", []) if seed and c.get("seed") == seed
+    )
+
+
 def numbers(e: PlanPublisher, year: int) -> narrative.Numbers:
+    """The figures of a generated report; a `[[copied]]` report restates the previous year's in
+    its words, an `[[inconsistent]]` one counts 3 letters too many."""
     pub = e.publisher
-    return narrative.numbers_for(f"{pub.portal}|{pub.name}|{year}", pub.kind, year)
+    source = year - 1 if e.case("copied", year) else year
+    identity = f"{pub.portal}|{pub.name}|{source}"
+    n = narrative.numbers_for(identity, pub.kind, source)
+    n = dataclasses.replace(n, year=year, text_identity=identity if source != year else None)
+    if e.case("inconsistent", year):
+        n = dataclasses.replace(n, letter=n.letter + 3)
+    return n

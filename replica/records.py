@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MODULE_PATH = "/module/xxgk/xxgkAnnualReport.jsp"
 
@@ -21,12 +21,20 @@ class Portal:
     unit_id: int
     column_name: str
     breadcrumb: tuple[str, ...]  # the nodes between 首页 and the column
-    paging: str  # "page": newer GET jpage endpoint; "range": older POST endpoint
+    paging: str  # "page": newer GET jpage endpoint; "range": older POST endpoint; "jpaas"
     layout: str  # layout of its article pages: "table" | "inline"
     module_areas: tuple[str, ...]  # unit codes served by the annual-report module
+    family: str = "hanweb"  # hanweb | trs | generic (replica/families.py)
+    list_path: str = ""  # the 年报 column's folder, for the trs and generic families
+    per_page: int = 15
 
     @property
     def column_path(self) -> str:
+        """The 年报 column's first listing page."""
+        if self.family == "trs":
+            return f"{self.list_path}index.html"
+        if self.family == "generic":
+            return f"{self.list_path}list.shtml"
         return f"/col/col{self.column_id}/index.html"
 
 
@@ -40,6 +48,8 @@ class Publisher:
     kind: str  # department | government | township
     unit_code: str | None
     years: tuple[int, int]  # first and last report year it existed for
+    # False for an agency the registry does not know (its reports match no registered publisher).
+    registered: bool = True
 
     @property
     def key(self) -> Key:
@@ -71,10 +81,41 @@ class Report:
     days_late: int
     gbk_probe: str | None = None  # a GBK-only character the page body carries
     figures: tuple[tuple[str, int], ...] = ()  # headline figures the body states
+    # The cases the questions (missing, late, findings) are tested on; see plan.toml's last block.
+    online_at: str = ""  # when the page really went online; published_at unless backdated
+    copy_of: str | None = None  # the URL of the original, for a copy republished at a second URL
+    copied_from: int | None = None  # the year whose report this one's text copies
+    revised: bool = False  # the tests revise it after publication (the replica's revise hook)
+    failing_checks: tuple[str, ...] = ()  # parser checks its own figures fail
+    registered: bool = True  # False when its publisher is not in the registry
+    # The real web's faults (replica/faults.py): flaky (503 once), slow (answers after the
+    # crawler's timeout once), challenge (412 + script), wzws (a WZWS challenge page), deleted
+    # (a 404, or TRS's meta refresh to the folder). `files`: attachments by kind (pdf, docx, xlsx,
+    # doc, xls, fakepdf = an HTML error page at x.pdf, bigpdf = over the crawler's size limit).
+    fault: str | None = None
+    files: tuple[str, ...] = ()
+    # The charset the Content-Type header names: None for the page's own (gb2312 | utf-8),
+    # "" for no charset at all, anything else for a header that lies.
+    charset_header: str | None = None
 
     @property
     def key(self) -> Key:
         return (self.portal, self.publisher)
+
+    @property
+    def registry_publisher(self) -> str | None:
+        """The registry name a correct archive matches it to; None for an unregistered agency."""
+        return self.publisher if self.registered else None
+
+    @property
+    def reachable(self) -> bool:
+        """Whether a polite crawler can archive the page (challenges and deletions aside)."""
+        return self.fault not in ("challenge", "wzws", "deleted")
+
+    @property
+    def backdated(self) -> bool:
+        """Online only after its deadline although its page claims an earlier date."""
+        return self.online_at[:10] > self.deadline >= self.published_date
 
     @property
     def published_date(self) -> str:
@@ -102,7 +143,8 @@ class Truth:
         raise KeyError(f"unknown replica portal {portal_id!r}")
 
     def publishers_of(self, portal_id: str) -> tuple[Publisher, ...]:
-        return tuple(p for p in self.publishers if p.portal == portal_id)
+        """The registered publishers of one portal (what its settings list)."""
+        return tuple(p for p in self.publishers if p.portal == portal_id and p.registered)
 
     def reports_of(self, portal_id: str) -> tuple[Report, ...]:
         return tuple(r for r in self.reports if r.portal == portal_id)
@@ -114,10 +156,27 @@ class Truth:
         return None
 
     def expected_missing(self, year: int) -> set[Key]:
-        """Publishers that existed in `year` and never published a report for it."""
+        """Registered publishers that existed in `year` and never published a report for it."""
         have = {r.key for r in self.reports if r.year == year}
-        return {p.key for p in self.publishers if p.existed(year) and p.key not in have}
+        return {
+            p.key for p in self.publishers if p.registered and p.existed(year) and p.key not in have
+        }
 
     def expected_late(self, year: int) -> dict[Key, int]:
-        """Reports for `year` published after their deadline, with the days late."""
-        return {r.key: r.days_late for r in self.reports if r.year == year and r.days_late > 0}
+        """Registered publishers' reports for `year` published after their deadline, with the
+        days late; a report republished later counts from its first copy."""
+        first: dict[Key, int] = {}
+        for r in self.reports:
+            if r.year == year and r.registered:
+                first[r.key] = min(first.get(r.key, r.days_late), r.days_late)
+        return {key: days for key, days in first.items() if days > 0}
+
+    def originals(self) -> tuple[Report, ...]:
+        """The reports less their republished copies: one per (publisher, year)."""
+        return tuple(r for r in self.reports if r.copy_of is None)
+
+    def as_of(self, moment: str) -> Truth:
+        """The portals as they stood at `moment` ('YYYY-MM-DDTHH:MM', Asia/Shanghai): only the
+        pages online by then. URLs stay those of the full truth."""
+        online = tuple(r for r in self.reports if (r.online_at or r.published_at) <= moment)
+        return replace(self, reports=online)

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from functools import cache
 from types import TracebackType
 
+from replica.families import portal_ids
 from replica.handler import PortalServer
 from replica.site import Site
-from replica.truth import load_truth
 
 
 @cache
@@ -26,8 +26,10 @@ class ReplicaServer:
     """Serves each portal at the root of its own port (Hanweb links are absolute paths)."""
 
     def __init__(self, portals: Iterable[str] | None = None, host: str = "127.0.0.1") -> None:
-        known = [p.id for p in load_truth().portals]
-        ids = list(known if portals is None else portals)
+        # By default plan.toml's portals; families.toml's (TRS, jpaas, generic, faults, the
+        # benchmark's) are served when named.
+        known = portal_ids(extra=True)
+        ids = list(portal_ids(extra=False) if portals is None else portals)
         unknown = sorted(set(ids) - set(known))
         if unknown:
             raise ValueError(f"unknown replica portal(s): {', '.join(unknown)}; known: {known}")

@@ -1,4 +1,5 @@
-"""Per-server mutable state behind the test hooks: revisions of pages and request counts."""
+"""Per-server mutable state behind the test hooks: revisions, deletions, a broken listing, and
+request counts."""
 
 from __future__ import annotations
 
@@ -17,10 +18,19 @@ class ReplicaState:
         self._counts: defaultdict[str, defaultdict[str, int]] = defaultdict(
             lambda: defaultdict(int)
         )
+        self._deleted: set[str] = set()
+        self.broken = (
+            False  # the 年报 listing shows no records (a redesign, as far as a crawler sees)
+        )
 
     def count(self, target: str, method: str) -> None:
         with self._lock:
             self._counts[target][method] += 1
+
+    def hits(self, target: str) -> int:
+        """Requests for one target (path and query) so far, this one included."""
+        with self._lock:
+            return sum(self._counts.get(target, {}).values())
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Requests seen so far: {request target (path and query): {method: count}}."""
@@ -41,8 +51,19 @@ class ReplicaState:
         with self._lock:
             return tuple(self._revisions.get(key, ())), self._revised_at.get(key)
 
+    def delete(self, key: str) -> None:
+        """Take a report page down, as a portal deletes a document."""
+        with self._lock:
+            self._deleted.add(key)
+
+    def deleted(self, key: str) -> bool:
+        with self._lock:
+            return key in self._deleted
+
     def reset(self) -> None:
         with self._lock:
             self._revisions.clear()
             self._revised_at.clear()
             self._counts.clear()
+            self._deleted.clear()
+            self.broken = False

@@ -81,7 +81,8 @@ def test_every_report_is_found_with_its_year_and_publisher(crawled: Crawled) -> 
         ).all()
     got = {(portal, url, year, name) for portal, url, year, name in rows}
     expected = {
-        (r.portal, crawled.urls[r.portal] + r.url, r.year, r.publisher) for r in TRUTH.reports
+        (r.portal, crawled.urls[r.portal] + r.url, r.year, r.registry_publisher)
+        for r in TRUTH.reports
     }
     assert got == expected
 

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from crawler.spiders.base import FamilySpider
+from crawler.spiders.generic import GenericSpider
 from crawler.spiders.hanweb import HanwebSpider
+from crawler.spiders.trs import TrsSpider
 
-SPIDERS = {"hanweb": HanwebSpider}
+SPIDERS: dict[str, type[FamilySpider]] = {
+    "hanweb": HanwebSpider,
+    "trs": TrsSpider,
+    "generic": GenericSpider,
+}

@@ -1,84 +1,231 @@
-"""What every family spider shares: turning a response into a capture, and link discovery."""
+"""What every family spider shares: captures with their outcome, record links, incremental paging,
+conditional re-fetches of known pages, and attachments. A family spider only knows its layouts."""
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.config import PortalConfig
+from archive.captures import LastFetch
+from crawler.config import DEFAULT_OVERLAP, PortalConfig
 from crawler.items import CaptureItem
+from crawler.outcomes import Outcome, classify
 
-# Attachments a report may keep its tables in (portals.md: downfile.jsp → 302 → /attach/…).
+# Attachments a report may keep its tables in (portals.md: downfile.jsp → 302 → /attach/…;
+# TRS keeps the 全真版 PDF next to the article, as ./P0…pdf).
 ATTACHMENT_HREF = re.compile(
     r"""href\s*=\s*["']([^"']*(?:downfile\.jsp[^"']*|\.(?:pdf|docx?|xlsx?|wps|et)(?:\?[^"']*)?))["']""",
     re.IGNORECASE,
 )
-# 4xx/5xx reach the callbacks to be archived as evidence (a 404 where a report was is a finding);
-# 3xx are left out because `handle_httpstatus_all` would also stop Scrapy following redirects.
-ERROR_STATUSES = list(range(400, 600))
+# What an attachment link's bytes contain; most report pages have none of them.
+ATTACHMENT_HINTS = (b"downfile", b".pdf", b".doc", b".xls", b".wps", b".et")
+ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.S | re.I)
+HREF = re.compile(r"""\bhref\s*=\s*["']([^"']+)["']""", re.I)
+TITLE = re.compile(r"""\btitle\s*=\s*["']([^"']*)["']""", re.I)
+TAG = re.compile(r"<[^>]+>")
+# Every final status reaches the callbacks, to be archived as evidence (a 404 where a report was,
+# a 412 challenge); 3xx other than 304 are left out so that Scrapy still follows redirects.
+HANDLED_STATUSES = [304, *range(400, 600)]
+# Kinds of page re-fetched with the validators of their last capture.
+CONDITIONAL_KINDS = ("article", "module", "attachment")
+
+Link = tuple[str, str]  # (href as written, title)
+
+
+def anchors(text: str) -> list[Link]:
+    """Every `<a href>` of an HTML fragment with its title (the attribute, else the link text)."""
+    found = []
+    for attrs, inner in ANCHOR.findall(text):
+        href = HREF.search(attrs)
+        if href:
+            title = TITLE.search(attrs)
+            label = title.group(1) if title else TAG.sub("", inner)
+            found.append((href.group(1), html.unescape(label).strip()))
+    return found
 
 
 class FamilySpider(scrapy.Spider):
-    """Base of the family spiders: a portal from settings, captures out, nothing parsed."""
+    """Base of the family spiders: a portal from settings, captures out, nothing parsed.
 
-    def __init__(self, portal: PortalConfig, **kwargs: Any) -> None:
+    `known` maps the URLs already archived to their last capture. Unless `full`, paging stops
+    once the listings have shown `overlap` known records; known pages are asked for with
+    If-None-Match / If-Modified-Since, so an unchanged page costs a 304 and no body.
+    """
+
+    def __init__(
+        self,
+        portal: PortalConfig,
+        known: Mapping[str, LastFetch] | None = None,
+        full: bool = True,
+        overlap: int = DEFAULT_OVERLAP,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=f"{portal.family}:{portal.id}", **kwargs)
         self.portal = portal
         self.allowed_domains: list[str] = []  # base_url may be any host, loopback replicas included
+        self.known: Mapping[str, LastFetch] = known or {}
+        self.full, self.overlap = full, overlap
+        self.listed: set[str] = set()
+        self.known_listed: set[str] = set()
+        self.article_re = re.compile(portal.article_pattern) if portal.article_pattern else None
+        self.known_attachments: dict[str, list[str]] = {}
+        for last in self.known.values():
+            if last.kind == "attachment" and last.parent_url:
+                self.known_attachments.setdefault(last.parent_url, []).append(last.url)
 
     def request(self, url: str, callback: Any, kind: str, **kwargs: Any) -> scrapy.Request:
         """A request whose final response reaches `callback` even when it is an error status."""
-        meta = {"kind": kind, "handle_httpstatus_list": ERROR_STATUSES, **kwargs.pop("meta", {})}
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, **kwargs)
+        headers = dict(kwargs.pop("headers", None) or {})
+        last = self.known.get(url) if kind in CONDITIONAL_KINDS else None
+        if last is not None:
+            headers |= validators(last)
+        meta = {
+            "kind": kind,
+            "handle_httpstatus_list": HANDLED_STATUSES,
+            "validators_sent": bool(last and validators(last)),
+            **kwargs.pop("meta", {}),
+        }
+        # The spiders ask for each record once (`listed`) and each listing page once (by number),
+        # so Scrapy's dupefilter, which canonicalises and hashes every request, is spared.
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            meta=meta,
+            headers=headers,
+            dont_filter=True,
+            **kwargs,
+        )
 
     def capture(self, response: Response, kind: str | None = None) -> CaptureItem:
         """The response as an archive item: original URL, final URL, exact bytes and headers."""
-        redirects = response.meta.get("redirect_urls") or [response.url]
-        headers = tuple(
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, values in response.headers.items()
-            for value in values
-        )
-        content_type = response.headers.get("Content-Type")
+        kind = kind or response.meta["kind"]
+        url = (response.meta.get("redirect_urls") or [response.url])[0]
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
+        verdict = self.judge(response, kind, url, content_type)
+        keep = verdict.outcome not in ("not_modified", "too_large")
         return CaptureItem(
             portal=self.portal.id,
-            url=redirects[0],
+            url=url,
             final_url=response.url,
             status=response.status,
-            headers=headers,
-            body=response.body,
+            headers=tuple(
+                (name.decode("latin-1"), value.decode("latin-1"))
+                # The raw dict: Headers.items() would re-normalise every name and value.
+                for name, values in dict.items(response.headers)
+                for value in values
+            ),
+            body=response.body if keep else None,
             fetched_at=datetime.now(UTC),
-            kind=kind or response.meta["kind"],
+            # A link to x.pdf that answered with an error page is not the report's attachment.
+            kind="other" if verdict.outcome == "type_mismatch" else kind,
             parent_url=response.meta.get("parent_url"),
-            content_type=content_type.decode("latin-1") if content_type else None,
+            content_type=content_type,
+            outcome=verdict.outcome,
+            detected_type=verdict.detected_type,
+            finding=verdict.finding,
+            listed_title=response.meta.get("listed_title"),
         )
+
+    def judge(self, response: Response, kind: str, url: str, content_type: str | None) -> Outcome:
+        """What the response turned out to be (crawler.outcomes), a stopped download included."""
+        if "download_stopped" in response.flags:
+            return Outcome("too_large", finding="larger than the size limit per file; not kept")
+        return classify(
+            kind=kind,
+            url=url,
+            final_url=response.url,
+            status=response.status,
+            body=response.body,
+            content_type=content_type,
+            validators_sent=bool(response.meta.get("validators_sent")),
+        )
+
+    def open_listing(self, response: Response) -> Generator[Any, None, bool]:
+        """Archive a listing page; whether it is a usable page of records to read."""
+        item = self.capture(response)
+        yield item
+        if item.outcome == "blocked":
+            self.count("nianbao/listing_blocked")
+        usable = item.outcome == "ok" and isinstance(response, TextResponse)
+        if not usable:
+            self.count("nianbao/listing_errors")
+        return usable
+
+    def listing_links(self, response: Response, default: re.Pattern[str] | None) -> list[Link]:
+        """A listing page's record links: the anchors inside `record_selector` (default: the
+        whole page) whose absolute URL matches `article_pattern` (default: the family's)."""
+        selector = self.portal.record_selector
+        text = "".join(response.css(selector).getall()) if selector else response.text
+        pattern = self.article_re or default
+        return [
+            (href, title)
+            for href, title in anchors(text)
+            if pattern is None or pattern.search(urljoin(response.url, html.unescape(href)))
+        ]
+
+    def follow_records(self, response: Response, links: list[Link]) -> Iterator[scrapy.Request]:
+        """Requests for the report pages a listing names, each once, with its listed title."""
+        before = len(self.listed)
+        for href, title in links:
+            url = urljoin(response.url, html.unescape(href.strip()))
+            if url in self.listed or not url.startswith(("http://", "https://")):
+                continue  # also javascript: pager links
+            self.listed.add(url)
+            if url in self.known:
+                self.known_listed.add(url)
+            meta = {"listed_title": title or None, "parent_url": response.url}
+            yield self.request(url, self.parse_report, "article", meta=meta)
+        self.count("nianbao/listing_records", len(self.listed) - before)
+
+    def more_pages(self) -> bool:
+        """Whether to fetch the next listing page: always on a full crawl, else until the
+        listings have shown `overlap` records already archived."""
+        return self.full or len(self.known_listed) < self.overlap
 
     def attachment_requests(self, response: Response) -> Iterator[scrapy.Request]:
         """Requests for the attachment links on a report page, each tied to its parent page."""
-        if response.status != 200 or not _is_html(response):
+        # Most report pages link no file: a look at the bytes spares decoding them.
+        if not isinstance(response, TextResponse):
+            return
+        lowered = response.body.lower()
+        if not any(hint in lowered for hint in ATTACHMENT_HINTS):
             return
         for href in dict.fromkeys(ATTACHMENT_HREF.findall(response.text)):
             yield self.request(
-                urljoin(response.url, href.replace("&amp;", "&")),
+                urljoin(response.url, html.unescape(href)),
                 self.parse_attachment,
                 "attachment",
                 meta={"parent_url": response.url},
+                # Download servlets (downfile.jsp) often refuse a request from nowhere.
+                headers={"Referer": response.url},
             )
 
     def parse_report(self, response: Response) -> Iterator[Any]:
         """An article or annual-report module page: archive it and follow its attachments."""
-        yield self.capture(response)
-        yield from self.attachment_requests(response)
+        item = self.capture(response)
+        yield item
+        if item.outcome == "ok" and item.detected_type == "html":
+            yield from self.attachment_requests(response)
+        elif item.outcome == "not_modified":
+            # The page is unchanged, but a file it links may have been replaced at the same URL.
+            for url in self.known_attachments.get(response.url, ()):
+                meta, headers = {"parent_url": response.url}, {"Referer": response.url}
+                yield self.request(
+                    url, self.parse_attachment, "attachment", meta=meta, headers=headers
+                )
 
     def parse_attachment(self, response: Response) -> Iterator[CaptureItem]:
-        """An attachment: archive the bytes; their type is decided later, from the bytes."""
+        """An attachment: archive the bytes, with the type the bytes are."""
         yield self.capture(response)
 
     def count(self, key: str, by: int = 1) -> None:
@@ -86,16 +233,35 @@ class FamilySpider(scrapy.Spider):
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(key, by)
 
-    def on_error(self, failure: Failure) -> None:
-        """A request that failed for good (after retries): count it, log it, keep crawling."""
-        self.count("nianbao/errors")
-        self.logger.warning("fetch failed: %s: %s", failure.request.url, failure.getErrorMessage())  # type: ignore[attr-defined]
+    def on_error(self, failure: Failure) -> Iterator[CaptureItem]:
+        """A request that failed for good (after retries): record it with status 0 (no answer),
+        so that a page that never answers is evidence too; keep crawling."""
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(IgnoreRequest):
+            self.count("nianbao/robots_denied")  # robots.txt said no: not an error
+            self.logger.info("not fetched (robots.txt): %s", request.url)
+            return
+        self.logger.warning("fetch failed: %s: %s", request.url, failure.getErrorMessage())
+        self.count("nianbao/unanswered")
+        if request.meta.get("kind") == "listing":
+            self.count("nianbao/listing_unanswered")
+        yield CaptureItem(
+            portal=self.portal.id,
+            url=request.url,
+            final_url=request.url,
+            status=0,
+            headers=(),
+            body=None,
+            fetched_at=datetime.now(UTC),
+            kind=request.meta.get("kind", "other"),
+            parent_url=request.meta.get("parent_url"),
+            outcome="error",
+            finding=f"no answer: {failure.getErrorMessage()}"[:500],
+            listed_title=request.meta.get("listed_title"),
+        )
 
 
-def _is_html(response: Response) -> bool:
-    if not isinstance(response, TextResponse):
-        return False
-    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
-    return "html" in content_type or response.body[:512].lstrip().lower().startswith(
-        (b"<!doctype", b"<html")
-    )
+def validators(last: LastFetch) -> dict[str, str]:
+    """The conditional-request headers a page's last capture allows."""
+    sent = {"If-None-Match": last.etag, "If-Modified-Since": last.last_modified}
+    return {name: value for name, value in sent.items() if value}

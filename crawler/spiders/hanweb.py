@@ -1,21 +1,23 @@
-"""Hanweb 大汉 JCMS: column page → embedded records → dataproxy pages → articles → attachments,
-plus the annual-report module. Layout facts are in docs/portals.md and the replica portals."""
+"""Hanweb 大汉 JCMS: column page → embedded records → the rest of the list through one of three
+endpoints (GET dataproxy page=N, the older POST dataproxy record ranges, or the jpaas JSON API)
+→ articles → attachments; plus the annual-report module. Layout facts: docs/portals.md."""
 
 from __future__ import annotations
 
+import html
+import json
 import math
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 
 from crawler.selectors import LayoutChanged, select_many, select_optional
-from crawler.spiders.base import FamilySpider
+from crawler.spiders.base import FamilySpider, Link, anchors
 
 RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
-RECORD_HREF = re.compile(r"""<a\b[^>]*?href\s*=\s*["']([^"']+)["']""", re.I)
 NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[.*?href\s*=\s*[\"']([^\"']+)[\"']", re.S | re.I)
 TOTAL_PAGES = re.compile(r"<totalpage>\s*(\d+)\s*</totalpage>", re.I)
 TOTAL_RECORD = re.compile(r"totalRecord\s*[:=]\s*['\"]?(\d+)", re.I)
@@ -23,6 +25,26 @@ PER_PAGE = re.compile(r"perPage\s*[:=]\s*['\"]?(\d+)", re.I)
 # The older POST endpoint answers several pages per call (jpage's groupSize, 3 on every site seen).
 PAGES_PER_CALL = 3
 POST_FIELDS = {"col": "1", "appid": "1", "sourceContentType": "1"}
+# A jpaas column page declares its list unit on a script tag: url="…/build/unit" queryData="{…}"
+# (single-quoted JSON: webId, tplSetId, pageType, tagId, pageId, …); pages are asked by pageNo=N.
+UNIT_SCRIPT = re.compile(r"<script\b[^>]*jpaas-publish-server/front/page/build/unit[^>]*>", re.I)
+UNIT_URL = re.compile(r"""\burl\s*=\s*["']([^"']+)["']""", re.I)
+QUERY_DATA = re.compile(r"""\bqueryData\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+QUERY_PAIR = re.compile(r"""['"](\w+)['"]\s*:\s*['"]([^'"]*)['"]""")
+PAGER = re.compile(r"""data-page\s*=\s*["']?(\d+)""", re.I)
+
+
+def record_links(text: str) -> list[Link]:
+    """The first link of each `<record>` of a datastore."""
+    return [found[0] for record in RECORD.findall(text) if (found := anchors(record))]
+
+
+def with_query(url: str, **params: Any) -> str:
+    """`url` with these query parameters set (others kept, in order)."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.update({k: str(v) for k, v in params.items()})
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 class HanwebSpider(FamilySpider):
@@ -36,69 +58,106 @@ class HanwebSpider(FamilySpider):
                 yield self.request(url, self.parse_report, "module")
 
     def parse_column(self, response: Response) -> Iterator[Any]:
-        """A column page: its embedded records, then the dataproxy pages for the rest."""
-        yield self.capture(response)
-        if response.status != 200 or not isinstance(response, TextResponse):
-            raise LayoutChanged(self.portal.id, "column page", response.url, 0, "HTTP 200 HTML")
-        yield from self.follow_records(response, min_records=1)
-        proxy = select_optional(NEXTGROUP, response.text)
-        if proxy is None:
+        """A column page: its embedded records, then the endpoint that serves the rest."""
+        if not (yield from self.open_listing(response)):
             return
-        proxy_url = urljoin(response.url, proxy.replace("&amp;", "&"))
-        if "/module/web/jpage/" in proxy_url:
-            yield self.request(proxy_url, self.parse_proxy_page, "listing")
-        else:
-            yield from self.post_proxy_requests(response, proxy_url)
+        text = response.text
+        unit = UNIT_SCRIPT.search(text)
+        links = record_links(text)
+        if not links and unit is None:
+            raise LayoutChanged(self.portal.id, "column records", response.url, 0, ">= 1")
+        yield from self.follow_records(response, links)
+        proxy = select_optional(NEXTGROUP, text)
+        if unit is not None:
+            yield from self.jpaas_page(response, unit.group(0), 1)
+        elif proxy is not None and self.more_pages():
+            proxy_url = urljoin(response.url, html.unescape(proxy))
+            if "/module/web/jpage/" in proxy_url:
+                yield self.request(proxy_url, self.parse_proxy_page, "listing", meta={"page": 1})
+            else:
+                yield from self.post_call(self.post_job(response, proxy_url), 0)
 
     def parse_proxy_page(self, response: Response) -> Iterator[Any]:
-        """The newer GET dataproxy: records of page N; page 1 tells how many pages there are."""
-        yield self.capture(response)
-        yield from self.follow_records(response, min_records=1)
-        query = dict(parse_qsl(urlsplit(response.url).query))
-        if query.get("page") != "1":
+        """The newer GET dataproxy: records of page N; each page tells how many there are."""
+        if not (yield from self.open_listing(response)):
             return
-        pages = int(select_optional(TOTAL_PAGES, response.text) or "1")
-        for page in range(2, pages + 1):
-            url = response.url.replace("page=1", f"page={page}", 1)
-            yield self.request(url, self.parse_proxy_page, "listing")
+        page = int(response.meta["page"])
+        text = response.text
+        select_many(RECORD, text, portal=self.portal.id, url=response.url, min=int(page == 1))
+        yield from self.follow_records(response, record_links(text))
+        if page < int(select_optional(TOTAL_PAGES, text) or page) and self.more_pages():
+            next_url = with_query(response.url, page=page + 1)
+            yield self.request(next_url, self.parse_proxy_page, "listing", meta={"page": page + 1})
 
-    def post_proxy_requests(self, column: Response, proxy_url: str) -> Iterator[Any]:
-        """The older POST dataproxy: record ranges up to the page script's totalRecord."""
+    def post_job(self, column: Response, proxy_url: str) -> dict[str, Any]:
+        """The older POST dataproxy's parameters, from the column page's jpage script."""
         text = column.text
         total = int(select_many(TOTAL_RECORD, text, portal=self.portal.id, url=column.url)[0])
         per_page = int(select_optional(PER_PAGE, text) or "15")
-        step = per_page * PAGES_PER_CALL
         split = urlsplit(proxy_url)
         form = {**dict(parse_qsl(split.query)), **POST_FIELDS}
         form.pop("page", None)
         endpoint = f"{split.scheme}://{split.netloc}{split.path}"
-        for call in range(math.ceil(total / step)):
-            start, end = call * step + 1, min((call + 1) * step, total)
-            query = urlencode({"startrecord": start, "endrecord": end, "perpage": per_page})
-            yield self.request(
-                f"{endpoint}?{query}",
-                self.parse_proxy_records,
-                "listing",
-                method="POST",
-                body=urlencode(form),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
+        return {"endpoint": endpoint, "form": form, "total": total, "per_page": per_page}
+
+    def post_call(self, job: dict[str, Any], call: int) -> Iterator[Any]:
+        """Call `call` of the POST dataproxy: the next PAGES_PER_CALL pages of records."""
+        step = job["per_page"] * PAGES_PER_CALL
+        if call >= math.ceil(job["total"] / step):
+            return
+        start, end = call * step + 1, min((call + 1) * step, job["total"])
+        query = urlencode({"startrecord": start, "endrecord": end, "perpage": job["per_page"]})
+        yield self.request(
+            f"{job['endpoint']}?{query}",
+            self.parse_proxy_records,
+            "listing",
+            method="POST",
+            body=urlencode(job["form"]),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            meta={"job": job, "call": call},
+        )
 
     def parse_proxy_records(self, response: Response) -> Iterator[Any]:
-        """One answer of the older POST dataproxy: a batch of records, nothing else."""
-        yield self.capture(response)
-        yield from self.follow_records(response, min_records=1)
-
-    def follow_records(self, response: Response, min_records: int) -> Iterator[Any]:
-        """Requests for every record's link; fewer than `min_records` means the layout moved."""
-        if response.status != 200 or not isinstance(response, TextResponse):
-            self.count("nianbao/listing_errors")
+        """One answer of the older POST dataproxy: a batch of records."""
+        if not (yield from self.open_listing(response)):
             return
-        records = select_many(
-            RECORD, response.text, portal=self.portal.id, url=response.url, min=min_records
+        select_many(RECORD, response.text, portal=self.portal.id, url=response.url, min=1)
+        yield from self.follow_records(response, record_links(response.text))
+        if self.more_pages():
+            yield from self.post_call(response.meta["job"], response.meta["call"] + 1)
+
+    def jpaas_page(self, column: Response, script: str, page: int) -> Iterator[Any]:
+        """A request for page `page` of a jpaas list unit."""
+        unit = select_optional(UNIT_URL, script)
+        data = QUERY_DATA.search(script)
+        if unit is None or data is None:
+            raise LayoutChanged(
+                self.portal.id, "jpaas unit script", column.url, 0, "url, queryData"
+            )
+        query = dict(QUERY_PAIR.findall(html.unescape(data.group(1) or data.group(2))))
+        url = urljoin(column.url, unit) + "?" + urlencode({"parseType": "bulidstatic", **query})
+        yield self.request(
+            with_query(url, pageNo=page), self.parse_jpaas, "listing", meta={"page": page}
         )
-        self.count("nianbao/listing_records", len(records))
-        for record in records:
-            href = select_optional(RECORD_HREF, record)
-            if href:
-                yield self.request(urljoin(response.url, href), self.parse_report, "article")
+
+    def parse_jpaas(self, response: Response) -> Iterator[Any]:
+        """One page of the jpaas API: `{"success": true, "data": {"html": "<li>…"}}`."""
+        if not (yield from self.open_listing(response)):
+            return
+        page = int(response.meta["page"])
+        try:
+            fragment = str(json.loads(response.text)["data"]["html"])
+        except (ValueError, KeyError, TypeError):
+            raise LayoutChanged(self.portal.id, "data.html", response.url, 0, "1") from None
+        links = anchors(fragment)
+        if page == 1 and not links:
+            raise LayoutChanged(self.portal.id, "jpaas records", response.url, 0, ">= 1")
+        yield from self.follow_records(response, links)
+        pager = {int(p) for p in PAGER.findall(fragment)}
+        if links and (page + 1 in pager or not pager) and self.more_pages():
+            yield self.request(
+                with_query(response.url, pageNo=page + 1),
+                self.parse_jpaas,
+                "listing",
+                meta={"page": page + 1},
+            )

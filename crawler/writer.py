@@ -1,0 +1,133 @@
+"""The archive writer: a process of its own that turns captures into blobs and rows, in batches.
+
+Writing an archive costs CPU (hashing, the ORM, the syscalls of each durable blob); in the crawl's
+own process it would hold the GIL that Scrapy's reactor needs for every response. A process of its
+own writes in parallel, and captures that queue up while it commits share the next transaction.
+It imports the archive only, so it starts quickly; it ends when the crawl closes its stdin, or
+dies, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import queue
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import BinaryIO
+
+from archive.blobs import BlobStore
+from archive.captures import CaptureIn, record_captures
+from archive.db import make_engine, session_scope
+
+MAX_BATCH = 64
+MAX_QUEUED = 1024  # captures held in memory at most; past this the crawl waits for the writer
+BLOB_THREADS = 4
+WRITER_NICENESS = 10
+LINGER = 0.2  # seconds a batch waits for more captures after its first
+logger = logging.getLogger(__name__)
+
+
+class Writer:
+    """Commits batches of captures and counts what it archived."""
+
+    def __init__(self, database_url: str, blob_dir: str) -> None:
+        self.engine = make_engine(database_url)
+        self.store = BlobStore(Path(blob_dir))
+        self.counts: Counter[str] = Counter()
+        # Each blob is fsynced before its row is written; fsyncs of different files overlap
+        # (and share journal commits), so a batch's blobs are stored side by side.
+        self.blob_threads = ThreadPoolExecutor(BLOB_THREADS, thread_name_prefix="nianbao-blob")
+
+    def put_all(self, bodies: list[bytes]) -> list[str]:
+        return list(self.blob_threads.map(self.store.put, bodies))
+
+    def write(self, batch: list[CaptureIn]) -> None:
+        try:
+            with session_scope(self.engine) as session:
+                record_captures(session, self.store, batch, self.put_all)
+        except Exception as exc:
+            if len(batch) > 1:
+                for capture in batch:  # alone, so that one bad capture fails alone
+                    self.write([capture])
+                return
+            logger.error("could not archive %s: %s", batch[0].url, exc)
+            self.counts["nianbao/archive_errors"] += 1
+            return
+        for capture in batch:
+            self.counts["nianbao/captures"] += 1
+            self.counts[f"nianbao/captures/{capture.kind}"] += 1
+            self.counts[f"nianbao/outcome/{capture.outcome}"] += 1
+
+    def close(self) -> None:
+        self.blob_threads.shutdown()
+        self.engine.dispose()
+
+
+def main() -> None:
+    """`python -m crawler.writer DATABASE_URL BLOB_DIR`: pickled `CaptureIn`s on stdin, until its
+    end; then what was archived, as one JSON line on stdout."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl process decides when to stop
+    # Background work: the crawl and the portal's answers come first, the writer takes the rest
+    # of the CPU (its queue absorbs the bursts).
+    _background()
+    database_url, blob_dir = sys.argv[1:3]
+    jobs: queue.Queue[CaptureIn | None] = queue.Queue(MAX_QUEUED)
+    threading.Thread(target=_read, args=(sys.stdin.buffer, jobs), daemon=True).start()
+    writer = Writer(database_url, blob_dir)
+    try:
+        done = False
+        while not done:
+            batch, done = _take(jobs)
+            if batch:
+                writer.write(batch)
+    finally:
+        writer.close()
+        print(json.dumps(dict(writer.counts)), flush=True)
+
+
+def _background() -> None:
+    """Run only on CPU time nothing else wants (Linux SCHED_IDLE; elsewhere a high nice value):
+    the crawl and the portal's answers come first, and the pipe absorbs the bursts."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(WRITER_NICENESS)
+
+
+def _read(stream: BinaryIO, jobs: queue.Queue[CaptureIn | None]) -> None:
+    """Unpickle captures into `jobs` as they come; a None when the crawl closes the pipe (or
+    dies: the pipe closes all the same)."""
+    try:
+        while True:
+            jobs.put(pickle.load(stream))
+    except (EOFError, OSError, pickle.UnpicklingError):
+        jobs.put(None)
+
+
+def _take(jobs: queue.Queue[CaptureIn | None]) -> tuple[list[CaptureIn], bool]:
+    """The next batch: up to MAX_BATCH captures, or what came within LINGER of the first (a
+    transaction per page would cost more than the page); True once the end came."""
+    job = jobs.get()
+    deadline = time.monotonic() + LINGER
+    batch: list[CaptureIn] = []
+    while job is not None:
+        batch.append(job)
+        if len(batch) >= MAX_BATCH:
+            return batch, False
+        try:
+            job = jobs.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return batch, False
+    return batch, True
+
+
+if __name__ == "__main__":
+    main()
