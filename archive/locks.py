@@ -1,0 +1,224 @@
+"""The per-portal crawl lease: a row in the database, so crawls exclude each other across processes
+and hosts (two schedulers, or a scheduler and a manual `nianbao crawl`).
+
+A lease names its holder (a random token, host and pid) and expires unless renewed; a lease whose
+holder is a dead process on this host, or that has expired, is taken over. The holder closes any run
+a dead crawl left `running` (on taking the lease and on giving it back) and indexes what that crawl
+had captured, so nothing is left half done.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from archive.blobs import BlobStore
+from archive.db import insert_if_absent, make_engine, rowcount, session_scope, upgrade
+from archive.models import CrawlRun, PortalLease
+
+LEASE_TTL = timedelta(minutes=5)
+RENEW_EVERY = 60.0  # seconds; several renewals fit in one TTL, so a slow database is tolerated
+# `nianbao crawl` exits with this (EX_TEMPFAIL) when every portal it was asked for was busy.
+SKIPPED_EXIT_CODE = 75
+ORPHAN_FINDING = "the crawl process died before it finished"
+log = logging.getLogger(__name__)
+
+
+class LeaseHeld(Exception):
+    """Another live crawl holds the portal's lease: this crawl is skipped, not failed."""
+
+    def __init__(self, lease: PortalLease) -> None:
+        self.portal, self.holder = (
+            lease.portal,
+            f"{lease.kind} crawl, pid {lease.pid} on {lease.host}",
+        )
+        super().__init__(
+            f"{lease.portal} is being crawled by another process ({self.holder}, "
+            f"since {lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who asks for a lease: a fresh token for this holding, this host, this process."""
+
+    owner: str
+    host: str
+    pid: int
+    kind: str
+
+    @classmethod
+    def me(cls, kind: str) -> Holder:
+        return cls(uuid.uuid4().hex, socket.gethostname(), os.getpid(), kind)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def process_ident() -> str:
+    """How records name this process: `host:pid`."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def ident_alive(ident: str) -> bool:
+    """Whether the `host:pid` process may still run: certainly known only on this host."""
+    host, _, pid = ident.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    return int(pid) == os.getpid() or pid_alive(int(pid))
+
+
+def acquire(session: Session, portal: str, holder: Holder, now: datetime) -> PortalLease | None:
+    """Take the lease; returns the stale lease taken over (None when it was free), or raises
+    `LeaseHeld`. The insert-or-nothing and the compare-and-set on `owner` are atomic on both
+    backends, so of two processes asking at once exactly one wins."""
+    values = _values(portal, holder, now)
+    if insert_if_absent(session, PortalLease, values):
+        return None
+    current = session.get_one(PortalLease, portal, populate_existing=True)
+    if not _stale(current, now):
+        raise LeaseHeld(current)
+    previous = PortalLease(**{c: getattr(current, c) for c in values})
+    taken = rowcount(
+        session,
+        update(PortalLease)
+        .where(PortalLease.portal == portal, PortalLease.owner == current.owner)
+        .values(**values),
+    )
+    if taken != 1:
+        raise LeaseHeld(session.get_one(PortalLease, portal, populate_existing=True))
+    return previous
+
+
+def renew(session: Session, portal: str, holder: Holder, now: datetime) -> bool:
+    """Push the expiry forward; False when the lease is no longer ours."""
+    stmt = (
+        update(PortalLease)
+        .where(PortalLease.portal == portal, PortalLease.owner == holder.owner)
+        .values(renewed_at=now, expires_at=now + LEASE_TTL)
+    )
+    return rowcount(session, stmt) == 1
+
+
+def release(session: Session, portal: str, holder: Holder) -> None:
+    """Give the lease back (only if it is still ours)."""
+    lease = session.get(PortalLease, portal, populate_existing=True)
+    if lease is not None and lease.owner == holder.owner:
+        session.delete(lease)
+        session.flush()
+
+
+def close_orphaned_runs(session: Session, portal: str, now: datetime) -> list[int]:
+    """Close the runs of `portal` still `running`; call it only while holding the portal's lease,
+    when any such run belongs to a crawl that died."""
+    runs = session.scalars(
+        select(CrawlRun).where(CrawlRun.portal == portal, CrawlRun.status == "running")
+    ).all()
+    for run in runs:
+        run.status, run.finished_at, run.finding = "failed", now, ORPHAN_FINDING
+    session.flush()
+    return [run.id for run in runs]
+
+
+@contextmanager
+def portal_lease(database_url: str, blob_dir: Path, portal: str, kind: str) -> Iterator[Holder]:
+    """Hold the portal's lease for the length of the block, renewing it in a thread.
+
+    Commits its own short transactions: a lease that is not committed excludes nobody.
+    """
+    engine = make_engine(database_url)
+    upgrade(engine)
+    holder = Holder.me(kind)
+    try:
+        _take(engine, portal, holder, blob_dir)
+        stop = threading.Event()
+        keeper = threading.Thread(
+            target=_keep, args=(engine, portal, holder, stop), name=f"lease-{portal}", daemon=True
+        )
+        keeper.start()
+        try:
+            yield holder
+        finally:
+            stop.set()
+            keeper.join(timeout=10)
+            try:
+                _tidy(engine, portal, blob_dir)  # a worker that died leaves its run `running`
+            finally:
+                with session_scope(engine) as session:
+                    release(session, portal, holder)
+    finally:
+        engine.dispose()
+
+
+def _take(engine: Engine, portal: str, holder: Holder, blob_dir: Path) -> None:
+    with session_scope(engine) as session:
+        previous = acquire(session, portal, holder, datetime.now(UTC))
+    if previous is not None:
+        log.warning(
+            "took over the stale lease of %s (pid %s on %s)", portal, previous.pid, previous.host
+        )
+    _tidy(engine, portal, blob_dir)
+
+
+def _tidy(engine: Engine, portal: str, blob_dir: Path) -> None:
+    """While we hold the lease, a run of the portal still `running` is one whose crawl died:
+    close it, and index what it captured."""
+    with session_scope(engine) as session:
+        orphans = close_orphaned_runs(session, portal, datetime.now(UTC))
+    if orphans:
+        # The dead crawl's captures are in the archive but were never indexed.
+        from archive.indexing import index_captures  # parsing is heavy: only when needed
+
+        with session_scope(engine) as session:
+            for run_id in orphans:
+                index_captures(session, BlobStore(blob_dir), run_id=run_id)
+
+
+def _keep(engine: Engine, portal: str, holder: Holder, stop: threading.Event) -> None:
+    while not stop.wait(RENEW_EVERY):
+        try:
+            with session_scope(engine) as session:
+                if not renew(session, portal, holder, datetime.now(UTC)):
+                    log.error("lost the lease of %s to another crawl", portal)
+                    return
+        except Exception as exc:  # a database hiccup: the next renewal may succeed
+            log.warning("could not renew the lease of %s: %s", portal, exc)
+
+
+def _values(portal: str, holder: Holder, now: datetime) -> dict[str, Any]:
+    return {
+        "portal": portal,
+        "owner": holder.owner,
+        "kind": holder.kind,
+        "host": holder.host,
+        "pid": holder.pid,
+        "acquired_at": now,
+        "renewed_at": now,
+        "expires_at": now + LEASE_TTL,
+    }
+
+
+def _stale(lease: PortalLease, now: datetime) -> bool:
+    if lease.expires_at < now:
+        return True
+    return lease.host == socket.gethostname() and not pid_alive(lease.pid)
