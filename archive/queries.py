@@ -1,15 +1,22 @@
-"""Read-side questions: the reports archived, and which expected reports are missing or late."""
+"""Read-side questions: the reports archived, and which expected reports are missing or late.
+
+Copies of one report (archive.copies) are listed once, under their earliest copy, with the URLs of
+the others; `get_report` tells how a report was matched to its publisher and how each version
+differs from the one before.
+"""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from archive.copies import copies_of, copy_groups
 from archive.models import (
     Attachment,
     Capture,
@@ -19,7 +26,7 @@ from archive.models import (
     Figure,
     Publisher,
 )
-from archive.registry import normalize_name
+from archive.registry import PublisherRegistry, normalize_name
 from archive.status import LateRow, MissingRow, late, local, missing
 
 __all__ = [
@@ -31,6 +38,7 @@ __all__ = [
     "ReportDetail",
     "ReportRow",
     "VersionRow",
+    "diff_versions",
     "get_report",
     "late",
     "list_reports",
@@ -55,6 +63,7 @@ class ReportRow:
     template: str | None
     versions: int  # distinct text snapshots kept
     captures: int  # fetches of the page recorded
+    copies: tuple[str, ...] = ()  # URLs of the report's other copies (republished elsewhere)
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,12 @@ class ReportDetail:
     report: ReportRow
     versions: tuple[VersionRow, ...]
     attachments: tuple[AttachmentRow, ...]
+    matched: str | None = (
+        None  # how the publisher was matched, e.g. "alias '经信局' in its 发布机构"
+    )
+    copy_of: int | None = None  # the report this page is a copy of (its earliest copy)
+    copy_ids: tuple[int, ...] = ()  # the other copies, when this is the earliest
+    diffs: tuple[str, ...] = ()  # each version against the one before: a unified text diff
 
 
 def list_reports(
@@ -112,19 +127,31 @@ def list_reports(
     publisher: str | None = None,
     year: int | None = None,
 ) -> list[ReportRow]:
-    """Archived reports, by portal, year and id; `publisher` matches a name, an alias or a 发布机构."""
+    """Archived reports, by portal, year and id; `publisher` matches a name, an alias or a 发布机构.
+    A report archived more than once is one row, its earliest copy's, listing the others."""
     stmt = _reports()
     if portal is not None:
         stmt = stmt.where(Document.portal == portal)
     if year is not None:
         stmt = stmt.where(Document.report_year == year)
     if publisher is not None:
-        ids = _publisher_ids(session, publisher)
+        ids = publisher_ids(session, publisher)
         stmt = stmt.where(
             or_(Document.publisher_id.in_(ids), Document.publisher_label == publisher)
         )
     stmt = stmt.order_by(Document.portal, Document.report_year, Document.id)
-    return [_report_row(row) for row in session.execute(stmt)]
+    rows = [_report_row(row) for row in session.execute(stmt)]
+    groups = copies_of(copy_groups(session, year=year, portal=portal))
+    if not groups:
+        return rows
+    urls = {row.id: row.url for row in rows}
+    return [
+        replace(row, copies=tuple(urls.get(i) or _url(session, i) for i in groups[row.id].copies))
+        if row.id in groups
+        else row
+        for row in rows
+        if row.id not in groups or groups[row.id].primary == row.id
+    ]
 
 
 def get_report(session: Session, report_id: int) -> ReportDetail | None:
@@ -140,13 +167,41 @@ def get_report(session: Session, report_id: int) -> ReportDetail | None:
     attachments = session.scalars(
         select(Attachment).where(Attachment.document_id == report_id).order_by(Attachment.id)
     ).all()
+    doc = row[0]
+    group = copies_of(copy_groups(session, year=doc.report_year, portal=doc.portal)).get(doc.id)
+    copy_urls = tuple(_url(session, i) for i in group.members if i != doc.id) if group else ()
+    version_rows = tuple(_version_row(session, v) for v in versions)
+    match = PublisherRegistry.load(session, doc.portal).explain_document(doc)
     return ReportDetail(
-        report=_report_row(row),
-        versions=tuple(_version_row(session, v) for v in versions),
+        report=replace(_report_row(row), copies=copy_urls),
+        versions=version_rows,
         attachments=tuple(
             AttachmentRow(a.url, a.sha256, a.content_type, a.capture_id) for a in attachments
         ),
+        matched=f"{match.entry.name}, by {match.explain()}" if match else None,
+        copy_of=group.primary if group and group.primary != doc.id else None,
+        copy_ids=group.copies if group and group.primary == doc.id else (),
+        diffs=tuple(
+            diff_versions(a, b) for a, b in zip(version_rows, version_rows[1:], strict=False)
+        ),
     )
+
+
+def diff_versions(old: VersionRow, new: VersionRow) -> str:
+    """A readable diff of two text snapshots: changed paragraphs, one line of context."""
+    lines = difflib.unified_diff(
+        old.text.splitlines(),
+        new.text.splitlines(),
+        fromfile=f"version {old.id} seen {old.seen_at:%Y-%m-%dT%H:%M}",
+        tofile=f"version {new.id} seen {new.seen_at:%Y-%m-%dT%H:%M}",
+        n=1,
+        lineterm="",
+    )
+    return "\n".join(lines)
+
+
+def _url(session: Session, document_id: int) -> str:
+    return session.scalar(select(Document.url).where(Document.id == document_id)) or ""
 
 
 def _reports() -> Select[Document, str | None, int, int]:
@@ -214,7 +269,8 @@ def _version_row(session: Session, v: DocumentVersion) -> VersionRow:
     )
 
 
-def _publisher_ids(session: Session, name: str) -> Sequence[int]:
+def publisher_ids(session: Session, name: str) -> Sequence[int]:
+    """Registered publishers whose name or an alias is `name` (full/half width, brackets folded)."""
     wanted = normalize_name(name)
     return [
         p.id

@@ -1,30 +1,35 @@
-"""Statuses of expected reports: missing (with the runs that searched) and late (with both dates)."""
+"""Statuses of expected reports: missing (with the runs that searched), late (with both dates).
+
+`missing` classifies every registered publisher that existed in a year and has no report for it:
+`not_yet_due` until the deadline day has passed (the deadline day itself is on time), then `gone`
+when its report's page was listed but deleted before nianbao could capture it, `missing` when a
+clean search found nothing, `unreachable` when the portal was failing or blocked when searched.
+`late` judges a report by the date it claims: 发布时间, else 成文日期; a report published more
+than once counts from its first copy.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from functools import cached_property
+from dataclasses import dataclass
+from datetime import date, datetime
+from operator import attrgetter
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from archive.copies import claimed_date
 from archive.deadlines import DeadlineRules, deadline_for
-from archive.models import PUBLISHER_KINDS, CrawlRun, Document, Publisher
+from archive.evidence import SHANGHAI, Searches, gone_pages, local, searches, shanghai
+from archive.models import PUBLISHER_KINDS, Document, Publisher
 
-# China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact for every
-# report year and needs no tz database.
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-def local(moment: datetime) -> datetime:
-    """An aware datetime in Asia/Shanghai, the zone every date of the interface is given in."""
-    return moment.astimezone(SHANGHAI)
+__all__ = ["SHANGHAI", "LateRow", "MissingRow", "late", "local", "missing"]
+STATUSES = ("missing", "not_yet_due", "unreachable", "gone")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MissingRow:
-    """An expected report not found: `missing`, `not_yet_due` or `unreachable`, with evidence."""
+    """An expected report not found, with its status (one of `STATUSES`) and the evidence."""
 
     portal: str
     publisher: str
@@ -35,10 +40,11 @@ class MissingRow:
     evidence: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LateRow:
     """A report claiming a date after its deadline; `published_at` is the date judged (发布时间,
-    else 成文日期), `first_seen_at` when nianbao first fetched it."""
+    else 成文日期), `first_seen_at` when nianbao first fetched it. Not frozen: a frozen dataclass
+    costs five times as much to build, and `late` may build tens of thousands."""
 
     portal: str
     publisher: str
@@ -51,55 +57,97 @@ class LateRow:
     url: str
 
 
-@dataclass
-class _Searches:
-    """The runs of one portal, summarised as the evidence of a search."""
-
-    portal: str
-    by_status: dict[str, int] = field(default_factory=dict)
-    finished: list[datetime] = field(default_factory=list)
-
-    @property
-    def any_ok(self) -> bool:
-        return self.by_status.get("ok", 0) > 0
-
-    @cached_property
-    def evidence(self) -> str:
-        total = sum(self.by_status.values())
-        if total == 0:
-            return f"no crawl of {self.portal} recorded"
-        statuses = ", ".join(f"{n} {s}" for s, n in sorted(self.by_status.items()))
-        text = f"searched by {total} run{'s' if total > 1 else ''} of {self.portal} ({statuses})"
-        if not self.finished:
-            return text + ", none finished"
-        return f"{text}, finished {_minute(min(self.finished))} to {_minute(max(self.finished))}"
-
-
 def missing(session: Session, year: int, as_of: date, rules: DeadlineRules) -> list[MissingRow]:
     """Every registered publisher that existed in `year` and has no report for it."""
-    # Sorted here, not in SQL: walking the (portal, name) index jumps around the table.
-    stmt = select(Publisher.portal, Publisher.name, Publisher.kind).where(
+    stmt = select(Publisher.id, Publisher.portal, Publisher.name, Publisher.kind).where(
         _existed_in(year), ~_has_report(year)
     )
-    searches = _searches(session)
+    # Sorted here, not in SQL: walking the (portal, name) index jumps around the table.
+    expected = sorted(session.connection().execute(stmt).all(), key=lambda r: (r[1], r[2]))
     deadlines = _deadlines(rules, year)
+    overdue = [r for r in expected if as_of > deadlines[r[3]]]
+    portals = [portal for _, portal, _, _ in overdue]
+    runs = searches(session, portals, {deadlines[kind] for _, _, _, kind in overdue})
+    gone = gone_pages(session, year, portals)
     rows = []
-    for portal, name, kind in sorted(tuple(row) for row in session.execute(stmt)):
-        search = searches.get(portal) or _Searches(portal)
-        status = _status(as_of, deadlines[kind], search)
-        rows.append(MissingRow(portal, name, kind, year, deadlines[kind], status, search.evidence))
+    for pub_id, portal, name, kind in expected:
+        deadline = deadlines[kind]
+        if as_of <= deadline:
+            status, evidence = "not_yet_due", f"due {deadline}; as of {as_of} not yet overdue"
+        elif pub_id in gone:
+            status, evidence = "gone", gone[pub_id].evidence()
+        else:
+            search = runs.get((portal, deadline)) or Searches(portal, deadline)
+            status = "missing" if search.reachable else "unreachable"
+            evidence = search.evidence
+        rows.append(MissingRow(portal, name, kind, year, deadline, status, evidence))
+    return rows
+
+
+def late(session: Session, year: int, rules: DeadlineRules) -> list[LateRow]:
+    """Matched reports of `year` whose earliest claimed date is after the deadline of their kind."""
+    deadlines = _deadlines(rules, year)
+    due = case({k: d.isoformat() for k, d in deadlines.items()}, value=Publisher.kind)
+    claimed = claimed_date(Document)
+    earlier = aliased(Document)
+    # A copy published on time makes the publisher on time, whatever later copies say.
+    on_time = (
+        select(earlier.id)
+        .where(
+            earlier.publisher_id == Document.publisher_id,
+            earlier.report_year == year,
+            claimed_date(earlier) <= due,
+        )
+        .exists()
+    )
+    stmt = (
+        select(
+            Publisher.id,
+            Publisher.portal,
+            Publisher.name,
+            Publisher.kind,
+            claimed,
+            Document.id,
+            Document.published_at,
+            # Raw, converted below only for the rows kept: the column type's own processing
+            # costs more per row than the whole query does.
+            type_coerce(Document.first_seen_at, String),
+            Document.url,
+        )
+        .join(Publisher, Publisher.id == Document.publisher_id)
+        # Implied by the per-kind test, but decided from the index alone, before the join.
+        .where(Document.report_year == year, claimed > min(deadlines.values()).isoformat())
+        .where(claimed > due, ~on_time)
+    )
+    # Core rows, not ORM ones, and plain tuples until the end: at 10,000 late reports the row
+    # machinery would cost more than the query (bench/questions_bench.py).
+    first: dict[int, Any] = {}
+    for row in session.connection().execute(stmt).all():
+        known = first.get(row[0])
+        if known is None or (row[4], row[5]) < (known[4], known[5]):
+            first[row[0]] = row  # the earliest copy stands for the publisher
+    due_day = {kind: day.toordinal() for kind, day in deadlines.items()}
+    rows = [
+        LateRow(
+            portal,
+            name,
+            kind,
+            year,
+            deadlines[kind],
+            published or day,
+            shanghai(seen),
+            date.fromisoformat(day).toordinal() - due_day[kind],
+            url,
+        )
+        for _, portal, name, kind, day, _, published, seen, url in first.values()
+    ]
+    rows.sort(key=attrgetter("portal", "publisher"))
     return rows
 
 
 def _deadlines(rules: DeadlineRules, year: int) -> dict[str, date]:
     """The deadline of every publisher kind; a kind the rules miss fails here, by name."""
     return {kind: deadline_for(rules, year, kind) for kind in PUBLISHER_KINDS}
-
-
-def _status(as_of: date, deadline: date, search: _Searches) -> str:
-    if as_of <= deadline:
-        return "not_yet_due"  # the deadline day itself is still on time
-    return "missing" if search.any_ok else "unreachable"
 
 
 def _existed_in(year: int) -> ColumnElement[bool]:
@@ -110,75 +158,9 @@ def _existed_in(year: int) -> ColumnElement[bool]:
 
 
 def _has_report(year: int) -> ColumnElement[bool]:
-    return exists().where(Document.publisher_id == Publisher.id, Document.report_year == year)
-
-
-def _searches(session: Session) -> dict[str, _Searches]:
-    stmt = select(
-        CrawlRun.portal,
-        CrawlRun.status,
-        func.count(),
-        func.min(CrawlRun.finished_at),
-        func.max(CrawlRun.finished_at),
-    ).group_by(CrawlRun.portal, CrawlRun.status)
-    found: dict[str, _Searches] = {}
-    for portal, status, count, first, last in session.execute(stmt):
-        search = found.setdefault(portal, _Searches(portal))
-        search.by_status[status] = count
-        search.finished.extend(d for d in (first, last) if d is not None)
-    return found
-
-
-def late(session: Session, year: int, rules: DeadlineRules) -> list[LateRow]:
-    """Matched reports of `year` whose earliest claimed date is after the deadline of their kind."""
-    deadlines = _deadlines(rules, year)
-    due = case({k: d.isoformat() for k, d in deadlines.items()}, value=Publisher.kind)
-    claimed = _claimed(Document)
-    earlier = aliased(Document)
-    # A copy published on time makes the publisher on time, whatever later copies say.
-    on_time = exists().where(
-        earlier.publisher_id == Document.publisher_id,
-        earlier.report_year == year,
-        _claimed(earlier) <= due,
+    # EXISTS (SELECT id ...), not EXISTS (SELECT * ...): the index alone answers it.
+    return (
+        select(Document.id)
+        .where(Document.publisher_id == Publisher.id, Document.report_year == year)
+        .exists()
     )
-    stmt = (
-        select(
-            Publisher.id,
-            Publisher.portal,
-            Publisher.name,
-            Publisher.kind,
-            Document.published_at,
-            Document.first_seen_at,
-            Document.url,
-            claimed,
-        )
-        .join(Publisher, Publisher.id == Document.publisher_id)
-        # Implied by the per-kind test, but it drops most on-time reports before the join.
-        .where(Document.report_year == year, claimed > min(deadlines.values()).isoformat())
-        .where(claimed > due, ~on_time)
-        .order_by(claimed, Document.id)
-    )
-    rows: dict[int, LateRow] = {}
-    for pub_id, portal, name, kind, published, seen, url, day in session.execute(stmt):
-        if pub_id not in rows:  # the earliest copy stands for the publisher
-            rows[pub_id] = LateRow(
-                portal=portal,
-                publisher=name,
-                kind=kind,
-                year=year,
-                deadline=deadlines[kind],
-                published_at=published or day,
-                first_seen_at=local(seen),
-                days_late=(date.fromisoformat(day) - deadlines[kind]).days,
-                url=url,
-            )
-    return sorted(rows.values(), key=lambda r: (r.portal, r.publisher))
-
-
-def _claimed(doc: type[Document]) -> ColumnElement[str]:
-    """The date a report claims: its 发布时间's day, else its 成文日期 (ISO text compares as dates)."""
-    return func.coalesce(func.substr(doc.published_at, 1, 10), doc.written_date)
-
-
-def _minute(moment: datetime) -> str:
-    return local(moment).strftime("%Y-%m-%dT%H:%M")

@@ -1,0 +1,127 @@
+"""The archive's answers as files: reports, figures, statuses and findings as CSV or JSON Lines.
+
+Field names are those of the listing commands (interface.md). Dates are ISO 8601 in Asia/Shanghai;
+figure values stay exact decimals as text; lists (a report's other copies, a status's evidence) are
+JSON in a CSV cell. The raw captures are exported by archive.warc.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive.deadlines import DeadlineRules
+from archive.figures import figure_values
+from archive.findings import FindingRow, findings
+from archive.models import Document, Publisher
+from archive.queries import list_reports
+from archive.status import late, missing
+
+TABLE_FORMATS = ("csv", "jsonl")
+REPORT_FIELDS = (
+    "id", "portal", "publisher", "year", "title", "url", "index_no", "written_date",
+    "published_at", "first_seen_at", "template", "versions", "captures", "copies",
+)  # fmt: skip
+FIGURE_FIELDS = ("report_id", "portal", "publisher", "year", "key", "value")
+STATUS_FIELDS = (
+    "year", "portal", "publisher", "kind", "status", "deadline", "published_at",
+    "first_seen_at", "days_late", "url", "evidence",
+)  # fmt: skip
+FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(FindingRow))
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    rows: int
+
+
+def export_tables(
+    session: Session, out_dir: Path, fmt: str, rules: DeadlineRules, as_of: date
+) -> list[Written]:
+    """reports, figures, statuses and findings, one file each in `fmt` (csv or jsonl)."""
+    if fmt not in TABLE_FORMATS:
+        raise ValueError(f"format {fmt!r} is not one of {', '.join(TABLE_FORMATS)}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, tuple[Sequence[str], Sequence[Any]]] = {
+        "reports": (REPORT_FIELDS, list_reports(session)),
+        "figures": (FIGURE_FIELDS, figure_values(session, None)),
+        "statuses": (STATUS_FIELDS, statuses(session, rules, as_of)),
+        "findings": (FINDING_FIELDS, findings(session, rules)),
+    }
+    return [
+        write_table(out_dir / f"{name}.{fmt}", fields, rows, fmt)
+        for name, (fields, rows) in tables.items()
+    ]
+
+
+def statuses(session: Session, rules: DeadlineRules, as_of: date) -> list[dict[str, Any]]:
+    """Every expected report not found and every late one, for each year the archive spans."""
+    rows: list[dict[str, Any]] = []
+    for year in _years(session):
+        rows += [dataclasses.asdict(r) for r in missing(session, year, as_of, rules)]
+        rows += [{**_row_dict(r), "status": "late"} for r in late(session, year, rules)]
+    return rows
+
+
+def write_table(path: Path, fields: Sequence[str], rows: Iterable[Any], fmt: str) -> Written:
+    """Rows (dataclasses or dicts) reduced to `fields`, as CSV or JSON Lines."""
+    count = 0
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(fields)) if fmt == "csv" else None
+        if writer is not None:
+            writer.writeheader()
+        for row in rows:
+            data = {f: plain(_row_dict(row).get(f)) for f in fields}
+            if writer is not None:
+                writer.writerow({k: _cell(v) for k, v in data.items()})
+            else:
+                fh.write(json.dumps(data, ensure_ascii=False) + "\n")
+            count += 1
+    return Written(path, count)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready value: ISO dates in their own zone, tuples as lists."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def _row_dict(row: Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(row) and not isinstance(row, type):
+        return {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
+    return dict(row)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _years(session: Session) -> range:
+    """From the first to the last report year seen or a publisher existed in."""
+    lo, hi = session.execute(
+        select(func.min(Document.report_year), func.max(Document.report_year))
+    ).one()
+    plo, phi = session.execute(
+        select(func.min(Publisher.first_year), func.max(Publisher.last_year))
+    ).one()
+    years = [y for y in (lo, hi, plo, phi) if y is not None]
+    return range(min(years), max(years) + 1) if years else range(0)

@@ -1,0 +1,218 @@
+"""The questions the archive answers beyond missing and late: `findings`, `figures`, `export`,
+`publishers`, and how `show` prints one report (its copies, how it was matched, its diffs)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.export import FIGURE_FIELDS, FINDING_FIELDS, export_tables
+from archive.figures import figure_values, known_keys
+from archive.findings import FINDING_KINDS, FindingRow, findings
+from archive.publishers import registry_rows, unmatched_labels
+from archive.queries import ReportDetail, VersionRow
+from archive.warc import export_warc
+from nianbao.clikit import Context, date_type, emit, format_option, pass_ctx, today, year_type
+from nianbao.errors import SettingsError, UsageError
+from nianbao.output import as_dicts, plain
+from nianbao.settings import parse_years
+
+PUBLISHER_FIELDS = (
+    "portal", "name", "kind", "aliases", "unit_code", "years", "reports", "first_year", "last_year",
+)  # fmt: skip
+UNMATCHED_FIELDS = ("portal", "label", "reports", "years", "matched_to", "example")
+
+
+def _year(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    return None if value is None else year_type(value)
+
+
+def _years(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        return parse_years(value, "--years")
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    return None if value is None else date_type(value)
+
+
+@click.command("findings")
+@click.option("--year", callback=_year, help="Only reports of this year, e.g. 2019.")
+@click.option("--kind", type=click.Choice(FINDING_KINDS), help="Only findings of this kind.")
+@format_option
+@pass_ctx
+def findings_command(obj: Context, year: int | None, kind: str | None, fmt: str) -> None:
+    """Reports changed after publication, backdated, failing their checks, or copied from the
+    previous year, each with its evidence.
+
+    Example: nianbao findings --year 2019 --kind backdated
+    """
+    with obj.session() as session:
+        rows = findings(session, obj.settings.deadlines, year=year)
+    rows = [r for r in rows if kind is None or r.kind == kind]
+    title = f"findings {year}" if year else "findings"
+    emit(as_dicts(rows, FINDING_FIELDS), FINDING_FIELDS, fmt, title)
+
+
+@click.command("figures")
+@click.argument("key")
+@click.option("--publisher", help="Only this publisher (registry name, alias or 发布机构).")
+@click.option("--portal", help="Only this portal.")
+@click.option("--years", callback=_years, help="A year range such as 2013-2017.")
+@click.option("--wide", is_flag=True, help="One row per publisher, one column per year.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the figure over the years into this PNG file.",
+)
+@format_option
+@pass_ctx
+def figures_command(
+    obj: Context,
+    key: str,
+    publisher: str | None,
+    portal: str | None,
+    years: tuple[int, int] | None,
+    wide: bool,
+    plot: Path | None,
+    fmt: str,
+) -> None:
+    """One figure across publishers and years (keys as in figures.md).
+
+    Example: nianbao figures headline.applications_received --years 2019-2024 --plot out.png
+    """
+    if portal:
+        obj.settings.portal(portal)
+    with obj.session() as session:
+        rows = figure_values(session, key, publisher=publisher, years=years, portal=portal)
+        if not rows and key not in (keys := known_keys(session)):
+            shown = ", ".join(keys[:8]) + (", ..." if len(keys) > 8 else "")
+            raise UsageError(f"no figure {key!r} in the archive (known: {shown or 'none'})")
+    if wide:
+        fields, table = _pivot(rows)
+        emit(table, fields, fmt, key)
+    else:
+        emit(as_dicts(rows, FIGURE_FIELDS), FIGURE_FIELDS, fmt, key)
+    if plot is not None:
+        from nianbao.plot import plot_figure
+
+        click.echo(f"plot written to {plot_figure(rows, key, plot)}", err=True)
+
+
+def _pivot(rows: list[Any]) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
+    years = sorted({r.year for r in rows if r.year is not None})
+    table: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        start = {"portal": r.portal, "publisher": r.publisher}
+        line = table.setdefault((r.portal, r.publisher or ""), start)
+        line[str(r.year)] = r.value
+    return ("portal", "publisher", *map(str, years)), list(table.values())
+
+
+@click.command("export")
+@click.argument("fmt", metavar="{csv,jsonl,warc}", type=click.Choice(["csv", "jsonl", "warc"]))
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--as-of", "as_of", callback=_date, help="Judge statuses as of this date.")
+@click.option("--portal", help="warc: only this portal's captures.")
+@pass_ctx
+def export_command(
+    obj: Context, fmt: str, directory: Path, as_of: date | None, portal: str | None
+) -> None:
+    """Write reports, figures, statuses and findings as CSV or JSON Lines; or every raw capture
+    as WARC files (one per portal) that standard web-archive tools replay.
+
+    Example: nianbao export warc out/
+    """
+    if portal:
+        obj.settings.portal(portal)
+    try:
+        with obj.session() as session:
+            if fmt == "warc":
+                for f in export_warc(session, obj.store(), directory, portal):
+                    click.echo(f"{f.path}: {f.records} captures")
+                return
+            for written in export_tables(
+                session, directory, fmt, obj.settings.deadlines, as_of or today()
+            ):
+                click.echo(f"{written.path}: {written.rows} rows")
+    except OSError as exc:
+        raise UsageError(f"cannot write to {directory}: {exc.strerror or exc}") from None
+
+
+@click.command("publishers")
+@click.option(
+    "--unmatched", is_flag=True, help="The 发布机构 seen that match no registered publisher."
+)
+@click.option("--portal", help="Only this portal.")
+@format_option
+@pass_ctx
+def publishers_command(obj: Context, unmatched: bool, portal: str | None, fmt: str) -> None:
+    """The publisher registry with each one's reports; or, with --unmatched, the 发布机构 seen in
+    reports that no registered name or alias spells (with the publisher the report was matched to
+    by other means, if any), so the registry can be completed.
+
+    Example: nianbao publishers --unmatched
+    """
+    if portal:
+        obj.settings.portal(portal)
+    with obj.session() as session:
+        if unmatched:
+            rows = unmatched_labels(session, portal)
+            emit(as_dicts(rows, UNMATCHED_FIELDS), UNMATCHED_FIELDS, fmt, "unmatched 发布机构")
+        else:
+            pubs = registry_rows(session, portal)
+            emit(as_dicts(pubs, PUBLISHER_FIELDS), PUBLISHER_FIELDS, fmt, "publishers")
+
+
+def print_report(detail: ReportDetail, found: list[FindingRow]) -> None:
+    """`nianbao show`: the report, how it was matched, its copies and findings, every version
+    with its figures, checks and diff from the one before, then the latest text."""
+    data = plain(as_dicts([detail.report], tuple(detail.report.__dataclass_fields__))[0])
+    for key, value in data.items():
+        click.echo(f"{key}: {'' if value is None else value}")
+    click.echo(f"matched: {detail.matched or 'no registered publisher'}")
+    if detail.copy_of:
+        click.echo(f"copy of report {detail.copy_of} (`nianbao show {detail.copy_of}`)")
+    for f in found:
+        click.echo(f"finding {f.kind}: {f.detail} ({f.evidence})")
+    latest = detail.versions[-1] if detail.versions else None
+    for i, version in enumerate(detail.versions):
+        click.echo(f"\n--- version {version.id} seen {version.seen_at:%Y-%m-%dT%H:%M}")
+        if version is latest:
+            for fig in version.figures:
+                click.echo(f"  {fig.key} = {fig.value}   ← {fig.provenance.get('text', '')!r}")
+            for check in version.checks:
+                mark = "ok  " if check.ok else "FAIL"
+                click.echo(f"  check {mark} {check.rule}: {check.detail}")
+        elif latest is not None:
+            _print_differences(version, latest)
+        if i > 0 and detail.diffs[i - 1]:
+            click.echo(f"  changes from the version before:\n{_indent(detail.diffs[i - 1])}")
+    if latest is not None:
+        click.echo("\n" + latest.text)
+
+
+def _print_differences(old: VersionRow, latest: VersionRow) -> None:
+    """An older version's figures and checks, where they differ from the latest's."""
+    now = {f.key: f.value for f in latest.figures}
+    then = {f.key: f.value for f in old.figures}
+    differ = sorted(k for k in now.keys() | then.keys() if now.get(k) != then.get(k))
+    for key in differ:
+        click.echo(f"  {key} = {then.get(key, '(none)')} (latest: {now.get(key, '(none)')})")
+    failed = [c.rule for c in old.checks if not c.ok]
+    if not differ:
+        failing = f"; checks failed: {', '.join(failed)}" if failed else ""
+        click.echo(f"  figures as in the latest version{failing}")
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
