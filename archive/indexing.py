@@ -15,6 +15,7 @@ from archive.blobs import BlobStore
 from archive.models import Attachment, Capture, Check, Document, DocumentVersion, Figure
 from archive.registry import PublisherRegistry
 from parsers import PARSER_VERSION, ParsedReport, ParseError, parse_bytes
+from parsers import Figure as ParsedFigure
 
 PAGE_KINDS = ("article", "module")
 
@@ -40,24 +41,33 @@ class _Pass:
 
 
 def index_captures(
-    session: Session, store: BlobStore, run_id: int | None = None, reparse: bool = False
+    session: Session,
+    store: BlobStore,
+    run_id: int | None = None,
+    reparse: bool = False,
+    portal: str | None = None,
 ) -> IndexStats:
-    """Parse the captures not indexed yet (all of them with `reparse`) into documents."""
+    """Parse the captures not indexed yet (all of them with `reparse`) into documents, of one
+    run or one portal when given."""
     state = _Pass(session, store, PublisherRegistry.load(session), datetime.now(UTC))
-    for capture in session.scalars(_captures(PAGE_KINDS, run_id, reparse)).all():
+    for capture in session.scalars(_captures(PAGE_KINDS, run_id, reparse, portal)).all():
         _index_page(state, capture)
-    for capture in session.scalars(_captures(("attachment",), run_id, reparse)).all():
+    for capture in session.scalars(_captures(("attachment",), run_id, reparse, portal)).all():
         _link_attachment(state, capture)
     session.flush()
     return IndexStats(state.new_reports, state.new_versions, state.parse_errors)
 
 
-def _captures(kinds: tuple[str, ...], run_id: int | None, reparse: bool) -> Select[Capture]:
+def _captures(
+    kinds: tuple[str, ...], run_id: int | None, reparse: bool, portal: str | None
+) -> Select[Capture]:
     stmt = select(Capture).where(
         Capture.kind.in_(kinds), Capture.status == 200, Capture.sha256.is_not(None)
     )
     if run_id is not None:
         stmt = stmt.where(Capture.run_id == run_id)
+    if portal is not None:
+        stmt = stmt.where(Capture.portal == portal)
     if not reparse:
         stmt = stmt.where(Capture.indexed_at.is_(None))
     # In fetch order, so that each capture is compared with the version seen just before it.
@@ -162,29 +172,26 @@ def _fill_version(
     version.template = parsed.template
     session.flush()
     _drop_derived(session, version.id)
-    _add_figures(session, version.id, parsed)
+    _add_figures(session, version, parsed)
     session.add_all(
         Check(version_id=version.id, rule=c.rule, ok=bool(c.ok), detail=c.detail)
         for c in parsed.checks
     )
 
 
-def _add_figures(session: Session, version_id: int, parsed: ParsedReport) -> None:
+def _add_figures(session: Session, version: DocumentVersion, parsed: ParsedReport) -> None:
+    capture = session.get(Capture, version.capture_id)
     seen: set[str] = set()
     for figure in parsed.figures:
-        if figure.key in seen:
+        if figure.key in seen or capture is None:
             continue  # the first statement of a figure wins; the key is the row's identity
         seen.add(figure.key)
-        p = figure.provenance
-        provenance: dict[str, object] = {"text": p.text, "start": p.start, "end": p.end}
-        if figure.blank:
-            provenance["blank"] = True  # a table cell left empty, read as 0
         session.add(
             Figure(
-                version_id=version_id,
+                version_id=version.id,
                 key=figure.key,
                 value=decimal_text(figure.value),
-                provenance=provenance,
+                provenance=_provenance(figure, capture),
             )
         )
 
@@ -206,6 +213,7 @@ def _link_attachment(state: _Pass, capture: Capture) -> None:
             capture.indexed_at = state.now
         return  # else retried once the parent page is indexed
     capture.indexed_at = state.now
+    _parse_attachment(state, doc, capture)
     known = state.session.scalar(
         select(Attachment.id).where(
             Attachment.document_id == doc.id,
@@ -223,6 +231,92 @@ def _link_attachment(state: _Pass, capture: Capture) -> None:
                 content_type=capture.content_type,
             )
         )
+
+
+def _parse_attachment(state: _Pass, doc: Document, capture: Capture) -> None:
+    """An attachment's figures join the version of its report current when it was fetched.
+
+    A scan no engine reads marks the report `needs_ocr`. When the page is narrative and the
+    attachment carries the table, the table's headline figures win (figures.md) and the page's
+    prose figures they shadow stay as prose.<name>; otherwise the page's figures win.
+    """
+    version = _version_at(state.session, doc, capture)
+    if version is None or capture.sha256 is None:
+        return
+    try:
+        parsed = parse_bytes(state.store.get(capture.sha256), capture.content_type, capture.url)
+    except ParseError:
+        state.parse_errors += 1
+        return
+    if parsed.needs_ocr:
+        doc.needs_ocr = True
+        return
+    table_wins = version.template in (None, "narrative") and parsed.template != "narrative"
+    if table_wins:
+        version.template = doc.template = parsed.template
+    _merge_figures(state.session, version, parsed, capture, table_wins)
+    state.session.add_all(
+        Check(
+            version_id=version.id,
+            rule=c.rule,
+            ok=bool(c.ok),
+            detail=f"{c.detail} (attachment {capture.url})",
+        )
+        for c in parsed.checks
+    )
+
+
+def _version_at(session: Session, doc: Document, capture: Capture) -> DocumentVersion | None:
+    stmt = select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
+    before = stmt.where(DocumentVersion.seen_at <= capture.fetched_at)
+    order = (DocumentVersion.seen_at.desc(), DocumentVersion.id.desc())
+    return session.scalar(before.order_by(*order).limit(1)) or session.scalar(
+        stmt.order_by(*order).limit(1)
+    )
+
+
+def _merge_figures(
+    session: Session,
+    version: DocumentVersion,
+    parsed: ParsedReport,
+    capture: Capture,
+    table_wins: bool,
+) -> None:
+    have = {
+        f.key: f for f in session.scalars(select(Figure).where(Figure.version_id == version.id))
+    }
+    new = [f for f in parsed.figures
+           if f.key not in have or (table_wins and f.key.startswith("headline."))]  # fmt: skip
+    shadowed = [have[f.key] for f in new if f.key in have]
+    kept = {f"prose.{old.key.removeprefix('headline.')}": old for old in shadowed}
+    for old in shadowed:
+        session.delete(old)
+    session.flush()  # the rows go before their keys are used again
+    session.add_all(
+        Figure(version_id=version.id, key=key, value=old.value, provenance=old.provenance)
+        for key, old in kept.items()
+        if key not in have
+    )
+    session.add_all(
+        Figure(
+            version_id=version.id,
+            key=f.key,
+            value=decimal_text(f.value),
+            provenance=_provenance(f, capture),
+        )
+        for f in {f.key: f for f in new}.values()
+        if f.key not in kept  # the page's own prose figure, not the attachment's
+    )
+
+
+def _provenance(figure: ParsedFigure, capture: Capture) -> dict[str, object]:
+    """Where the figure was read: the text span, and the snapshot (capture and blob) it is in."""
+    p = figure.provenance
+    out: dict[str, object] = {"text": p.text, "start": p.start, "end": p.end}
+    if figure.blank:
+        out["blank"] = True  # a table cell left empty, read as 0
+    out.update(snapshot=capture.sha256, capture_id=capture.id, url=capture.url)
+    return out
 
 
 def _parent_document(session: Session, capture: Capture) -> Document | None:

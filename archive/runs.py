@@ -27,6 +27,9 @@ class RunRow:
     blocked: int
     errors: int
     finding: str | None
+    gone: int = 0
+    not_modified: int = 0
+    listing_records: int = 0
 
 
 def start_run(session: Session, portal: str, kind: str, *, at: datetime | None = None) -> CrawlRun:
@@ -60,6 +63,9 @@ def finish_run(
     finding: str | None = None,
     *,
     at: datetime | None = None,
+    gone: int = 0,
+    not_modified: int = 0,
+    listing_records: int = 0,
 ) -> CrawlRun:
     """Close a run with its outcome (`ok` or `failed`) and counts."""
     _require(status, RUN_STATUSES, "run status")
@@ -67,6 +73,7 @@ def finish_run(
     run.finished_at = at or datetime.now(UTC)
     run.pages, run.new_reports, run.new_versions = pages, new_reports, new_versions
     run.blocked, run.errors, run.finding = blocked, errors, finding
+    run.gone, run.not_modified, run.listing_records = gone, not_modified, listing_records
     session.flush()
     return run
 
@@ -83,6 +90,23 @@ def list_runs(
     return [_row(run) for run in session.scalars(stmt)]
 
 
+def previous_run(session: Session, portal: str, kind: str, before: int) -> CrawlRun | None:
+    """The last finished run of the same portal and kind before run `before`: what a new run's
+    listing is compared with to notice a layout change."""
+    stmt = (
+        select(CrawlRun)
+        .where(
+            CrawlRun.portal == portal,
+            CrawlRun.kind == kind,
+            CrawlRun.id < before,
+            CrawlRun.finished_at.is_not(None),
+        )
+        .order_by(CrawlRun.id.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
 def _row(run: CrawlRun) -> RunRow:
     return RunRow(
         id=run.id,
@@ -97,6 +121,9 @@ def _row(run: CrawlRun) -> RunRow:
         blocked=run.blocked,
         errors=run.errors,
         finding=run.finding,
+        gone=run.gone,
+        not_modified=run.not_modified,
+        listing_records=run.listing_records,
     )
 
 

@@ -7,9 +7,10 @@ import sys
 import click
 
 from archive.db import ArchiveUnavailable
-from nianbao import commands
+from nianbao import cmd_questions, cmd_schedule, commands
 from nianbao.clikit import Context
 from nianbao.cmd_archive import archive_group
+from nianbao.cmd_reparse import reparse
 from nianbao.errors import NianbaoError
 
 
@@ -33,6 +34,13 @@ def cli(ctx: click.Context, config: str | None) -> None:
 for command in commands.ALL:
     cli.add_command(command)
 cli.add_command(archive_group)
+cli.add_command(reparse)
+cli.add_command(cmd_schedule.schedule)
+cli.add_command(cmd_schedule.backfill)
+cli.add_command(cmd_questions.findings_command)
+cli.add_command(cmd_questions.figures_command)
+cli.add_command(cmd_questions.export_command)
+cli.add_command(cmd_questions.publishers_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -35,6 +35,7 @@ REPORT_FIELDS = (
     "template",
     "versions",
     "captures",
+    "copies",  # the other URLs of a report published more than once (archive.copies)
 )
 MISSING_FIELDS = ("portal", "publisher", "kind", "year", "deadline", "status", "evidence")
 LATE_FIELDS = (

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+import signal
+import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,11 @@ import click
 
 import parsers
 from archive import queries, status
+from archive.findings import findings
+from archive.health import portal_health, scheduler_health
+from archive.locks import SKIPPED_EXIT_CODE, LeaseHeld
 from archive.runs import list_runs
+from crawler.config import PortalConfig
 from crawler.job import RUN_KINDS, CrawlJob
 from crawler.process import CrawlFailed, run_crawl
 from nianbao.clikit import (
@@ -28,9 +34,23 @@ from nianbao.clikit import (
     today,
     year_type,
 )
+from nianbao.cmd_questions import print_report
 from nianbao.demo import demo
 from nianbao.errors import NianbaoError, UsageError
 from nianbao.output import as_dicts, plain
+from nianbao.progress import progress
+from nianbao.settings import Settings
+from scheduler.config import health_rules
+
+HEALTH_FIELDS = (
+    "subject",
+    "healthy",
+    "last_success",
+    "last_run",
+    "last_status",
+    "failed_in_a_row",
+    "problems",
+)
 
 
 def _year(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
@@ -59,36 +79,64 @@ year_option = click.option("--year", callback=_year, help="Report year, e.g. 201
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append the crawler's log here instead of showing it on failure.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Page through every listing, not only until the reports already archived.",
+)
 @pass_ctx
-def crawl(obj: Context, portals: tuple[str, ...], kind: str, log_path: Path | None) -> None:
+def crawl(
+    obj: Context, portals: tuple[str, ...], kind: str, log_path: Path | None, full: bool
+) -> None:
     """Crawl the named portals (all when none is named), each in its own process.
 
     Example: nianbao crawl tongxiang
     """
     settings = obj.settings
     chosen = [settings.portal(p) for p in portals] if portals else list(settings.portals)
-    failed = []
-    for portal in chosen:
-        job = CrawlJob(
-            portal=portal,
-            crawler=settings.crawler,
-            archive=settings.archive,
-            publishers=settings.publishers,
-            kind=kind,
-        )
-        try:
-            summary = run_crawl(job, log_path=log_path)
-        except CrawlFailed as exc:
-            raise NianbaoError(str(exc)) from None
-        click.echo(
-            f"{portal.id}: run {summary.run_id} {summary.status}: {summary.pages} pages, "
-            f"{summary.new_reports} new reports, {summary.new_versions} new versions, "
-            f"{summary.errors} errors" + (f"; {summary.finding}" if summary.finding else "")
-        )
-        if summary.status != "ok":
-            failed.append(portal.id)
+    # SIGTERM (a scheduler stopping) unwinds like Ctrl-C: the crawl's run is closed, its lease freed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    failed, skipped = [], []
+    with progress("crawl", len(chosen)) as bar:
+        for done, portal in enumerate(chosen):
+            bar.update(done, f"{portal.id}…")
+            outcome = _crawl_one(settings, portal, kind, log_path, full)
+            bar.update(done + 1, f"{portal.id}: {outcome}")
+            if outcome == "failed":
+                failed.append(portal.id)
+            elif outcome == "skipped":
+                skipped.append(portal.id)
     if failed:
         raise NianbaoError(f"crawl failed for {', '.join(failed)} (see `nianbao runs`)")
+    if skipped:
+        raise SystemExit(SKIPPED_EXIT_CODE)
+
+
+def _crawl_one(
+    settings: Settings, portal: PortalConfig, kind: str, log_path: Path | None, full: bool = False
+) -> str:
+    """One portal's crawl; a portal another crawl holds is skipped, not failed."""
+    job = CrawlJob(
+        portal=portal,
+        crawler=settings.crawler,
+        archive=settings.archive,
+        publishers=settings.publishers,
+        kind=kind,
+        full=full,
+    )
+    try:
+        summary = run_crawl(job, log_path=log_path)
+    except LeaseHeld as busy:
+        click.echo(f"{portal.id}: skipped: {busy}")
+        return "skipped"
+    except CrawlFailed as exc:
+        raise NianbaoError(str(exc)) from None
+    click.echo(
+        f"{portal.id}: run {summary.run_id} {summary.status}: {summary.pages} pages, "
+        f"{summary.new_reports} new reports, {summary.new_versions} new versions, "
+        f"{summary.errors} errors" + (f"; {summary.finding}" if summary.finding else "")
+    )
+    return "ok" if summary.status == "ok" else "failed"
 
 
 @click.command()
@@ -116,7 +164,8 @@ def reports(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def show(obj: Context, report: int, as_json: bool) -> None:
-    """One report: metadata, every version, figures with provenance, checks, text.
+    """One report: metadata, how it was matched, its copies and findings, every version with its
+    figures (with provenance), checks and the diff from the version before, and its text.
 
     Example: nianbao show 12
     """
@@ -124,25 +173,11 @@ def show(obj: Context, report: int, as_json: bool) -> None:
         detail = queries.get_report(session, report)
         if detail is None:
             raise UsageError(f"no report with id {report}")
-        data = plain(_asdict(detail))
+        found = findings(session, obj.settings.deadlines, report_id=report)
     if as_json:
-        emit_json(data)
+        emit_json(plain({**_asdict(detail), "findings": [_asdict(f) for f in found]}))
         return
-    for key, value in data.items():
-        if key not in ("versions", "text"):
-            click.echo(f"{key}: {value}")
-    for version in data.get("versions", []):
-        click.echo(f"\n--- version {version.get('id')} seen {version.get('seen_at')}")
-        for figure in version.get("figures", []):
-            click.echo(
-                f"  {figure.get('key')} = {figure.get('value')}   ← {figure.get('provenance')}"
-            )
-        for check in version.get("checks", []):
-            click.echo(
-                f"  check {'ok  ' if check.get('ok') else 'FAIL'} {check.get('rule')}: {check.get('detail')}"
-            )
-    if data.get("text"):
-        click.echo("\n" + str(data["text"]))
+    print_report(detail, found)
 
 
 @click.command()
@@ -214,16 +249,51 @@ def late(obj: Context, year: int | None, fmt: str) -> None:
 @click.command()
 @click.option("--portal", help="Only this portal.")
 @click.option("--limit", type=int, default=50, show_default=True)
+@click.option(
+    "--health",
+    is_flag=True,
+    help="Per-portal health and the scheduler's heartbeat; exits non-zero when anything is unhealthy.",
+)
 @format_option
 @pass_ctx
-def runs(obj: Context, portal: str | None, limit: int, fmt: str) -> None:
+def runs(obj: Context, portal: str | None, limit: int, health: bool, fmt: str) -> None:
     """Crawl run history: kind, portal, start, end, status, pages, new reports, errors.
 
+    With --health: per portal, no successful run for N days, N failed runs in a row, or a run that
+    archived nothing where the last one of its kind archived something; and whether the
+    scheduler's heartbeat is fresh. Exits non-zero when anything is unhealthy, for monitoring.
+
     Example: nianbao runs --portal tongxiang
+    Example: nianbao runs --health --format json
     """
+    if health:
+        _health(obj, portal, fmt)
+        return
     with obj.session() as session:
         rows = list_runs(session, portal=portal, limit=limit)
         emit(as_dicts(rows, RUN_FIELDS), RUN_FIELDS, fmt, "runs")
+
+
+def _health(obj: Context, portal: str | None, fmt: str) -> None:
+    settings = obj.settings
+    portals = [settings.portal(portal).id] if portal else [p.id for p in settings.portals]
+    rules = health_rules(settings.scheduler, settings.alerts)
+    now = datetime.now(UTC)
+    with obj.session() as session:
+        rows = [portal_health(session, p, rules, now) for p in portals]
+        rows.append(scheduler_health(session, rules, now))
+    data = [
+        {
+            **d,
+            "healthy": h.healthy,
+            "problems": "; ".join(f"{p.rule}: {p.detail}" for p in h.problems),
+        }
+        for h, d in zip(rows, as_dicts(rows, HEALTH_FIELDS), strict=True)
+    ]
+    emit(data, HEALTH_FIELDS, fmt, "health")
+    sick = [f"{h.subject} ({', '.join(p.rule for p in h.problems)})" for h in rows if not h.healthy]
+    if sick:
+        raise NianbaoError(f"unhealthy: {'; '.join(sick)}")
 
 
 def _asdict(obj: Any) -> Any:

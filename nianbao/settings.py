@@ -12,14 +12,17 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
+
+from cssselect import GenericTranslator, SelectorError
 
 from archive.config import ArchiveConfig
 from archive.deadlines import DeadlineRules
 from archive.registry import PublisherSpec
 from crawler.config import FAMILIES, AnnualReportModule, CrawlerConfig, PortalConfig
 from nianbao.errors import SettingsError
-from scheduler.config import SchedulerConfig
+from scheduler.config import AlertsConfig, ScheduleError, SchedulerConfig, cron_trigger, zone
 
 KINDS = ("department", "government", "township")
 _YEARS = re.compile(r"^\s*(\d{4})\s*-\s*(\d{4})\s*$")
@@ -34,8 +37,21 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "timeout_seconds": (int, float),
         "retries": int,
         "autothrottle": bool,
+        "retry_backoff_seconds": (int, float),
+        "max_file_mb": (int, float),
+        "overlap": int,
     },
-    "scheduler": {"nightly": str, "timezone": str, "jitter_seconds": int},
+    "scheduler": {
+        "nightly": str,
+        "timezone": str,
+        "jitter_seconds": int,
+        "misfire_grace_hours": (int, float),
+        "timeout_hours": (int, float),
+        "log_dir": str,
+        "heartbeat_stale_minutes": (int, float),
+        "overrides": dict,
+    },
+    "alerts": {"targets": list, "stale_days": (int, float), "failed_runs": int},
     "deadlines": {"before_2019": dict, "from_2019": dict},
     "portals": {
         "id": str,
@@ -45,6 +61,12 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "entry_points": list,
         "annual_report": dict,
         "download_delay": (int, float),
+        # Crawler quirks per portal (crawler.config.PortalConfig).
+        "overlap": int,
+        "max_file_mb": (int, float),
+        "record_selector": str,
+        "article_pattern": str,
+        "next_page_pattern": str,
     },
     "publishers": {
         "portal": str,
@@ -74,6 +96,7 @@ class Settings:
     deadlines: DeadlineRules
     portals: tuple[PortalConfig, ...]
     publishers: tuple[PublisherSpec, ...]
+    alerts: AlertsConfig = AlertsConfig()
 
     def portal(self, portal_id: str) -> PortalConfig:
         """The portal with this id, or a SettingsError that lists the known ones."""
@@ -122,11 +145,12 @@ def parse_settings(raw: dict[str, Any], path: Path) -> Settings:
     return Settings(
         path=path,
         archive=archive,
-        crawler=CrawlerConfig(**_section(raw, "crawler")),
-        scheduler=SchedulerConfig(**_section(raw, "scheduler")),
+        crawler=_crawler(_section(raw, "crawler")),
+        scheduler=_scheduler(_section(raw, "scheduler"), portal_ids),
         deadlines=_deadlines(_section(raw, "deadlines")),
         portals=portals,
         publishers=publishers,
+        alerts=_alerts(_section(raw, "alerts")),
     )
 
 
@@ -203,6 +227,54 @@ def _archive(table: dict[str, Any]) -> ArchiveConfig:
     return ArchiveConfig(database_url=url, blob_dir=Path(table.get("blob_dir", "data/blobs")))
 
 
+def _scheduler(table: dict[str, Any], portal_ids: set[str]) -> SchedulerConfig:
+    where = "[scheduler]"
+    for key in (
+        "jitter_seconds",
+        "misfire_grace_hours",
+        "timeout_hours",
+        "heartbeat_stale_minutes",
+    ):
+        if key in table and not 0 <= table[key] <= 1_000_000:
+            raise SettingsError(f"{where} {key} must be between 0 and 1000000, got {table[key]!r}")
+    overrides = dict(table.get("overrides", {}))
+    for portal, expr in overrides.items():
+        if portal not in portal_ids:
+            raise SettingsError(f"{where} overrides: unknown portal {portal!r}")
+        if not isinstance(expr, str):
+            raise SettingsError(f'{where} overrides.{portal} must be a cron string or "off"')
+    config = SchedulerConfig(
+        **{k: v for k, v in table.items() if k not in ("log_dir", "overrides")},
+        log_dir=Path(table.get("log_dir", "data/logs")),
+        overrides=MappingProxyType(overrides),
+    )
+    try:
+        zone(config.timezone)
+        for portal in ("", *overrides):
+            expr = config.cron_for(portal) if portal else config.nightly
+            if expr is not None:
+                cron_trigger(expr, config.timezone)
+    except ScheduleError as exc:
+        raise SettingsError(f"{where} {exc}") from None
+    return config
+
+
+def _alerts(table: dict[str, Any]) -> AlertsConfig:
+    where = "[alerts]"
+    targets = _strings(table.get("targets", ["log://"]), f"{where} targets")
+    bad = [t for t in targets if "://" not in t]
+    if bad:
+        raise SettingsError(f"{where} targets: {bad[0]!r} is not a notification URL (scheme://…)")
+    if (
+        not 1 <= table.get("failed_runs", 1) <= 10_000
+        or not 0 < table.get("stale_days", 1) <= 10_000
+    ):
+        raise SettingsError(
+            f"{where} failed_runs must be 1 to 10000 and stale_days above 0, up to 10000"
+        )
+    return AlertsConfig(targets=targets, **{k: v for k, v in table.items() if k != "targets"})
+
+
 def _deadlines(table: dict[str, Any]) -> DeadlineRules:
     before = table.get("before_2019", {"all": "03-31"})
     after = table.get(
@@ -231,6 +303,7 @@ def _portal(row: dict[str, Any], index: int) -> PortalConfig:
     module = _annual_report(row["annual_report"], where) if "annual_report" in row else None
     if not entry_points and module is None:
         raise SettingsError(f"{where}: needs entry_points or an annual_report module")
+    _crawl_quirks(row, where)
     return PortalConfig(
         id=row["id"],
         name=row.get("name", row["id"]),
@@ -239,7 +312,42 @@ def _portal(row: dict[str, Any], index: int) -> PortalConfig:
         entry_points=entry_points,
         annual_report=module,
         download_delay=row.get("download_delay"),
+        overlap=row.get("overlap"),
+        max_file_mb=row.get("max_file_mb"),
+        record_selector=row.get("record_selector"),
+        article_pattern=row.get("article_pattern"),
+        next_page_pattern=row.get("next_page_pattern"),
     )
+
+
+def _crawler(table: dict[str, Any]) -> CrawlerConfig:
+    _crawl_quirks(table, "[crawler]")
+    return CrawlerConfig(**table)
+
+
+def _crawl_quirks(table: dict[str, Any], where: str) -> None:
+    """Limits in range, patterns that compile, and what the generic family cannot do without."""
+    if table.get("overlap", 0) < 0:
+        raise SettingsError(f"{where}: overlap must be 0 or more, got {table['overlap']!r}")
+    if "max_file_mb" in table and not table["max_file_mb"] > 0:
+        raise SettingsError(
+            f"{where}: max_file_mb must be more than 0, got {table['max_file_mb']!r}"
+        )
+    if table.get("family") == "generic" and "article_pattern" not in table:
+        raise SettingsError(f"{where}: the generic family needs article_pattern")
+    for key in ("article_pattern", "next_page_pattern"):
+        if key in table:
+            try:
+                re.compile(table[key])
+            except re.error as exc:
+                raise SettingsError(f"{where}: {key} is not a valid regex: {exc}") from None
+    if "record_selector" in table:
+        try:
+            GenericTranslator().css_to_xpath(table["record_selector"])
+        except SelectorError as exc:
+            raise SettingsError(
+                f"{where}: record_selector is not a valid CSS selector: {exc}"
+            ) from None
 
 
 def _annual_report(table: dict[str, Any], where: str) -> AnnualReportModule:
