@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, func, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
@@ -82,12 +83,38 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Run the migrations up to `revision` (idempotent)."""
     config = alembic_config()
     connection = _connect(engine, engine.connect)
-    with connection, connection.begin():
-        if connection.dialect.name == "postgresql":
-            # Two processes starting on a fresh database must not both create the tables.
-            connection.execute(select(func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table by copy, drop and rename; with foreign keys on,
+            # dropping a table other rows point at fails. The pragma only takes effect outside a
+            # transaction, and the keys are checked by hand before the migration commits.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # Two processes starting on a fresh database must not both create the tables.
+                    connection.execute(select(func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def _check_foreign_keys(connection: Any) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, rowid, parent = broken[0][0], broken[0][1], broken[0][2]
+        raise ArchiveUnavailable(
+            f"migration left {len(broken)} broken foreign keys (first: {table} row {rowid} "
+            f"points at a missing {parent} row); the archive was not changed"
+        )
 
 
 def _connect(engine: Engine, opener: Any) -> Any:
@@ -103,3 +130,20 @@ def _connect(engine: Engine, opener: Any) -> Any:
 def _one_line(exc: BaseException | None) -> str:
     text = str(exc).strip() if exc is not None else ""
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def rowcount(session: Session, stmt: Executable) -> int:
+    """Rows a compare-and-set UPDATE changed: how a concurrent writer learns whether it won."""
+    result = cast(CursorResult[Any], session.connection().execute(stmt))
+    return int(result.rowcount)
+
+
+def insert_if_absent(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL; True when the row went in.
+
+    RETURNING tells, where the driver's rowcount does not (psycopg reports -1 here)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    keys = list(inspect(model).primary_key)
+    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(*keys)
+    return session.connection().execute(stmt).first() is not None

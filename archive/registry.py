@@ -7,11 +7,13 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from archive.db import insert_if_absent
 from archive.models import PUBLISHER_KINDS, Document, Publisher
 
 # Brackets are dropped, not just unified: pages write 商务局（粮食局）, 商务局(粮食局) and 商务局粮食局.
@@ -57,6 +59,23 @@ class RegistryEntry:
         if year is None:
             return True
         return (self.first_year or year) <= year <= (self.last_year or year)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A registered publisher and how a report was matched to it: by its registered `name`, an
+    `alias`, its `unit_code`, or a name found in its `title`; `text` is what matched."""
+
+    entry: RegistryEntry
+    by: str
+    text: str
+
+    def explain(self) -> str:
+        if self.by == "unit_code":
+            return f"unit code {self.text}"
+        if self.by == "title":
+            return f"{self.text!r} found in its title"
+        return f"{self.by} {self.text!r} in its 发布机构"
 
 
 @dataclass(frozen=True)
@@ -117,24 +136,50 @@ class PublisherRegistry:
         year: int | None = None,
     ) -> RegistryEntry | None:
         """The publisher by 发布机构, else by unit code, else by the longest name in the title."""
+        found = self.explain(portal, label, title, unit_code, year)
+        return found.entry if found else None
+
+    def explain(
+        self,
+        portal: str,
+        label: str | None,
+        title: str | None,
+        unit_code: str | None,
+        year: int | None = None,
+    ) -> Match | None:
+        """`match`, saying how: by the 发布机构 (name or alias), the unit code, or the title."""
         if label and (found := self._by_label.get((portal, normalize_name(label)))):
-            return _pick(found, year)
-        if unit_code and (found := self._by_unit.get((portal, unit_code.strip().upper()))):
-            return _pick(found, year)
+            entry = _pick(found, year)
+            by = "name" if normalize_name(entry.name) == normalize_name(label) else "alias"
+            return Match(entry, by, label)
+        code = unit_code.strip().upper() if unit_code else None
+        if code and (found := self._by_unit.get((portal, code))):
+            return Match(_pick(found, year), "unit_code", code)
         if title:
             return self._in_title(portal, normalize_name(title), year)
         return None
 
     def match_document(self, doc: Document) -> RegistryEntry | None:
         """The publisher of an archived document, from the fields its latest version set."""
-        unit_code = unit_code_of(doc.index_no, doc.url)
-        return self.match(doc.portal, doc.publisher_label, doc.title, unit_code, doc.report_year)
+        found = self.explain_document(doc)
+        return found.entry if found else None
 
-    def _in_title(self, portal: str, title: str, year: int | None) -> RegistryEntry | None:
+    def explain_document(self, doc: Document) -> Match | None:
+        unit_code = unit_code_of(doc.index_no, doc.url)
+        return self.explain(doc.portal, doc.publisher_label, doc.title, unit_code, doc.report_year)
+
+    def knows_label(self, portal: str, label: str) -> bool:
+        """Whether a 发布机构 is a registered name or alias of this portal."""
+        return (portal, normalize_name(label)) in self._by_label
+
+    def _in_title(self, portal: str, title: str, year: int | None) -> Match | None:
         names = self._names.get(portal, [])
         longest = next((len(name) for name, _ in names if name in title), 0)
-        found = [entry for name, entry in names if len(name) == longest and name in title]
-        return _pick(found, year) if found else None
+        found = [(n, entry) for n, entry in names if len(n) == longest and n in title]
+        if not found:
+            return None
+        entry = _pick([e for _, e in found], year)
+        return Match(entry, "title", next(n for n, e in found if e is entry))
 
 
 def _pick(candidates: Sequence[RegistryEntry], year: int | None) -> RegistryEntry:
@@ -160,10 +205,12 @@ def match_publisher(
 def sync_publishers(session: Session, specs: Iterable[PublisherSpec]) -> SyncResult:
     """Make the registry equal to `specs`; re-match the documents when anything changed."""
     wanted = {(s.portal, s.name): s for s in specs}
+    # Insert first, skipping rows already there: two crawls starting on a fresh archive both
+    # sync the registry, and a read-then-insert would have the second fail on (portal, name).
+    # Writing first also takes SQLite's write lock before anything is read.
+    added = [spec for spec in wanted.values() if insert_if_absent(session, Publisher, _row(spec))]
     existing = {(p.portal, p.name): p for p in session.scalars(select(Publisher))}
-    added = [_new_publisher(spec) for key, spec in wanted.items() if key not in existing]
-    session.add_all(added)
-    updated = sum(_apply(existing[key], spec) for key, spec in wanted.items() if key in existing)
+    updated = sum(_apply(existing[key], spec) for key, spec in wanted.items())
     gone = [p for key, p in existing.items() if key not in wanted]
     _remove(session, gone)
     session.flush()
@@ -189,21 +236,23 @@ def rematch_documents(session: Session, portal: str | None = None) -> int:
     return changed
 
 
-def _new_publisher(spec: PublisherSpec) -> Publisher:
-    publisher = Publisher(portal=spec.portal, name=spec.name)
-    _apply(publisher, spec)
-    return publisher
-
-
-def _apply(publisher: Publisher, spec: PublisherSpec) -> bool:
-    """Copy the spec's fields onto the row; True when something changed."""
-    fields = {
+def _fields(spec: PublisherSpec) -> dict[str, Any]:
+    return {
         "aliases": list(spec.aliases),
         "kind": spec.kind,
         "unit_code": spec.unit_code,
         "first_year": spec.first_year,
         "last_year": spec.last_year,
     }
+
+
+def _row(spec: PublisherSpec) -> dict[str, Any]:
+    return {"portal": spec.portal, "name": spec.name, **_fields(spec)}
+
+
+def _apply(publisher: Publisher, spec: PublisherSpec) -> bool:
+    """Copy the spec's fields onto the row; True when something changed."""
+    fields = _fields(spec)
     changed = any(getattr(publisher, k, None) != v for k, v in fields.items())
     for key, value in fields.items():
         setattr(publisher, key, value)

@@ -109,3 +109,33 @@ def test_run_kind_and_status_are_checked(engine: Engine) -> None:
         run = start_run(session, "tongxiang", "manual")
         with pytest.raises(ValueError):
             finish_run(session, run, "done")
+
+
+def test_upgrade_keeps_a_populated_archive_from_the_first_revision(tmp_path: Path) -> None:
+    # Later revisions rebuild tables that other rows point at (SQLite batch mode): an archive
+    # made by revision 0001 and full of linked rows must upgrade to head and keep every row.
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0001")
+    now = "2026-01-02 03:04:05"
+    rows = [
+        "INSERT INTO blobs (sha256, size, stored_at) VALUES ('ab', 2, :now)",
+        "INSERT INTO crawl_runs (id, kind, portal, started_at, status, pages, new_reports,"
+        " new_versions, blocked, errors) VALUES (1, 'nightly', 'p', :now, 'ok', 1, 1, 1, 0, 0)",
+        "INSERT INTO documents (id, portal, url, first_seen_at, last_seen_at)"
+        " VALUES (1, 'p', 'http://x/a.html', :now, :now)",
+        "INSERT INTO captures (id, run_id, portal, url, final_url, status, headers, fetched_at,"
+        " sha256, kind, document_id) VALUES (1, 1, 'p', 'http://x/a.html', 'http://x/a.html',"
+        " 200, '{}', :now, 'ab', 'article', 1)",
+        "INSERT INTO document_versions (id, document_id, capture_id, content_sha256, seen_at,"
+        " metadata, text, parser_version) VALUES (1, 1, 1, 'ab', :now, '{}', 't', '0')",
+    ]
+    with engine.begin() as conn:
+        for sql in rows:
+            conn.execute(text(sql), {"now": now})
+    upgrade(engine)
+    with engine.connect() as conn:
+        for table in ("blobs", "crawl_runs", "documents", "captures", "document_versions"):
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 1, table
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+        assert conn.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+    engine.dispose()
