@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -46,14 +47,22 @@ def index_captures(
     run_id: int | None = None,
     reparse: bool = False,
     portal: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> IndexStats:
     """Parse the captures not indexed yet (all of them with `reparse`) into documents, of one
-    run or one portal when given."""
+    run or one portal when given; `on_progress(done, total)` hears of each capture."""
     state = _Pass(session, store, PublisherRegistry.load(session), datetime.now(UTC))
-    for capture in session.scalars(_captures(PAGE_KINDS, run_id, reparse, portal)).all():
+    pages = session.scalars(_captures(PAGE_KINDS, run_id, reparse, portal)).all()
+    files = session.scalars(_captures(("attachment",), run_id, reparse, portal)).all()
+    total = len(pages) + len(files)
+    for done, capture in enumerate(pages, 1):
         _index_page(state, capture)
-    for capture in session.scalars(_captures(("attachment",), run_id, reparse, portal)).all():
+        if on_progress is not None:
+            on_progress(done, total)
+    for done, capture in enumerate(files, len(pages) + 1):
         _link_attachment(state, capture)
+        if on_progress is not None:
+            on_progress(done, total)
     session.flush()
     return IndexStats(state.new_reports, state.new_versions, state.parse_errors)
 

@@ -9,7 +9,10 @@ from sqlalchemy.orm import Session
 from archive.indexing import index_captures
 from archive.models import Capture, DocumentVersion
 from nianbao.clikit import Context, pass_ctx
+from nianbao.progress import progress
 from parsers import PARSER_VERSION
+
+REPORT_EVERY = 100
 
 
 @click.command()
@@ -23,9 +26,15 @@ def reparse(obj: Context, everything: bool) -> None:
 
     Example: nianbao reparse --all
     """
-    with obj.session() as session:
+    with obj.session() as session, progress("reparse") as bar:
         stale = 0 if everything else mark_stale(session)
-        stats = index_captures(session, obj.store(), reparse=everything)
+
+        # A plain line per capture would flood a log: a line every REPORT_EVERY, and the last.
+        def tell(done: int, total: int) -> None:
+            if bar.has_bar or done % REPORT_EVERY == 0 or done == total:
+                bar.update(done, total=total)
+
+        stats = index_captures(session, obj.store(), reparse=everything, on_progress=tell)
     scope = "all snapshots" if everything else f"{stale} stale snapshot(s)"
     click.echo(
         f"reparsed {scope} with parser {PARSER_VERSION}: {stats.new_reports} new reports, "

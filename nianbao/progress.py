@@ -28,6 +28,11 @@ class Reporter:
         self.label, self.total, self._bar = label, total, bar
         self._task = bar.add_task(label, total=total, message="") if bar is not None else None
 
+    @property
+    def has_bar(self) -> bool:
+        """True when a terminal shows a bar (cheap to update), False for plain log lines."""
+        return self._bar is not None
+
     def update(self, done: int, message: str = "", total: int | None = None) -> None:
         """`done` of `total` steps are finished; `message` says what just happened."""
         self.total = total if total is not None else self.total

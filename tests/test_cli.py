@@ -221,3 +221,16 @@ def test_reports_and_runs_have_the_interface_fields(crawled_config: Path) -> Non
     }
     runs = cli_json(crawled_config, "runs")
     assert {r["status"] for r in runs} == {"ok"} and len(runs) == 2
+
+
+def test_reparse_reads_every_snapshot_again_and_changes_nothing(crawled_config: Path) -> None:
+    before = cli_json(crawled_config, "reports", "--year", "2017")
+    done = nianbao("--config", str(crawled_config), "reparse", "--all")
+    assert done.returncode == 0, done.stderr
+    assert "reparsed all snapshots" in done.stdout and "0 new reports" in done.stdout
+    # Not a terminal: progress comes as plain lines on stderr, the last one complete.
+    last = [line for line in done.stderr.splitlines() if line.startswith("reparse: ")][-1]
+    done_count, total = last.removeprefix("reparse: ").split()[0].split("/")
+    assert done_count == total and int(total) > 40
+    after = cli_json(crawled_config, "reports", "--year", "2017")
+    assert after == before
