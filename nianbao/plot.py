@@ -54,7 +54,13 @@ def plot_figure(values: Sequence[FigureValue], key: str, out: Path) -> Path:
             # A float only to place a point on the chart; the data stay exact decimals.
             series[f"{v.publisher or '?'} ({v.portal})"].append((v.year, float(v.number)))
     fonts = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
-    with matplotlib.rc_context({"font.sans-serif": fonts}):
+    # "Glyph … missing from font" for every name when no CJK font is installed: said once instead.
+    if font is None:
+        logging.getLogger(__name__).warning(
+            "no CJK font installed (e.g. fonts-noto-cjk): publisher names are drawn as boxes"
+        )
+    with matplotlib.rc_context({"font.sans-serif": fonts}), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
         fig, ax = pyplot.subplots(figsize=(12, 6), dpi=100)
         for label, points in sorted(series.items()):
             points.sort()
@@ -66,8 +72,6 @@ def plot_figure(values: Sequence[FigureValue], key: str, out: Path) -> Path:
             ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
         fig.tight_layout()
         out.parent.mkdir(parents=True, exist_ok=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Glyph … missing from font" when no CJK font
-            fig.savefig(out, format="png")
+        fig.savefig(out, format="png")
         pyplot.close(fig)
     return out
