@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+PROBE_BYTES = 64 * 1024  # room for a page, at least, before a crawl starts
 
 
 class BlobMissing(KeyError):
@@ -37,11 +38,49 @@ class BlobStore:
             raise BlobMissing(sha) from None
 
     def put(self, data: bytes) -> str:
-        """Store `data` durably and return its sha256; storing known content does nothing."""
+        """Store `data` durably and return its sha256; storing known content does nothing.
+        An `OSError` naming the store's root when the disk refuses the write."""
         sha = hashlib.sha256(data).hexdigest()
         target = self.path(sha)
         if target.is_file():
             return sha
+        try:
+            self._write(target, data)
+        except OSError as exc:
+            # Named by the store, not the temporary file: a write() that finds the disk full
+            # names no file at all, and the store is what the user has to free or fix.
+            raise OSError(exc.errno, exc.strerror, str(self.root)) from exc
+        return sha
+
+    def check_writable(self) -> None:
+        """Raise the `OSError` (naming the root) that storing a page would get now, on a
+        read-only or full disk: a crawl asks before it fetches what it could not store."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+            try:
+                os.write(fd, bytes(PROBE_BYTES))
+                os.fsync(fd)  # some file systems (NFS, quotas) say they are full only here
+            finally:
+                os.close(fd)
+                os.unlink(tmp)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(self.root)) from exc
+
+    def verify(self, sha: str) -> bool:
+        """True when the stored file exists and still hashes to its name."""
+        digest = hashlib.sha256()
+        try:
+            with self.path(sha).open("rb") as stream:
+                for chunk in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            return False
+        return digest.hexdigest() == sha
+
+    def _write(self, target: Path, data: bytes) -> None:
+        """Write to a temporary file, fsync it, rename it: the name appears only on whole bytes,
+        and a write that fails (a full or read-only disk) leaves nothing behind."""
         self._make_dirs(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
@@ -56,18 +95,6 @@ class BlobStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         _fsync_dir(target.parent)
-        return sha
-
-    def verify(self, sha: str) -> bool:
-        """True when the stored file exists and still hashes to its name."""
-        digest = hashlib.sha256()
-        try:
-            with self.path(sha).open("rb") as stream:
-                for chunk in iter(lambda: stream.read(1 << 20), b""):
-                    digest.update(chunk)
-        except FileNotFoundError:
-            return False
-        return digest.hexdigest() == sha
 
     def _make_dirs(self, directory: Path) -> None:
         # A new directory entry is only durable once its parent directory is synced too.

@@ -3,7 +3,9 @@ its own, so that archiving costs the crawl little.
 
 The blob store is written before the rows (archive.captures), so no row ever lacks its bytes, and
 a crawl killed at any moment loses at most the captures not yet committed. The spider closes only
-once the writer has committed everything and reported what it archived.
+once the writer has committed everything and reported what it archived. When the archive refuses a
+write (a full or read-only disk or database) the writer ends at once, and the spider is closed with
+the cause in the stat `nianbao/archive_fault`: there is no point fetching what cannot be stored.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ import sys
 from typing import IO, Any
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.asyncio import call_later
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.defer import Deferred
 
 from archive.captures import CaptureIn
 from crawler.items import CaptureItem
@@ -25,10 +31,8 @@ from crawler.process import die_with_parent
 PIPE_BUFFER = 64 * 1024
 PIPE_CAPACITY = 1024 * 1024
 CLOSE_TIMEOUT = 600.0  # seconds the writer may take to commit what is queued at the end
-
-
-class ArchiveWriterDied(RuntimeError):
-    """The writer process ended before the crawl did: nothing more can be archived."""
+FAULT_STAT = "nianbao/archive_fault"
+CLOSE_REASON = "archive_write_failed"
 
 
 class ArchivePipeline:
@@ -51,6 +55,8 @@ class ArchivePipeline:
         )
         self.pipe: IO[bytes] = self.writer.stdin  # type: ignore[assignment]
         _widen(self.pipe)
+        self.report: dict[str, Any] | None = None  # the writer's last line, once it has ended
+        self.closing: Deferred[None] | None = None  # our own close of the spider, once asked
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -60,24 +66,72 @@ class ArchivePipeline:
         )
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, CaptureItem):
-            try:
+        if not isinstance(item, CaptureItem) or self.report is not None:
+            return item  # after the writer ended: the spider is closing, the item is dropped
+        try:
+            # A writer that ended (the archive refused a write) is noticed here, before the
+            # pipe's buffers have filled with captures nobody will read.
+            if self.writer.poll() is None:
                 pickle.dump(_capture_in(item, self.run_id), self.pipe, pickle.HIGHEST_PROTOCOL)
-            except (BrokenPipeError, ValueError):
-                raise ArchiveWriterDied(f"exit code {self.writer.poll()}") from None
+                return item
+        except (BrokenPipeError, ValueError):
+            pass
+        self._stop()
         return item
 
     def close_spider(self) -> None:
+        self._finish()
+
+    def _stop(self) -> None:
+        """The writer ended before the crawl did: take its report and close the spider."""
+        self._finish()
+        engine = self.crawler.engine
+        if engine is not None and self.closing is None:
+            self.closing = deferred_from_coro(engine.close_spider_async(reason=CLOSE_REASON))
+            # Once the close has begun (no new request starts), outside this item's callbacks.
+            call_later(0, _drop_queued, engine.downloader)
+
+    def _finish(self) -> None:
+        """Close the pipe, wait for the writer and add what it reported to the stats (once)."""
+        if self.report is not None:
+            return
         with contextlib.suppress(BrokenPipeError):
             self.pipe.close()
         assert self.writer.stdout is not None
         out = self.writer.stdout.read()
         self.writer.wait(timeout=CLOSE_TIMEOUT)
-        lines = out.decode("utf-8", "replace").strip().splitlines()
-        counts: dict[str, int] = json.loads(lines[-1]) if lines else {"nianbao/archive_errors": 1}
-        if self.crawler.stats is not None:
-            for key, count in counts.items():
-                self.crawler.stats.inc_value(key, count)
+        self.report = _report(out, self.writer.returncode)
+        stats = self.crawler.stats
+        if stats is not None:
+            for key, count in self.report["counts"].items():
+                stats.inc_value(key, count)
+            if self.report["fault"]:
+                stats.set_value(FAULT_STAT, self.report["fault"])
+
+
+def _drop_queued(downloader: Any) -> None:
+    """Fail the requests waiting in the downloader's per-host queues. Closing the spider starts
+    no new ones, but Scrapy would still fetch these (up to CONCURRENT_REQUESTS, one a download
+    delay) though nothing they bring can be stored."""
+    for slot in list(getattr(downloader, "slots", {}).values()):
+        queue = getattr(slot, "queue", None)
+        while queue:
+            _request, waiting = queue.popleft()
+            waiting.errback(IgnoreRequest("not fetched: the archive refused a write"))
+
+
+def _report(out: bytes, returncode: int | None) -> dict[str, Any]:
+    """The writer's last line, `{"counts": {...}, "fault": ...}`; a writer that died without
+    one (killed, or a bug) is a fault too: nothing more can be archived."""
+    lines = out.decode("utf-8", "replace").strip().splitlines()
+    if lines:
+        with contextlib.suppress(ValueError):
+            report: dict[str, Any] = json.loads(lines[-1])
+            return report
+    return {
+        "counts": {"nianbao/archive_errors": 1},
+        "fault": f"archive write failed: the archive writer died (exit code {returncode})",
+    }
 
 
 def _widen(pipe: IO[bytes]) -> None:

@@ -66,6 +66,19 @@ def _run_worker(job: CrawlJob, log_path: Path | None, timeout: float | None) -> 
             log.close()
     lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
     if done.returncode != 0 or not lines:
-        tail = (done.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:]
-        raise CrawlFailed(f"crawl of {job.portal.id} exited {done.returncode}: {' '.join(tail)}")
+        raise CrawlFailed(
+            f"crawl of {job.portal.id} exited {done.returncode}: {_last_words(done, log_path)}"
+        )
     return RunSummary.from_json(lines[-1])
+
+
+def _last_words(done: subprocess.CompletedProcess[bytes], log_path: Path | None) -> str:
+    """The worker's last stderr line (its cause of death), from the pipe or from its log file."""
+    err = done.stderr or b""
+    if log_path is not None:
+        with open(log_path, "rb") as log:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - 4096))  # the tail is enough, and a log can be large
+            err = log.read()
+    lines = err.decode("utf-8", "replace").strip().splitlines()
+    return lines[-1] if lines else ""

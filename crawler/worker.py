@@ -2,7 +2,9 @@
 
 Scrapy's Twisted reactor cannot be restarted inside a process, so every crawl gets its own
 process (Scrapyd does the same); the job arrives as JSON on stdin and the summary leaves as one
-JSON line on stdout.
+JSON line on stdout. When the archive cannot be written (a full or read-only disk or database) the
+worker instead exits 1 with the cause as the last line of its stderr, after recording the run as
+failed with that cause when the database still takes it.
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
+from sqlalchemy import Engine
 
 from archive.blobs import BlobStore
-from archive.captures import LastFetch, last_fetches
-from archive.db import make_engine, session_scope, upgrade
-from archive.indexing import index_captures
+from archive.captures import ArchiveWriteFailed, LastFetch, last_fetches, write_failure
+from archive.db import ArchiveUnavailable, make_engine, session_scope, upgrade
+from archive.indexing import IndexStats, index_captures
 from archive.models import CrawlRun
 from archive.registry import sync_publishers
 from archive.runs import finish_run, previous_run, start_run
 from crawler.job import CrawlJob, RunSummary
+from crawler.pipeline import FAULT_STAT
 from crawler.settings import scrapy_settings
 from crawler.spiders import SPIDERS
 
@@ -31,20 +35,38 @@ GC_THRESHOLDS = (10_000, 50, 100)
 
 
 def run_job(job: CrawlJob) -> RunSummary:
-    """Open a run row, crawl, index what was captured, and record how the run ended."""
+    """Open a run row, crawl, index what was captured, and record how the run ended.
+
+    `ArchiveWriteFailed` when the archive refused a write: the crawl stopped there, and the run
+    is recorded as failed with the cause (unless the database itself refused that too)."""
     engine = make_engine(job.archive.database_url)
+    try:
+        summary, fault = _run(job, engine)
+    except Exception as exc:
+        refused = write_failure(exc, job.archive.database_url)
+        if refused is None:
+            raise
+        raise refused from exc
+    finally:
+        engine.dispose()
+    if fault:
+        raise ArchiveWriteFailed(fault)
+    return summary
+
+
+def _run(job: CrawlJob, engine: Engine) -> tuple[RunSummary, str | None]:
     upgrade(engine)
     with session_scope(engine) as session:
         run_id = start_run(session, job.portal.id, job.kind).id
         known = last_fetches(session, job.portal.id)
         before = previous_run(session, job.portal.id, job.kind, run_id)
         previous = (before.id, before.listing_records) if before else None
-    stats, failures = _crawl(job, run_id, known)
-    with session_scope(engine) as session:
-        sync_publishers(session, job.publishers)
-        # Everything of the portal still unindexed, not only this run's: a crawl killed before
-        # it indexed leaves captures that no later crawl fetches again (they are unchanged).
-        indexed = index_captures(session, BlobStore(job.archive.blob_dir), portal=job.portal.id)
+    refused = _refused_blobs(job)
+    stats: dict[str, Any] = {FAULT_STAT: refused}
+    failures: list[str] = []
+    if refused is None:  # else nothing is fetched: there would be no room for it
+        stats, failures = _crawl(job, run_id, known)
+    indexed = _index(job, engine, stats)
     status, finding = judge(job, stats, failures, previous)
     count = _counter(stats)
     summary = RunSummary(
@@ -76,8 +98,36 @@ def run_job(job: CrawlJob) -> RunSummary:
             not_modified=summary.not_modified,
             listing_records=count("listing_records"),
         )
-    engine.dispose()
-    return summary
+    return summary, stats.get(FAULT_STAT)
+
+
+def _refused_blobs(job: CrawlJob) -> str | None:
+    """Why the blob store cannot take a page now (read-only, full), or None."""
+    try:
+        BlobStore(job.archive.blob_dir).check_writable()
+    except OSError as exc:
+        refused = write_failure(exc)
+        if refused is None:
+            raise
+        return str(refused)
+    return None
+
+
+def _index(job: CrawlJob, engine: Engine, stats: dict[str, Any]) -> IndexStats:
+    """Index what the portal has unindexed; when the database refuses that, the refusal goes
+    into `stats` and indexing is left to the next crawl (the run row may still fit)."""
+    try:
+        with session_scope(engine) as session:
+            sync_publishers(session, job.publishers)
+            # Everything of the portal still unindexed, not only this run's: a crawl killed
+            # before it indexed leaves captures no later crawl fetches again (unchanged).
+            return index_captures(session, BlobStore(job.archive.blob_dir), portal=job.portal.id)
+    except Exception as exc:
+        refused = write_failure(exc, job.archive.database_url)
+        if refused is None:
+            raise
+        stats.setdefault(FAULT_STAT, str(refused))
+        return IndexStats()
 
 
 def judge(
@@ -91,6 +141,8 @@ def judge(
     run of the same kind, `previous` = (run id, records), found some); when most report pages were
     blocked; or when a selector found the layout changed."""
     count = _counter(stats)
+    if stats.get(FAULT_STAT):
+        return "failed", str(stats[FAULT_STAT])
     if not count("captures") - count("unanswered"):
         if count("unanswered"):
             return "failed", f"the portal did not answer ({count('unanswered')} requests failed)"
@@ -146,7 +198,13 @@ def _crawl(
 def main() -> None:
     job = CrawlJob.from_json(sys.stdin.read())
     logging.getLogger("scrapy").setLevel(logging.INFO)
-    print(run_job(job).to_json(), flush=True)
+    try:
+        summary = run_job(job)
+    except (ArchiveWriteFailed, ArchiveUnavailable) as exc:
+        # The last line of stderr is what `run_crawl` reports: one line, the cause.
+        print(str(exc), file=sys.stderr, flush=True)
+        sys.exit(1)
+    print(summary.to_json(), flush=True)
 
 
 if __name__ == "__main__":

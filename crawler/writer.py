@@ -4,7 +4,8 @@ Writing an archive costs CPU (hashing, the ORM, the syscalls of each durable blo
 own process it would hold the GIL that Scrapy's reactor needs for every response. A process of its
 own writes in parallel, and captures that queue up while it commits share the next transaction.
 It imports the archive only, so it starts quickly; it ends when the crawl closes its stdin, or
-dies, whichever comes first.
+dies, whichever comes first, or at once when the archive refuses a write (a full or read-only disk
+or database): the crawl learns it from the pipe breaking, and stops fetching what it cannot store.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archive.blobs import BlobStore
-from archive.captures import CaptureIn, record_captures
+from archive.captures import ArchiveWriteFailed, CaptureIn, record_captures, write_failure
 from archive.db import make_engine, session_scope
 
 MAX_BATCH = 64
@@ -39,6 +40,7 @@ class Writer:
     """Commits batches of captures and counts what it archived."""
 
     def __init__(self, database_url: str, blob_dir: str) -> None:
+        self.database_url = database_url
         self.engine = make_engine(database_url)
         self.store = BlobStore(Path(blob_dir))
         self.counts: Counter[str] = Counter()
@@ -50,10 +52,15 @@ class Writer:
         return list(self.blob_threads.map(self.store.put, bodies))
 
     def write(self, batch: list[CaptureIn]) -> None:
+        """Commit `batch`; a capture that fails alone is counted and skipped, but a write the
+        archive refuses raises `ArchiveWriteFailed` (the batch rolled back, its blobs harmless)."""
         try:
             with session_scope(self.engine) as session:
                 record_captures(session, self.store, batch, self.put_all)
         except Exception as exc:
+            refused = write_failure(exc, self.database_url)
+            if refused is not None:
+                raise refused from exc
             if len(batch) > 1:
                 for capture in batch:  # alone, so that one bad capture fails alone
                     self.write([capture])
@@ -73,7 +80,8 @@ class Writer:
 
 def main() -> None:
     """`python -m crawler.writer DATABASE_URL BLOB_DIR`: pickled `CaptureIn`s on stdin, until its
-    end; then what was archived, as one JSON line on stdout."""
+    end; then one JSON line on stdout: `{"counts": {stat: n}, "fault": null}`, the counts of what
+    was archived, and the one-line `ArchiveWriteFailed` that ended it early, if one did."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl process decides when to stop
     # Background work: the crawl and the portal's answers come first, the writer takes the rest
     # of the CPU (its queue absorbs the bursts).
@@ -82,15 +90,23 @@ def main() -> None:
     jobs: queue.Queue[CaptureIn | None] = queue.Queue(MAX_QUEUED)
     threading.Thread(target=_read, args=(sys.stdin.buffer, jobs), daemon=True).start()
     writer = Writer(database_url, blob_dir)
+    fault = None
     try:
         done = False
         while not done:
             batch, done = _take(jobs)
             if batch:
                 writer.write(batch)
+    except ArchiveWriteFailed as exc:
+        fault = str(exc)
+        logger.error("%s", fault)
     finally:
         writer.close()
-        print(json.dumps(dict(writer.counts)), flush=True)
+        print(json.dumps({"counts": dict(writer.counts), "fault": fault}), flush=True)
+    if fault is not None:
+        # Out now, while the reader thread still blocks on stdin (an orderly exit would wait
+        # on its lock): the pipe breaks, and the crawl stops.
+        os._exit(1)
 
 
 def _background() -> None:

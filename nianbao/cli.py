@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from archive.captures import ArchiveWriteFailed, write_failure
 from archive.db import ArchiveUnavailable
 from nianbao import cmd_questions, cmd_schedule, commands
 from nianbao.clikit import Context
@@ -51,10 +53,24 @@ def main(argv: list[str] | None = None) -> None:
         _fail("aborted", 130)
     except click.ClickException as exc:
         _fail(exc.format_message(), exc.exit_code)
-    except (NianbaoError, ArchiveUnavailable) as exc:
+    except (NianbaoError, ArchiveUnavailable, ArchiveWriteFailed) as exc:
         _fail(str(exc), 1)
     except BrokenPipeError:
         sys.exit(1)
+    except (DBAPIError, OSError) as exc:
+        _fail(_archive_error(exc), 1)
+
+
+def _archive_error(exc: DBAPIError | OSError) -> str:
+    """A full or read-only archive (disk or database), or a database that went away, in one
+    line; any other error is a bug, and keeps its traceback."""
+    refused = write_failure(exc)
+    if refused is not None:
+        return str(refused)
+    if isinstance(exc, OperationalError):
+        cause = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        return f"archive database error: {cause}"
+    raise exc
 
 
 def _fail(message: str, code: int) -> None:
