@@ -205,9 +205,12 @@ def match_publisher(
 def sync_publishers(session: Session, specs: Iterable[PublisherSpec]) -> SyncResult:
     """Make the registry equal to `specs`; re-match the documents when anything changed."""
     wanted = {(s.portal, s.name): s for s in specs}
-    # Insert first, skipping rows already there: two crawls starting on a fresh archive both
-    # sync the registry, and a read-then-insert would have the second fail on (portal, name).
-    # Writing first also takes SQLite's write lock before anything is read.
+    if _up_to_date(session, wanted):
+        return SyncResult(
+            added=0, updated=0, removed=0
+        )  # writes nothing: a read-only archive reads
+    # Insert skipping rows already there: two crawls starting on a fresh archive both sync the
+    # registry, and a plain insert would have the second fail on (portal, name).
     added = [spec for spec in wanted.values() if insert_if_absent(session, Publisher, _row(spec))]
     existing = {(p.portal, p.name): p for p in session.scalars(select(Publisher))}
     updated = sum(_apply(existing[key], spec) for key, spec in wanted.items())
@@ -244,6 +247,17 @@ def _fields(spec: PublisherSpec) -> dict[str, Any]:
         "first_year": spec.first_year,
         "last_year": spec.last_year,
     }
+
+
+def _up_to_date(session: Session, wanted: dict[tuple[str, str], PublisherSpec]) -> bool:
+    rows = {(p.portal, p.name): p for p in session.scalars(select(Publisher))}
+    if rows.keys() != wanted.keys():
+        return False
+    return all(
+        getattr(rows[key], name) == value
+        for key, spec in wanted.items()
+        for name, value in _fields(spec).items()
+    )
 
 
 def _row(spec: PublisherSpec) -> dict[str, Any]:

@@ -36,9 +36,10 @@ def _name(func: ast.expr) -> str:
 def offenders(source: str, path: str) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and _name(node.func) in SQL_CALLS and node.args:
-            if _built(node.args[0]):
-                found.append(f"{path}:{node.lineno}")
+        if not (isinstance(node, ast.Call) and _name(node.func) in SQL_CALLS and node.args):
+            continue
+        if _built(node.args[0]):
+            found.append(f"{path}:{node.lineno}")
     return found
 
 
