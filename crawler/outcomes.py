@@ -3,6 +3,7 @@
 `blocked` (an anti-bot challenge) and `gone` (a deleted page) are evidence about a portal, never a
 missing report; `type_mismatch` is a link to `x.pdf` that answered with something else (an HTML
 error page, say), recorded as what it is and never archived as the report's attachment.
+`unanswered` names a fetch that ended in an error instead (a timeout, a reset, a limit).
 """
 
 from __future__ import annotations
@@ -12,6 +13,16 @@ import re
 import zipfile
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
+
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    NotSupported,
+    ResponseDataLossError,
+    UnsupportedURLSchemeError,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
 
 DOCUMENT_TYPES = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et"})
 # What an attachment may legitimately be: some reports keep their tables only in an image.
@@ -46,6 +57,8 @@ _REFRESH = re.compile(
 )
 _GONE_PAGE_MAX = 8 * 1024
 PAGE_KINDS = frozenset({"article", "module", "attachment"})
+TOO_LARGE = "larger than the size limit per file; not kept"
+BOMB = "decompresses past the size limit per file (a compression bomb?); not kept"
 
 
 @dataclass(frozen=True)
@@ -173,7 +186,17 @@ def classify(
         return Outcome("error", detected, f"HTTP {status}")
     if kind == "attachment":
         return _attachment(url, content_type, detected)
-    return Outcome("ok", detected)
+    return Outcome("ok", detected, _served_as(content_type, detected))
+
+
+def _served_as(content_type: str | None, detected: str | None) -> str | None:
+    """What is odd about a page whose Content-Type names a document type its bytes are not (an
+    HTML page served as a PDF): it is kept and read as what its bytes are."""
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    claimed = _CONTENT_TYPES.get(mime)
+    if claimed and detected and claimed != detected:
+        return f"served as {mime}, but the bytes are {detected}"
+    return None
 
 
 def _attachment(url: str, content_type: str | None, detected: str | None) -> Outcome:
@@ -184,3 +207,34 @@ def _attachment(url: str, content_type: str | None, detected: str | None) -> Out
         return Outcome("ok", detected)
     what = f"linked as {claimed}" if claimed else "linked as an attachment"
     return Outcome("type_mismatch", detected, f"{what}, but the bytes are {detected or 'empty'}")
+
+
+def unanswered(error: BaseException) -> Outcome | None:
+    """The outcome of a request that got no usable answer (after its retries), from the error it
+    ended with; None when robots.txt forbade it (never sent: not an error).
+
+    A limit that cut a response is named in the finding, so nothing is dropped silently.
+    """
+    message = str(error)
+    if isinstance(error, HttpError):  # a 3xx Scrapy would not follow (to file:///etc/passwd, say)
+        location = (error.response.headers.get("Location") or b"").decode("latin-1")
+        to = f" to {location}" if location else ""
+        return Outcome("error", finding=f"HTTP {error.response.status}{to}: not followed")
+    if isinstance(error, IgnoreRequest):
+        if "robots.txt" in message:
+            return None
+        if "decompression" in message:  # HttpCompressionMiddleware past DOWNLOAD_MAXSIZE
+            return Outcome("too_large", finding=f"{BOMB}: {message}")
+        if "redirections" in message:  # RedirectMiddleware past REDIRECT_MAX_TIMES
+            return Outcome("error", finding=f"redirect loop: {message}")
+        return Outcome("error", finding=f"refused: {message}")
+    # A server that did not (fully) answer: "no answer: " first, then how it failed.
+    if isinstance(error, DownloadTimeoutError):  # the whole download, a slow drip included
+        return Outcome("error", finding=f"no answer: timed out: {message}")
+    if isinstance(error, ResponseDataLossError):
+        return Outcome("error", finding=f"no answer: truncated short of Content-Length: {message}")
+    if isinstance(error, DownloadCancelledError) and "max size" in message:
+        return Outcome("too_large", finding=f"{TOO_LARGE}: {message}")
+    if isinstance(error, UnsupportedURLSchemeError | NotSupported):
+        return Outcome("error", finding=f"refused: not an http(s) URL: {message}")
+    return Outcome("error", finding=f"no answer: {type(error).__name__}: {message}")

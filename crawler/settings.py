@@ -8,6 +8,7 @@ from crawler.job import CrawlJob
 
 # 429 and the 5xx a busy government server gives are worth retrying; 404 is an answer.
 RETRY_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+MAX_REDIRECTS = 10
 
 
 def scrapy_settings(job: CrawlJob, run_id: int) -> dict[str, Any]:
@@ -50,9 +51,21 @@ def scrapy_settings(job: CrawlJob, run_id: int) -> dict[str, Any]:
             "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
         },
         "NIANBAO_MAX_FILE_BYTES": max_bytes,
-        # A backstop only: FileSizeLimit stops a larger download first and records it.
-        "DOWNLOAD_MAXSIZE": 2 * max_bytes,
+        # FileSizeLimit stops a larger download first and records it (it sees the headers and
+        # the bytes before this check does); this one also caps what a gzip or brotli body may
+        # decompress to, so that a bomb is refused at the same size (recorded in on_error).
+        "DOWNLOAD_MAXSIZE": max_bytes,
+        # The whole download, not the wait for a first byte: a server that drips bytes is cut too.
         "DOWNLOAD_TIMEOUT": cfg.timeout_seconds,
+        # A body cut short of its Content-Length fails (and is retried), never archived as whole.
+        "DOWNLOAD_FAIL_ON_DATALOSS": True,
+        # Portals redirect once or twice (downfile.jsp -> /attach/, http -> https); more is a loop.
+        "REDIRECT_MAX_TIMES": MAX_REDIRECTS,
+        # Only http(s): a link or a redirect to file:///etc/passwd must not read the local disk.
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "s3": None, "ftp": None},
+        # Scrapy ≥ 2.19 opens a code-execution endpoint on localhost for every crawl, its token
+        # written to the user's profile; a crawler of hostile sites needs none of that.
+        "REMOTE_CONTROL_ENABLED": False,
         "COOKIES_ENABLED": False,
         # A deleted TRS page refreshes to its folder: archive the refresh page as the evidence.
         "METAREFRESH_ENABLED": False,

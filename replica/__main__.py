@@ -2,6 +2,7 @@
 
 Prints one JSON line of the portal URLs on stdout first, so a parent process can read it:
     {"tongxiang": "http://127.0.0.1:43121", "taizhou": "http://127.0.0.1:43122"}
+`python -m replica hostile` serves the fault-injecting portal instead (replica/hostile.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from replica.hostile import FAULTS, HostileServer
 from replica.server import ReplicaServer
 
 
@@ -30,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
         dest="portals",
         help="portal id (repeatable; default: tongxiang and taizhou; also pingtan, lanxi, kaihua, bench)",
     )
+    sub.add_parser(
+        "hostile",
+        help="serve the fault-injecting portal (replica/hostile.py); prints its URL as one JSON line",
+    ).add_argument("--host", default="127.0.0.1")
     return parser
 
 
@@ -49,8 +55,22 @@ def serve(portals: Sequence[str] | None, host: str) -> int:
     return 0
 
 
+def serve_hostile(host: str) -> int:
+    """The hostile portal until SIGTERM or SIGINT: `/<fault>/col/col1/index.html` per fault."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    with HostileServer(host) as hostile:
+        print(json.dumps({"hostile": hostile.url, "faults": list(FAULTS)}), flush=True)
+        while not stop.wait(0.1):
+            pass
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "hostile":
+        return serve_hostile(args.host)
     return serve(args.portals, args.host)
 
 

@@ -11,14 +11,13 @@ from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from archive.captures import LastFetch
 from crawler.config import DEFAULT_OVERLAP, PortalConfig
 from crawler.items import CaptureItem
-from crawler.outcomes import Outcome, classify
+from crawler.outcomes import TOO_LARGE, Outcome, classify, unanswered
 
 # Attachments a report may keep its tables in (portals.md: downfile.jsp → 302 → /attach/…;
 # TRS keeps the 全真版 PDF next to the article, as ./P0…pdf).
@@ -139,7 +138,7 @@ class FamilySpider(scrapy.Spider):
     def judge(self, response: Response, kind: str, url: str, content_type: str | None) -> Outcome:
         """What the response turned out to be (crawler.outcomes), a stopped download included."""
         if "download_stopped" in response.flags:
-            return Outcome("too_large", finding="larger than the size limit per file; not kept")
+            return Outcome("too_large", finding=TOO_LARGE)
         return classify(
             kind=kind,
             url=url,
@@ -201,8 +200,11 @@ class FamilySpider(scrapy.Spider):
         if not any(hint in lowered for hint in ATTACHMENT_HINTS):
             return
         for href in dict.fromkeys(ATTACHMENT_HREF.findall(response.text)):
+            url = urljoin(response.url, html.unescape(href))
+            if not url.startswith(("http://", "https://")):
+                continue  # file:///etc/passwd#.pdf is no attachment of a web page
             yield self.request(
-                urljoin(response.url, html.unescape(href)),
+                url,
                 self.parse_attachment,
                 "attachment",
                 meta={"parent_url": response.url},
@@ -237,17 +239,20 @@ class FamilySpider(scrapy.Spider):
         """A request that failed for good (after retries): record it with status 0 (no answer),
         so that a page that never answers is evidence too; keep crawling."""
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(IgnoreRequest):
+        verdict = unanswered(failure.value)
+        if verdict is None:
             self.count("nianbao/robots_denied")  # robots.txt said no: not an error
             self.logger.info("not fetched (robots.txt): %s", request.url)
             return
-        self.logger.warning("fetch failed: %s: %s", request.url, failure.getErrorMessage())
-        self.count("nianbao/unanswered")
-        if request.meta.get("kind") == "listing":
-            self.count("nianbao/listing_unanswered")
+        self.logger.warning("fetch failed: %s: %s", request.url, verdict.finding)
+        if verdict.outcome == "error":  # a bomb refused at the size limit did answer
+            self.count("nianbao/unanswered")
+            if request.meta.get("kind") == "listing":
+                self.count("nianbao/listing_unanswered")
         yield CaptureItem(
             portal=self.portal.id,
-            url=request.url,
+            # The link as listed; a redirect loop has moved request.url along the loop.
+            url=(request.meta.get("redirect_urls") or [request.url])[0],
             final_url=request.url,
             status=0,
             headers=(),
@@ -255,8 +260,8 @@ class FamilySpider(scrapy.Spider):
             fetched_at=datetime.now(UTC),
             kind=request.meta.get("kind", "other"),
             parent_url=request.meta.get("parent_url"),
-            outcome="error",
-            finding=f"no answer: {failure.getErrorMessage()}"[:500],
+            outcome=verdict.outcome,
+            finding=(verdict.finding or "")[:500],
             listed_title=request.meta.get("listed_title"),
         )
 

@@ -17,6 +17,9 @@ from scrapy.http import Response
 from crawler.selectors import LayoutChanged, select_many, select_optional
 from crawler.spiders.base import FamilySpider, Link, anchors
 
+# The datastore XML is read with these regexes, never with an XML parser: a hostile answer's DTD
+# (a billion laughs, external entities naming file:///etc/passwd or a URL) stays inert text, with
+# nothing expanded and nothing fetched (tests/test_faults.py).
 RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[.*?href\s*=\s*[\"']([^\"']+)[\"']", re.S | re.I)
 TOTAL_PAGES = re.compile(r"<totalpage>\s*(\d+)\s*</totalpage>", re.I)
