@@ -9,6 +9,11 @@ from parsers.rules.core import APPLICATION_CHANNELS, NATIONAL2014_SUMS, PROSE_CO
 from parsers.rules.gov import APPLICATION_COLUMNS, gov_sums
 
 _H = "headline."
+# (total key, part keys) per template, built once: the gov forms' ~50 sums are many f-strings.
+_NATIONAL_SUMS = tuple(
+    (f"stats.{t}", tuple(f"stats.{p}" for p in parts)) for t, parts in NATIONAL2014_SUMS
+)
+_GOV_SUMS = {t: tuple(gov_sums(t)) for t in ("gov2019", "gov2021")}
 
 
 def all_checks(figures: Sequence[Figure], template: str) -> list[Check]:
@@ -16,10 +21,10 @@ def all_checks(figures: Sequence[Figure], template: str) -> list[Check]:
     values = {f.key: f.value for f in figures}
     blank = {f.key for f in figures if f.blank}
     found = [_channels(values), _outcomes(values), _agreement(values)]
-    sums = [(f"stats.{t}", tuple(f"stats.{p}" for p in parts)) for t, parts in NATIONAL2014_SUMS]
-    if template in ("gov2019", "gov2021"):
+    sums = _NATIONAL_SUMS
+    if template in _GOV_SUMS:
         found += [_balance(values, c) for c in APPLICATION_COLUMNS]
-        sums = gov_sums(template)
+        sums = _GOV_SUMS[template]
     found += [_sum(total, parts, values, blank) for total, parts in sums]
     return [c for c in found if c is not None]
 

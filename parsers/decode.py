@@ -17,6 +17,7 @@ _BOMS = (
 _META_CHARSET_RE = re.compile(
     rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I
 )
+_HEADER_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.I)
 _META_WINDOW = 2048  # WHATWG prescans 1024 bytes; some Hanweb heads put the meta a bit later
 _HTML_SNIFF_RE = re.compile(
     r"<\s*(?:!doctype\s+html|html|head|body|meta|title|div|p|table|span|br|a|script)\b", re.I
@@ -42,7 +43,7 @@ def charset_from_content_type(content_type: str | None) -> str | None:
     """'text/html; charset=GBK' -> 'GBK'."""
     if not content_type:
         return None
-    m = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", content_type, re.I)
+    m = _HEADER_CHARSET_RE.search(content_type)
     return m.group(1) if m else None
 
 

@@ -12,13 +12,17 @@ from parsers import govtables, headline, local, table14
 from parsers.model import Figure, Provenance
 from parsers.rules.core import HEADLINE_KEYS
 from parsers.rules.gov import GOV_HEADLINE
-from parsers.templates import detect_template
+from parsers.templates import gov_template, other_template
 
 
 def extract(text: str) -> tuple[str, list[Figure]]:
     """(template, figures in order: headline.*, prose.*, then the table's)."""
-    stats, sections = table14.parse_national2014(text)
-    template = detect_template(text, sections)
+    # The gov markers win over any national2014 sections, so a gov text skips that table's read.
+    template = gov_template(text)
+    stats: list[Figure] = []
+    if template is None:
+        stats, sections = table14.parse_national2014(text)
+        template = other_template(text, sections)
     table, from_table = _table(text, template, stats)
     prose = headline.headline_figures(text)
     return template, [*_merge(prose, from_table), *table]

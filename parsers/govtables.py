@@ -6,6 +6,7 @@ text (PDF, pastes) with the numbers at the end of the label's line or on the fol
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -44,7 +45,6 @@ class _Pending:
 class _Reader:
     text: str
     template: str
-    specs: tuple[tuple[GovRow, re.Pattern[str], re.Pattern[str] | None], ...]
     group: str = ""
     review_armed: bool = False
     pending: _Pending | None = None
@@ -97,10 +97,7 @@ class _Reader:
 
     def _match(self, row: Row) -> GovRow | None:
         context = row.joined if row.cells else self.group + row.label
-        for spec, pattern, group in self.specs:
-            if pattern.search(row.label) and (group is None or group.search(context)):
-                return spec
-        return None
+        return _match_spec(self.template, row.label, context)
 
     def close(self) -> None:
         """A row still waiting for numbers met a new label: it was blank (text has no cells)."""
@@ -141,11 +138,23 @@ def _specs(template: str) -> tuple[tuple[GovRow, re.Pattern[str], re.Pattern[str
 _SPECS = {t: _specs(t) for t in ("gov2019", "gov2021")}
 
 
+@functools.lru_cache(maxsize=4096)
+def _match_spec(template: str, label: str, context: str) -> GovRow | None:
+    """The first row spec whose pattern the label matches (and its group the context).
+
+    Cached: every report of a form prints the same labels, and ~30 patterns are tried per row.
+    """
+    for spec, pattern, group in _SPECS[template]:
+        if pattern.search(label) and (group is None or group.search(context)):
+            return spec
+    return None
+
+
 def parse_gov(text: str, template: str) -> list[Figure]:
     """Every figure of the template's tables found in the text, in figures.md order."""
     if template not in _SPECS:
         return []
-    reader = _Reader(text, template, _SPECS[template])
+    reader = _Reader(text, template)
     for m in _LINE_RE.finditer(text):
         reader.feed(m.start(), m.end())
     reader.close()

@@ -42,7 +42,7 @@ def expand(rows: Sequence[Sequence[SpanCell]]) -> list[list[str]]:
 
 
 def _carried_at(carried: dict[int, tuple[str, int]], col: int) -> bool:
-    return any(c >= col for c in carried)
+    return bool(carried) and max(carried) >= col
 
 
 def _decrement(carried: dict[int, tuple[str, int]], col: int, text: str, left: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from parsers.anchored import Anchored, anchored
 from parsers.errors import BadNumber
 from parsers.model import Figure, Provenance
 from parsers.numbers import NUMBER_PATTERN, parse_number
@@ -18,12 +19,11 @@ from parsers.rules.core import (
 # Spaces around the number, but never a line break: a number on the next line is a table cell.
 _N = r"[ \t\u3000\xa0]*(?P<n>" + NUMBER_PATTERN + r")[ \t\u3000\xa0]*"
 _POSITIVE = tuple(
-    (r.key, re.compile(r.pattern.replace("{N}", _N))) for r in (*HEADLINE_RULES, *PROSE_RULES)
+    (r.key, anchored(r.pattern.replace("{N}", _N))) for r in (*HEADLINE_RULES, *PROSE_RULES)
 )
 KEY_ORDER = (*HEADLINE_KEYS, *dict.fromkeys(r.key for r in PROSE_RULES))
 _NONE = tuple(
-    (r.key, re.compile(r.pattern), re.compile(r.requires) if r.requires else None)
-    for r in NONE_RULES
+    (r.key, anchored(r.pattern), re.compile(r.requires) if r.requires else None) for r in NONE_RULES
 )
 _ALL_ANSWERED_RE = re.compile(ALL_ANSWERED_SOURCE)
 _TERMINATORS = frozenset("。；;！!？?\n")
@@ -69,7 +69,7 @@ def headline_figures(text: str) -> list[Figure]:
     return [found[k] for k in KEY_ORDER if k in found]
 
 
-def _first_number(key: str, regex: re.Pattern[str], text: str) -> Figure | None:
+def _first_number(key: str, regex: Anchored, text: str) -> Figure | None:
     for m in regex.finditer(text):
         try:
             value = parse_number(m.group("n"))
@@ -88,7 +88,7 @@ def _add_all_answered(found: dict[str, Figure]) -> None:
 
 
 def _first_none(
-    key: str, regex: re.Pattern[str], requires: re.Pattern[str] | None, text: str
+    key: str, regex: Anchored, requires: re.Pattern[str] | None, text: str
 ) -> Figure | None:
     for m in regex.finditer(text):
         prov = provenance(text, m.start(), m.end())

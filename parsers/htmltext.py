@@ -1,6 +1,8 @@
 """HTML -> the pieces the parsers need: main text, metadata text and cells, meta tags, links.
 
-Built on lxml directly (BeautifulSoup was ~10x slower on a 60 KB page: bench/parse_bench.py).
+Built on lxml directly (BeautifulSoup was ~10x slower on a 60 KB page: bench/parse_bench.py), with
+lxml.etree's own element classes: lxml.html's class lookup is a Python call for every element
+touched, which cost more than the whole walk.
 Tables are rendered one line per row with the cells tab-joined, from the grid with rowspan and
 colspan expanded (grid.py), so the table readers see every row's full label and its blank cells.
 """
@@ -11,9 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import lxml.html
 from lxml import etree
-from lxml.html import HtmlElement as Element
 
 from parsers.grid import expand, render_rows
 from parsers.rules.forms import (
@@ -28,7 +28,10 @@ _SPACES_RE = re.compile(r"[ \t\r\n\f\v\xa0]+")
 # Control characters libxml2 rejects; surrogates cannot be encoded. Both occur in junk input.
 _BAD_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.I)
+_SPAN_RE = re.compile(r"\s*(\d{1,4})")
 MAX_SPAN = 50  # a colspan="99999" must not blow the grid up
+_MAIN_XPATHS = tuple(etree.XPath(x) for x in MAIN_CONTENT_XPATHS)
+_STRING_VALUE = etree.XPath("string()", smart_strings=False)  # what lxml.html's text_content() runs
 
 
 @dataclass(frozen=True)
@@ -66,22 +69,22 @@ def read_page(html: str) -> Page:
     )
 
 
-def _parse(html: str) -> Element | None:
+def _parse(html: str) -> etree._Element | None:
     cleaned = _BAD_CHARS_RE.sub("", _XML_DECL_RE.sub("", html, count=1))
     if not cleaned.strip():
         return None
-    parser = lxml.html.HTMLParser(encoding="utf-8")
+    parser = etree.HTMLParser(encoding="utf-8")  # one per call: a parser is not thread-safe
     try:
-        root = lxml.html.document_fromstring(cleaned.encode("utf-8"), parser=parser)
-    except (etree.ParserError, ValueError):  # 'Document is empty' and the like
+        root = etree.fromstring(cleaned.encode("utf-8"), parser)
+    except (etree.ParserError, ValueError):
         return None
-    return root if isinstance(root, Element) else None
+    return root if root is not None and isinstance(root.tag, str) else None  # None: empty
 
 
-def _main_element(root: Element) -> Element:
-    for xpath in MAIN_CONTENT_XPATHS:
-        found = root.xpath(xpath)
-        if found and isinstance(found[0], Element):
+def _main_element(root: etree._Element) -> etree._Element:
+    for xpath in _MAIN_XPATHS:
+        found = xpath(root)
+        if isinstance(found, list) and found and isinstance(found[0], etree._Element):
             return found[0]
     body = root.find("body")
     return root if body is None else body
@@ -101,7 +104,7 @@ def _tag(node: etree._Element) -> str:
 class _Renderer:
     """Text with one line per paragraph and one line per table row; iterative (deep markup)."""
 
-    skip: Element | None
+    skip: etree._Element | None
     lines: list[str] = field(default_factory=list)
     current: list[str] = field(default_factory=list)
     raw_rows: list[tuple[str, ...]] = field(default_factory=list)
@@ -111,33 +114,42 @@ class _Renderer:
         return "\n".join(self.lines)
 
     def flush(self) -> None:
+        if not self.current:
+            return
         line = clean("".join(self.current))
         if line:
             self.lines.append(line)
         self.current.clear()
 
-    def walk(self, root: Element) -> None:
-        stack: list[tuple[etree._Element, bool]] = [(root, True)]
+    def walk(self, root: etree._Element) -> None:
+        # A node is pushed to be entered; a (node, tag) pair to be left once its children are done.
+        stack: list[etree._Element | tuple[etree._Element, str]] = [root]
         while stack:
-            node, entering = stack.pop()
-            tag = _tag(node)
-            if not entering:
-                self._leave(node, tag)
+            item = stack.pop()
+            if isinstance(item, tuple):
+                self._leave(*item)
                 continue
-            if node is self.skip or not tag or tag in HTML_SKIP_TAGS:
-                self._tail(node, node is not root)
-                continue
-            if tag == "table":
+            tag = _tag(item)
+            if item is self.skip or not tag or tag in HTML_SKIP_TAGS:
+                self._tail(item, item is not root)
+            elif tag == "table":
                 self.flush()
-                self._table(node)
-                self._tail(node, node is not root)
-                continue
-            if tag == "br" or tag in HTML_BLOCK_TAGS:
-                self.flush()
-            if node.text:
-                self.current.append(node.text)
-            stack.append((node, False))
-            stack.extend((child, True) for child in reversed(node))
+                self._table(item)
+                self._tail(item, item is not root)
+            else:
+                self._enter(item, tag)
+                if len(item):
+                    stack.append((item, tag))
+                    stack.extend(reversed(item))
+                else:
+                    self._leave(item, tag)  # a leaf is left at once: no need to stack it
+
+    def _enter(self, node: etree._Element, tag: str) -> None:
+        if tag == "br" or tag in HTML_BLOCK_TAGS:
+            self.flush()
+        text = node.text
+        if text:
+            self.current.append(text)
 
     def _leave(self, node: etree._Element, tag: str) -> None:
         if tag in HTML_BLOCK_TAGS:
@@ -145,8 +157,9 @@ class _Renderer:
         self._tail(node, True)
 
     def _tail(self, node: etree._Element, own_tail: bool) -> None:
-        if own_tail and node.tail:
-            self.current.append(node.tail)
+        tail = node.tail if own_tail else None
+        if tail:
+            self.current.append(tail)
 
     def _table(self, table: etree._Element) -> None:
         rows = [
@@ -173,22 +186,28 @@ def _cells(tr: etree._Element) -> list[etree._Element]:
 
 def _cell_text(td: etree._Element) -> str:
     # Paragraphs inside a cell are joined without a space: Word splits one label over <p>s.
-    parts = [
-        t
-        for node in td.iter()
-        if _tag(node) not in HTML_SKIP_TAGS
-        for t in (node.text if _tag(node) else None, node.tail if node is not td else None)
-        if t
-    ]
+    # A skipped element gives neither its text nor its tail; a comment gives its tail only.
+    if not len(td):  # most cells: text only
+        return clean(td.text or "").replace("\t", " ")
+    parts: list[str] = []
+    for node in td.iter():
+        tag = _tag(node)
+        if tag in HTML_SKIP_TAGS:
+            continue
+        if tag and node.text:
+            parts.append(node.text)
+        if node is not td and node.tail:
+            parts.append(node.tail)
     return clean("".join(parts)).replace("\t", " ")
 
 
 def _span(td: etree._Element, name: str) -> int:
-    digits = re.match(r"\s*(\d{1,4})", td.get(name) or "")
+    value = td.get(name)
+    digits = _SPAN_RE.match(value) if value else None
     return max(1, min(int(digits.group(1)), MAX_SPAN)) if digits else 1
 
 
-def _meta_tags(root: Element) -> dict[str, str]:
+def _meta_tags(root: etree._Element) -> dict[str, str]:
     meta: dict[str, str] = {}
     for tag in root.iter("meta"):
         name, content = tag.get("name"), tag.get("content")
@@ -197,14 +216,14 @@ def _meta_tags(root: Element) -> dict[str, str]:
     return meta
 
 
-def _title_candidates(root: Element, main: Element) -> tuple[str, ...]:
-    found = [t.text_content() for t in root.iter("title")][:1]
-    found += [h.text_content() for h in main.iter("h1", "h2", "h3")]
+def _title_candidates(root: etree._Element, main: etree._Element) -> tuple[str, ...]:
+    found = [str(_STRING_VALUE(t)) for t in root.iter("title")][:1]
+    found += [str(_STRING_VALUE(h)) for h in main.iter("h1", "h2", "h3")]
     cleaned = (clean(t) for t in found)
     return tuple(t for t in cleaned if t)
 
 
-def _attachments(main: Element) -> tuple[str, ...]:
+def _attachments(main: etree._Element) -> tuple[str, ...]:
     links: list[str] = []
     for a in main.iter("a"):
         href = (a.get("href") or "").strip()

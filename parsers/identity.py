@@ -22,6 +22,7 @@ _REPORT_PHRASE_RE = re.compile(REPORT_PHRASE_SOURCE)
 _PLACEHOLDER_RE = re.compile(PLACEHOLDER_SOURCE)
 _STAT_PERIOD_RE = re.compile(STAT_PERIOD_SOURCE)
 _URL_YEAR_RE = re.compile(URL_YEAR_SOURCE)
+_TITLE_SEPARATOR_RE = re.compile(r"\s+[-_|–—]+\s+|[_|]")
 
 TITLE_SEARCH_LINES = 15  # the title sits above the body; deeper lines are prose
 TITLE_MAX_CHARS = 80
@@ -47,7 +48,7 @@ def title_from_lines(text: str) -> str | None:
 def pick_title(candidates: Sequence[str]) -> str | None:
     """From page titles like '桐乡市…工作报告 - 桐乡市人民政府', the part that is a report title."""
     for candidate in candidates:
-        for part in re.split(r"\s+[-_|–—]+\s+|[_|]", candidate):
+        for part in _TITLE_SEPARATOR_RE.split(candidate):
             if _TITLE_RE.match(part.strip()):
                 return part.strip()
     return candidates[0] if candidates else None
@@ -90,7 +91,7 @@ def publisher(title: str | None, metadata: Metadata) -> str | None:
 
 def is_report(title: str | None, text: str, template: str) -> bool:
     """An annual disclosure report was recognised (a '暂无信息' module page is not one)."""
-    compact = re.sub(r"\s+", "", text)
+    compact = "".join(text.split())
     if len(compact) < PLACEHOLDER_MAX_CHARS and _PLACEHOLDER_RE.search(compact):
         return False
     if template != "narrative":

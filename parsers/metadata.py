@@ -31,11 +31,15 @@ _DATE_RE = re.compile(
     r"(?:\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?"
 )
 _DATE_FIELDS = frozenset({"written_date", "published_at"})
+_LABEL_FIRST_CHARS = frozenset(label[0] for label in _FIELD_BY_LABEL)
 
 
 def label_field(cell: str) -> tuple[bool, str | None]:
     """(is a known label, its Metadata field or None) for a cell like '索 引 号：'."""
-    key = re.sub(r"\s+", "", cell).rstrip(":：")
+    stripped = cell.lstrip()
+    if not stripped or stripped[0] not in _LABEL_FIRST_CHARS:
+        return False, None  # most cells: a value, not a label; no need to build the key
+    key = "".join(cell.split()).rstrip(":：")
     return key in _FIELD_BY_LABEL, _FIELD_BY_LABEL.get(key)
 
 
@@ -51,6 +55,8 @@ def from_lines(lines: Iterable[str]) -> dict[str, str]:
 
 
 def _line_pairs(line: str) -> list[tuple[str | None, str]]:
+    if ":" not in line and "：" not in line:
+        return []  # every label is followed by a colon; most lines have none
     matches = list(_LABEL_RE.finditer(line))
     ends = [m.start() for m in matches[1:]] + [len(line)] if matches else []
     return [
@@ -120,4 +126,4 @@ def iso_datetime(value: str, with_time: bool) -> str | None:
 
 
 def _clean(value: str) -> str:
-    return re.sub(r"\s+", " ", value).strip(" |｜\u3000\t")
+    return " ".join(value.split()).strip(" |｜\u3000\t")

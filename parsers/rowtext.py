@@ -18,8 +18,10 @@ VALUE_SOURCE = r"[-－+]?(?:" + ARABIC_PATTERN + r")"
 _VALUE_RE = re.compile(VALUE_SOURCE)
 _DASH_RE = re.compile(_DASH)
 _GLUED_RE = re.compile(r"(?P<label>.*?[^\d.,，．０-９\s])(?P<v>" + ARABIC_PATTERN + r")")
-_SPACE_RE = re.compile(r"[\s\u3000]+")
-_DIGIT_RE = re.compile(r"[0-9０-９]")
+# The characters a value (VALUE_SOURCE) can start and end with: a cheap test that spares prose
+# lines the whitespace removal, digit conversion and lazy glued-number scan.
+_VALUE_STARTS = frozenset("-－+0123456789０１２３４５６７８９")
+_NUMBER_ENDS = frozenset("0123456789０１２３４５６７８９万亿")
 
 
 @dataclass(frozen=True)
@@ -44,18 +46,30 @@ class Row:
 
 def is_value(cell: str) -> bool:
     """A number cell: '12', '1,024', '-3', '24252.311082', '0.5万'."""
-    if not _DIGIT_RE.search(cell):
-        return False  # most cells and tokens: no digit at all
-    return _VALUE_RE.fullmatch(ascii_digits(compact(cell))) is not None
+    c = cell.strip()
+    if not c or c[0] not in _VALUE_STARTS or c[-1] not in _NUMBER_ENDS:
+        return False  # most cells and tokens: words, or prose with a number inside
+    return _compact_value(compact(c))
+
+
+def _compact_value(c: str) -> bool:
+    """is_value of a cell already compacted."""
+    if not c or c[0] not in _VALUE_STARTS or c[-1] not in _NUMBER_ENDS:
+        return False
+    return _VALUE_RE.fullmatch(ascii_digits(c)) is not None
 
 
 def is_blank(cell: str) -> bool:
-    c = compact(cell)
-    return not c or _DASH_RE.fullmatch(c) is not None
+    return _blank(compact(cell))
+
+
+def _blank(compacted: str) -> bool:
+    return not compacted or _DASH_RE.fullmatch(compacted) is not None
 
 
 def compact(text: str) -> str:
-    return _SPACE_RE.sub("", text)
+    r"""Whitespace removed: str.split() splits on exactly what regex \s matches (U+3000 too)."""
+    return "".join(text.split())
 
 
 def split_row(line: str) -> Row:
@@ -66,15 +80,15 @@ def split_row(line: str) -> Row:
 
 
 def _from_cells(cells: list[str]) -> Row:
-    end = len(cells)
-    while end > 0 and (is_value(cells[end - 1]) or is_blank(cells[end - 1])):
+    compacted = [compact(cell) for cell in cells]
+    end = len(compacted)
+    while end > 0 and (_compact_value(compacted[end - 1]) or _blank(compacted[end - 1])):
         end -= 1
     labels: list[str] = []
-    for cell in cells[:end]:
-        c = compact(cell)
-        if c and not is_blank(c) and (not labels or labels[-1] != c):
+    for c in compacted[:end]:
+        if c and not _blank(c) and (not labels or labels[-1] != c):
             labels.append(c)
-    values = tuple(None if is_blank(c) else compact(c) for c in cells[end:])
+    values = tuple(None if _blank(c) else c for c in compacted[end:])
     return Row(tuple(labels), values, cells=True)
 
 
@@ -84,8 +98,8 @@ def _from_text(line: str) -> Row:
     while tokens and (is_value(tokens[-1]) or _DASH_RE.fullmatch(tokens[-1])):
         token = tokens.pop()
         values.insert(0, None if _DASH_RE.fullmatch(token) else token)
-    label = compact("".join(tokens))
-    if not values and label:
+    label = "".join(tokens)  # split() tokens hold no whitespace
+    if not values and label and label[-1] in _NUMBER_ENDS:
         glued = _GLUED_RE.fullmatch(ascii_digits(label))
         if glued:  # '主动公开政府信息数492': the number right after the label (seed 003)
             label, values = label[: len(glued.group("label"))], [glued.group("v")]
@@ -94,7 +108,8 @@ def _from_text(line: str) -> Row:
 
 def value_of(token: str) -> Number | None:
     """A value token -> its number (signed), or None when it does not parse."""
-    t = ascii_digits(compact(token))
+    plain = token.isascii() and token.isdigit()  # most cells: nothing to compact or convert
+    t = token if plain else ascii_digits(compact(token))
     sign = -1 if t[:1] in "-－" else 1
     try:
         number = parse_number(t.lstrip("-－+"))

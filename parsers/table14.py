@@ -40,6 +40,7 @@ _SECTION_PREFIX_RE = re.compile(r"^[一二三四五六七八九十]+、")
 _ROW_PREFIX_RE = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、]|其中[:：]?)+"
 )
+_SECTION_HEADINGS = tuple((s, re.compile(s.heading)) for s in NATIONAL2014)
 _COMPILED = {s.heading: tuple((k, re.compile(rx)) for k, rx in s.rows) for s in NATIONAL2014}
 ORDER = tuple(
     k for s in NATIONAL2014 for k in [*([s.key] if s.key else []), *(r[0] for r in s.rows)]
@@ -69,7 +70,7 @@ class _Reader:
             return  # prose, not a row; also keeps the lazy label match away from huge lines
         start += len(line) - len(line.lstrip())  # provenance without the indentation
         end -= len(line) - len(line.rstrip())
-        compact = self._cells(line) if "\t" in line else re.sub(r"\s+", "", ascii_digits(line))
+        compact = self._cells(line) if "\t" in line else "".join(ascii_digits(line).split())
         if not compact or _HEADER_RE.fullmatch(compact) or _UNIT_RE.fullmatch(compact):
             return
         only = _VALUE_ONLY_RE.fullmatch(compact)
@@ -87,7 +88,7 @@ class _Reader:
         """
         cells: list[str] = []
         for cell in line.split("\t"):
-            c = re.sub(r"\s+", "", ascii_digits(cell))
+            c = "".join(ascii_digits(cell).split())
             if c and (not cells or cells[-1] != c):
                 cells.append(c)
         label_at = max((i for i, c in enumerate(cells) if not _is_value_cell(c)), default=-1)
@@ -164,7 +165,7 @@ _UNIT_CELLS = frozenset({"条", "件", "次", "个", "人", "篇", "项", "人�
 def _section_of(label: str, norm: str) -> Section | None:
     if not _SECTION_PREFIX_RE.match(label):
         return None
-    return next((s for s in NATIONAL2014 if re.search(s.heading, norm)), None)
+    return next((s for s, heading in _SECTION_HEADINGS if heading.search(norm)), None)
 
 
 def parse_national2014(text: str) -> tuple[list[Figure], int]:

@@ -131,10 +131,14 @@ HEADLINE_RULES: tuple[HeadlineRule, ...] = (
                  "figures.md channel list"),
     HeadlineRule("headline.applications_answered",
                  r"(?:办结|答复|回复)(?:了)?(?:申请)?(?:共)?{N}" + COUNT_UNITS, "seed 002 办结224件"),
+    # Every pattern opens with a word or a group of words, never an optional group or a
+    # lookbehind: the search then jumps from word to word (anchored.py), 5-10x faster. Hence
+    # (?<!不) checked after the first word, and (?:同意部分公开|部分公开) for (?:同意)?部分公开.
     HeadlineRule("headline.applications_granted",
-                 r"(?<!不)(?:同意公开|予以公开)(?:答复)?{N}" + COUNT_UNITS, "seed 002 同意公开29件"),
+                 r"(?:同意|予以)(?<!不同意|不予以)公开(?:答复)?{N}" + COUNT_UNITS,
+                 "seed 002 同意公开29件"),
     HeadlineRule("headline.applications_partially_granted",
-                 r"(?:同意)?部分公开(?:答复)?{N}" + COUNT_UNITS, "seed 002 同意部分公开8件"),
+                 r"(?:同意部分公开|部分公开)(?:答复)?{N}" + COUNT_UNITS, "seed 002 同意部分公开8件"),
     HeadlineRule("headline.applications_denied",
                  r"(?:不同意公开|不予公开)(?:答复)?{N}" + COUNT_UNITS, "seed 002 不同意公开59件"),
     HeadlineRule("headline.review_total",
@@ -152,7 +156,7 @@ HEADLINE_RULES: tuple[HeadlineRule, ...] = (
 # table's stats.* (seed 002's prose gives the website 6767 where its table gives 12760).
 PROSE_RULES: tuple[HeadlineRule, ...] = (
     HeadlineRule("prose.via_website",
-                 r"(?:政府信息公开|政府|门户)?网站(?:上)?(?:发布|公开)(?:政府)?(?:信息)?{N}条",
+                 r"(?:政府信息公开网站|政府网站|门户网站|网站)(?:上)?(?:发布|公开)(?:政府)?(?:信息)?{N}条",
                  "seed 002 其中政府信息公开网站发布6767条"),
     HeadlineRule("prose.via_weibo", r"微博(?:上)?(?:发布|公开)(?:政府)?(?:信息)?{N}条",
                  "seed 002 微博发布1767条"),
@@ -182,7 +186,7 @@ NONE_RULES: tuple[NoneRule, ...] = (
     NoneRule("headline.applications_received",
              r"(?:未|没有)(?:收到|受理|接到)" + _GAP + r"{0,12}?申请", None,
              "全年未收到政府信息公开申请; 本年未收到政府信息公开申请 (replica bodies)"),
-    NoneRule("headline.applications_carried_over", r"无上年结转|上年(?:无|没有)结转", None,
+    NoneRule("headline.applications_carried_over", r"(?:无上年结转|上年无结转|上年没有结转)", None,
              "也无上年结转申请"),
     NoneRule("headline.review_total", _NEGATION + r"[^。；;\n]{0,40}?行政复议", None,
              "seed 000 没有因政府信息公开申请行政复议; seeds 001/004 未发生…行政复议"),
