@@ -232,36 +232,31 @@ def test_http_500_that_recovers_is_retried_to_success(crawls: Crawls) -> None:
     assert c.document("/bad/recover.html").title == title_of("recover500", 2)
 
 
-def test_connection_reset_is_retried_then_recorded(crawls: Crawls) -> None:
-    c = crawls.get("reset")
-    assert crawls.hostile.hits("/reset/bad/reset.html") == RETRIES + 1
-    bad = c.capture("/bad/reset.html")
+def assert_retried_then_unanswered(crawls: Crawls, fault: str, path: str, finding: str) -> None:
+    """The page was asked for once and retried RETRIES times, then recorded as an error with no
+    bytes kept and a finding starting with `finding`."""
+    assert crawls.hostile.hits(f"/{fault}{path}") == RETRIES + 1
+    bad = crawls.get(fault).capture(path)
     assert (bad.outcome, bad.status, bad.sha256) == ("error", 0, None)
-    assert bad.finding is not None and bad.finding.startswith("no answer: ")
+    assert bad.finding is not None and bad.finding.startswith(finding)
+
+
+def test_connection_reset_is_retried_then_recorded(crawls: Crawls) -> None:
+    assert_retried_then_unanswered(crawls, "reset", "/bad/reset.html", "no answer: ")
 
 
 def test_a_server_that_never_answers_times_out(crawls: Crawls) -> None:
-    c = crawls.get("timeout")
-    assert crawls.hostile.hits("/timeout/bad/hang.html") == RETRIES + 1
-    bad = c.capture("/bad/hang.html")
-    assert (bad.outcome, bad.status, bad.sha256) == ("error", 0, None)
-    assert bad.finding is not None and bad.finding.startswith("no answer: timed out: ")
+    assert_retried_then_unanswered(crawls, "timeout", "/bad/hang.html", "no answer: timed out: ")
 
 
 def test_a_slow_drip_is_cut_by_the_download_timeout(crawls: Crawls) -> None:
-    c = crawls.get("drip")
-    assert crawls.hostile.hits("/drip/bad/drip.html") == RETRIES + 1
-    bad = c.capture("/bad/drip.html")
-    assert (bad.outcome, bad.status, bad.sha256) == ("error", 0, None)
-    assert bad.finding is not None and bad.finding.startswith("no answer: timed out: ")
+    assert_retried_then_unanswered(crawls, "drip", "/bad/drip.html", "no answer: timed out: ")
 
 
 def test_a_truncated_body_is_retried_then_recorded_never_kept(crawls: Crawls) -> None:
-    c = crawls.get("truncated")
-    assert crawls.hostile.hits("/truncated/bad/truncated.html") == RETRIES + 1
-    bad = c.capture("/bad/truncated.html")
-    assert (bad.outcome, bad.status, bad.sha256) == ("error", 0, None)
-    assert bad.finding is not None and bad.finding.startswith("no answer: truncated")
+    assert_retried_then_unanswered(
+        crawls, "truncated", "/bad/truncated.html", "no answer: truncated"
+    )
 
 
 def test_a_redirect_loop_is_refused_at_the_limit(crawls: Crawls) -> None:
