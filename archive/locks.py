@@ -190,8 +190,7 @@ def _tidy(engine: Engine, portal: str, blob_dir: Path) -> None:
         from archive.indexing import index_captures  # parsing is heavy: only when needed
 
         with session_scope(engine) as session:
-            for run_id in orphans:
-                index_captures(session, BlobStore(blob_dir), run_id=run_id)
+            index_captures(session, BlobStore(blob_dir), portal=portal)
 
 
 def _keep(engine: Engine, portal: str, holder: Holder, stop: threading.Event) -> None:
