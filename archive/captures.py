@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -119,15 +119,13 @@ def record_captures(
     session: Session,
     store: BlobStore,
     caps: Sequence[CaptureIn],
-    put_all: Callable[[list[bytes]], Iterable[str]] | None = None,
 ) -> None:
-    """Archive a batch of fetches with one statement per table (the crawler's writer thread
-    uses it: row by row, the ORM costs a fast crawl more than the fetching). `put_all` stores
-    the bodies and returns their sha256s (default: one after the other; the crawler overlaps
-    the fsyncs). The caller commits."""
+    """Archive a batch of fetches with one statement per table (the crawler's writer process
+    uses it: row by row, the ORM costs a fast crawl more than the fetching). The caller
+    commits."""
     bodies = [cap.body for cap in caps if cap.body is not None]
-    # Every blob is durable before the rows that name it, as above.
-    shas = iter(list(put_all(bodies)) if put_all else [store.put(body) for body in bodies])
+    # Every blob is durable before the rows that name it, as above (one sync for the batch).
+    shas = iter(store.put_many(bodies))
     sizes: dict[str, int] = {}
     rows = []
     for cap in caps:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import pickle
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import IO, Any
 
 from scrapy.crawler import Crawler
@@ -24,7 +26,6 @@ from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 
-from archive.captures import CaptureIn
 from crawler.items import CaptureItem
 from crawler.process import die_with_parent
 
@@ -48,7 +49,7 @@ class ArchivePipeline:
             [sys.executable, "-m", "crawler.writer", database_url, blob_dir],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            preexec_fn=die_with_parent(),
+            preexec_fn=_writer_preexec(),
             # Captures leave in chunks of this size (one write per chunk, not per page); the
             # writer commits them as they come, the last ones when the pipe closes.
             bufsize=PIPE_BUFFER,
@@ -57,6 +58,11 @@ class ArchivePipeline:
         _widen(self.pipe)
         self.report: dict[str, Any] | None = None  # the writer's last line, once it has ended
         self.closing: Deferred[None] | None = None  # our own close of the spider, once asked
+        # A family spider hands its captures straight to `process_item` (spiders.base.keep):
+        # Scrapy's item machinery would spend a task, a signal and a log record on each one.
+        spider = crawler.spider
+        if spider is not None and hasattr(spider, "archive"):
+            spider.archive = self.process_item
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -72,7 +78,10 @@ class ArchivePipeline:
             # A writer that ended (the archive refused a write) is noticed here, before the
             # pipe's buffers have filled with captures nobody will read.
             if self.writer.poll() is None:
-                pickle.dump(_capture_in(item, self.run_id), self.pipe, pickle.HIGHEST_PROTOCOL)
+                # A plain tuple (the body's bytes and a few strings): the writer builds the
+                # `CaptureIn`, so the crawl spends no time on an object's construction and
+                # pickling by reduction.
+                pickle.dump(_fields(item, self.run_id), self.pipe, pickle.HIGHEST_PROTOCOL)
                 return item
         except (BrokenPipeError, ValueError):
             pass
@@ -109,6 +118,21 @@ class ArchivePipeline:
                 stats.set_value(FAULT_STAT, self.report["fault"])
 
 
+def _writer_preexec() -> Callable[[], None]:
+    """The writer's `preexec_fn`: killed with the crawl, and in the background from its first
+    instruction (crawler.writer sets that too, but only after its imports: a second of CPU
+    that would otherwise be taken from the portal's answers as the crawl starts)."""
+    dying = die_with_parent()
+
+    def preexec() -> None:
+        if dying is not None:
+            dying()
+        with contextlib.suppress(AttributeError, OSError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+    return preexec
+
+
 def _drop_queued(downloader: Any) -> None:
     """Fail the requests waiting in the downloader's per-host queues. Closing the spider starts
     no new ones, but Scrapy would still fetch these (up to CONCURRENT_REQUESTS, one a download
@@ -141,21 +165,22 @@ def _widen(pipe: IO[bytes]) -> None:
         fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_CAPACITY)
 
 
-def _capture_in(item: CaptureItem, run_id: int) -> CaptureIn:
-    return CaptureIn(
-        portal=item.portal,
-        run_id=run_id,
-        url=item.url,
-        final_url=item.final_url,
-        status=item.status,
-        headers=list(item.headers),
-        body=item.body,
-        fetched_at=item.fetched_at,
-        kind=item.kind,
-        parent_url=item.parent_url,
-        content_type=item.content_type,
-        outcome=item.outcome,
-        detected_type=item.detected_type,
-        finding=item.finding,
-        listed_title=item.listed_title,
+def _fields(item: CaptureItem, run_id: int) -> tuple[Any, ...]:
+    """The capture as `archive.captures.CaptureIn`'s fields, in order (crawler.writer)."""
+    return (
+        item.portal,
+        run_id,
+        item.url,
+        item.final_url,
+        item.status,
+        item.headers,
+        item.body,
+        item.fetched_at,
+        item.kind,
+        item.parent_url,
+        item.content_type,
+        item.outcome,
+        item.detected_type,
+        item.finding,
+        item.listed_title,
     )

@@ -20,9 +20,8 @@ import sys
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from archive.blobs import BlobStore
 from archive.captures import ArchiveWriteFailed, CaptureIn, record_captures, write_failure
@@ -30,7 +29,6 @@ from archive.db import make_engine, session_scope
 
 MAX_BATCH = 64
 MAX_QUEUED = 1024  # captures held in memory at most; past this the crawl waits for the writer
-BLOB_THREADS = 4
 WRITER_NICENESS = 10
 LINGER = 0.2  # seconds a batch waits for more captures after its first
 logger = logging.getLogger(__name__)
@@ -44,19 +42,15 @@ class Writer:
         self.engine = make_engine(database_url)
         self.store = BlobStore(Path(blob_dir))
         self.counts: Counter[str] = Counter()
-        # Each blob is fsynced before its row is written; fsyncs of different files overlap
-        # (and share journal commits), so a batch's blobs are stored side by side.
-        self.blob_threads = ThreadPoolExecutor(BLOB_THREADS, thread_name_prefix="nianbao-blob")
-
-    def put_all(self, bodies: list[bytes]) -> list[str]:
-        return list(self.blob_threads.map(self.store.put, bodies))
 
     def write(self, batch: list[CaptureIn]) -> None:
         """Commit `batch`; a capture that fails alone is counted and skipped, but a write the
         archive refuses raises `ArchiveWriteFailed` (the batch rolled back, its blobs harmless)."""
         try:
             with session_scope(self.engine) as session:
-                record_captures(session, self.store, batch, self.put_all)
+                # A batch's blobs are durable before its rows, with one file-system sync per
+                # step for them all (BlobStore.put_many), not two fsyncs per blob.
+                record_captures(session, self.store, batch)
         except Exception as exc:
             refused = write_failure(exc, self.database_url)
             if refused is not None:
@@ -74,14 +68,14 @@ class Writer:
             self.counts[f"nianbao/outcome/{capture.outcome}"] += 1
 
     def close(self) -> None:
-        self.blob_threads.shutdown()
         self.engine.dispose()
 
 
 def main() -> None:
-    """`python -m crawler.writer DATABASE_URL BLOB_DIR`: pickled `CaptureIn`s on stdin, until its
-    end; then one JSON line on stdout: `{"counts": {stat: n}, "fault": null}`, the counts of what
-    was archived, and the one-line `ArchiveWriteFailed` that ended it early, if one did."""
+    """`python -m crawler.writer DATABASE_URL BLOB_DIR`: pickled captures on stdin (each a tuple
+    of `CaptureIn`'s fields, in order: crawler.pipeline), until its end; then one JSON line on
+    stdout: `{"counts": {stat: n}, "fault": null}`, the counts of what was archived, and the
+    one-line `ArchiveWriteFailed` that ended it early, if one did."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl process decides when to stop
     # Background work: the crawl and the portal's answers come first, the writer takes the rest
     # of the CPU (its queue absorbs the bursts).
@@ -120,11 +114,13 @@ def _background() -> None:
 
 def _read(stream: BinaryIO, jobs: queue.Queue[CaptureIn | None]) -> None:
     """Unpickle captures into `jobs` as they come; a None when the crawl closes the pipe (or
-    dies: the pipe closes all the same)."""
+    dies: the pipe closes all the same), or sends what is no capture."""
     try:
         while True:
-            jobs.put(pickle.load(stream))
-    except (EOFError, OSError, pickle.UnpicklingError):
+            fields: list[Any] = list(pickle.load(stream))
+            fields[5] = list(fields[5])  # the headers
+            jobs.put(CaptureIn(*fields))
+    except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError):
         jobs.put(None)
 
 

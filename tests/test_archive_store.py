@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import os
 import subprocess
@@ -14,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from archive import blobs
 from archive.blobs import BlobMissing, BlobStore
 from archive.captures import CaptureIn, record_capture
 from archive.db import session_scope
@@ -63,6 +66,44 @@ def test_put_is_content_addressed_and_idempotent(store: BlobStore) -> None:
     assert path.stat().st_mtime_ns == first_mtime  # written once, never rewritten
     assert store.get(sha) == data and store.has(sha) and store.verify(sha)
     assert [p.name for p in path.parent.iterdir()] == [sha]  # no temp file left behind
+
+
+def test_put_many_stores_a_batch_as_put_does(store: BlobStore) -> None:
+    old = store.put(b"already stored")
+    old_mtime = store.path(old).stat().st_mtime_ns
+    bodies = [b"page one", "页二".encode("gb18030"), b"page one", b"already stored", b""]
+    shas = store.put_many(bodies)
+    assert shas == [hashlib.sha256(body).hexdigest() for body in bodies]  # in order, repeats too
+    assert all(store.get(sha) == body for sha, body in zip(shas, bodies, strict=True))
+    assert store.path(old).stat().st_mtime_ns == old_mtime  # written once, never rewritten
+    files = [path for path in store.root.rglob("*") if path.is_file()]
+    assert sorted(path.name for path in files) == sorted(set(shas))  # no temp file left behind
+    assert {path.stat().st_mode & 0o777 for path in files} == {0o644}
+    assert store.put_many([]) == []
+
+
+def test_put_many_without_syncfs_falls_back_to_put(
+    store: BlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(blobs, "_syncfs", None)  # as on a system without syncfs(2)
+    bodies = [b"a", b"b", b"a"]
+    assert store.put_many(bodies) == [store.put(body) for body in bodies]
+    assert all(store.verify(sha) for sha in store.put_many(bodies))
+
+
+def test_put_many_that_cannot_sync_names_the_store_and_leaves_no_file(
+    store: BlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(fd: int) -> int:
+        ctypes.set_errno(errno.ENOSPC)  # what syncfs(2) reports when write-back finds no room
+        return -1
+
+    monkeypatch.setattr(blobs, "_syncfs", full_disk)
+    with pytest.raises(OSError) as refused:
+        store.put_many([b"one", b"two"])
+    assert refused.value.errno == errno.ENOSPC and refused.value.filename == str(store.root)
+    # Nothing is named by a sha256 (no half-durable blob), and no temporary file remains.
+    assert [path for path in store.root.rglob("*") if path.is_file()] == []
 
 
 def test_verify_detects_damage_and_absence(store: BlobStore) -> None:

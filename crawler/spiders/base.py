@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -77,6 +77,9 @@ class FamilySpider(scrapy.Spider):
         self.known_listed: set[str] = set()
         self.article_re = re.compile(portal.article_pattern) if portal.article_pattern else None
         self.known_attachments: dict[str, list[str]] = {}
+        # Set by crawler.pipeline.ArchivePipeline: where captures go without passing through
+        # Scrapy's item machinery. Without it (no pipeline) captures are yielded as items.
+        self.archive: Callable[[CaptureItem], Any] | None = None
         for last in self.known.values():
             if last.kind == "attachment" and last.parent_url:
                 self.known_attachments.setdefault(last.parent_url, []).append(last.url)
@@ -135,6 +138,14 @@ class FamilySpider(scrapy.Spider):
             listed_title=response.meta.get("listed_title"),
         )
 
+    def keep(self, item: CaptureItem) -> tuple[CaptureItem, ...]:
+        """Archive `item`: straight to the archive pipeline when there is one (then nothing is
+        left to yield), else as an item to yield."""
+        if self.archive is None:
+            return (item,)
+        self.archive(item)
+        return ()
+
     def judge(self, response: Response, kind: str, url: str, content_type: str | None) -> Outcome:
         """What the response turned out to be (crawler.outcomes), a stopped download included."""
         if "download_stopped" in response.flags:
@@ -152,7 +163,7 @@ class FamilySpider(scrapy.Spider):
     def open_listing(self, response: Response) -> Generator[Any, None, bool]:
         """Archive a listing page; whether it is a usable page of records to read."""
         item = self.capture(response)
-        yield item
+        yield from self.keep(item)
         if item.outcome == "blocked":
             self.count("nianbao/listing_blocked")
         usable = item.outcome == "ok" and isinstance(response, TextResponse)
@@ -215,7 +226,7 @@ class FamilySpider(scrapy.Spider):
     def parse_report(self, response: Response) -> Iterator[Any]:
         """An article or annual-report module page: archive it and follow its attachments."""
         item = self.capture(response)
-        yield item
+        yield from self.keep(item)
         if item.outcome == "ok" and item.detected_type == "html":
             yield from self.attachment_requests(response)
         elif item.outcome == "not_modified":
@@ -228,7 +239,7 @@ class FamilySpider(scrapy.Spider):
 
     def parse_attachment(self, response: Response) -> Iterator[CaptureItem]:
         """An attachment: archive the bytes, with the type the bytes are."""
-        yield self.capture(response)
+        yield from self.keep(self.capture(response))
 
     def count(self, key: str, by: int = 1) -> None:
         """Add to a crawl statistic; the worker reads them into the run record."""
@@ -249,20 +260,22 @@ class FamilySpider(scrapy.Spider):
             self.count("nianbao/unanswered")
             if request.meta.get("kind") == "listing":
                 self.count("nianbao/listing_unanswered")
-        yield CaptureItem(
-            portal=self.portal.id,
-            # The link as listed; a redirect loop has moved request.url along the loop.
-            url=(request.meta.get("redirect_urls") or [request.url])[0],
-            final_url=request.url,
-            status=0,
-            headers=(),
-            body=None,
-            fetched_at=datetime.now(UTC),
-            kind=request.meta.get("kind", "other"),
-            parent_url=request.meta.get("parent_url"),
-            outcome=verdict.outcome,
-            finding=(verdict.finding or "")[:500],
-            listed_title=request.meta.get("listed_title"),
+        yield from self.keep(
+            CaptureItem(
+                portal=self.portal.id,
+                # The link as listed; a redirect loop has moved request.url along the loop.
+                url=(request.meta.get("redirect_urls") or [request.url])[0],
+                final_url=request.url,
+                status=0,
+                headers=(),
+                body=None,
+                fetched_at=datetime.now(UTC),
+                kind=request.meta.get("kind", "other"),
+                parent_url=request.meta.get("parent_url"),
+                outcome=verdict.outcome,
+                finding=(verdict.finding or "")[:500],
+                listed_title=request.meta.get("listed_title"),
+            )
         )
 
 
