@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, delete, or_, select
+from sqlalchemy import ColumnElement, Select, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from archive.blobs import BlobStore
@@ -84,8 +84,8 @@ def _captures(
 
 
 def _index_page(state: _Pass, capture: Capture) -> None:
-    capture.indexed_at = state.now
     if capture.sha256 is None:
+        capture.indexed_at = state.now
         return
     try:
         parsed = parse_bytes(
@@ -94,33 +94,43 @@ def _index_page(state: _Pass, capture: Capture) -> None:
     except ParseError:
         # The bytes stay archived; a later parser version can retry them with `reparse`.
         state.parse_errors += 1
+        capture.indexed_at = state.now
         return
     if not parsed.is_report:
+        capture.indexed_at = state.now
         return
-    doc = _document(state, capture)
-    capture.document_id = doc.id
-    _record_version(state, doc, capture, parsed)
-    if capture.fetched_at >= doc.last_seen_at:
+    doc, created = _document(state, capture, parsed)
+    # Set together, so that they reach the database in one UPDATE.
+    capture.indexed_at, capture.document_id = state.now, doc.id
+    _record_version(state, doc, capture, parsed, created)
+    if not created and capture.fetched_at >= doc.last_seen_at:
         _refresh(state.registry, doc, parsed)
     doc.first_seen_at = min(doc.first_seen_at, capture.fetched_at)
     doc.last_seen_at = max(doc.last_seen_at, capture.fetched_at)
 
 
-def _document(state: _Pass, capture: Capture) -> Document:
-    doc = state.session.scalar(
-        select(Document).where(Document.portal == capture.portal, Document.url == capture.final_url)
-    )
-    if doc is None:
-        doc = Document(
-            portal=capture.portal,
-            url=capture.final_url,
-            first_seen_at=capture.fetched_at,
-            last_seen_at=capture.fetched_at,
+def _document(state: _Pass, capture: Capture, parsed: ParsedReport) -> tuple[Document, bool]:
+    """The capture's document, and whether it was created now (filled from `parsed`)."""
+    # No autoflush: a document's (portal, url) never changes, and new ones are flushed at once.
+    with state.session.no_autoflush:
+        doc = state.session.scalar(
+            select(Document).where(
+                Document.portal == capture.portal, Document.url == capture.final_url
+            )
         )
-        state.session.add(doc)
-        state.session.flush()
-        state.new_reports += 1
-    return doc
+    if doc is not None:
+        return doc, False
+    doc = Document(
+        portal=capture.portal,
+        url=capture.final_url,
+        first_seen_at=capture.fetched_at,
+        last_seen_at=capture.fetched_at,
+    )
+    _refresh(state.registry, doc, parsed)  # before the INSERT: one statement, not two
+    state.session.add(doc)
+    state.session.flush()
+    state.new_reports += 1
+    return doc, True
 
 
 def _refresh(registry: PublisherRegistry, doc: Document, parsed: ParsedReport) -> None:
@@ -137,10 +147,16 @@ def _refresh(registry: PublisherRegistry, doc: Document, parsed: ParsedReport) -
     doc.publisher_id = entry.id if entry else None
 
 
-def _record_version(state: _Pass, doc: Document, capture: Capture, parsed: ParsedReport) -> None:
-    """Keep a version only when the text differs from the one seen just before this capture."""
+def _record_version(
+    state: _Pass, doc: Document, capture: Capture, parsed: ParsedReport, created: bool
+) -> None:
+    """Keep a version only when the text differs from the one seen just before this capture
+    (a document `created` now has none yet)."""
     sha = hashlib.sha256(parsed.text.encode("utf-8")).hexdigest()
     session = state.session
+    if created:
+        _new_version(session, doc, capture, parsed, sha)
+        return
     own = session.scalar(select(DocumentVersion).where(DocumentVersion.capture_id == capture.id))
     previous = session.scalar(
         select(DocumentVersion)
@@ -158,15 +174,20 @@ def _record_version(state: _Pass, doc: Document, capture: Capture, parsed: Parse
         _drop_derived(session, own.id)
         session.delete(own)
     elif own is not None:
+        _drop_derived(session, own.id)
         _fill_version(session, own, parsed, sha)
     elif not unchanged:
         if previous is not None:
             state.new_versions += 1
-        version = DocumentVersion(
-            document_id=doc.id, capture_id=capture.id, seen_at=capture.fetched_at
-        )
-        session.add(version)
-        _fill_version(session, version, parsed, sha)
+        _new_version(session, doc, capture, parsed, sha)
+
+
+def _new_version(
+    session: Session, doc: Document, capture: Capture, parsed: ParsedReport, sha: str
+) -> None:
+    version = DocumentVersion(document_id=doc.id, capture_id=capture.id, seen_at=capture.fetched_at)
+    session.add(version)
+    _fill_version(session, version, parsed, sha)
 
 
 def _fill_version(
@@ -180,34 +201,45 @@ def _fill_version(
     version.parser_version = PARSER_VERSION
     version.template = parsed.template
     session.flush()
-    _drop_derived(session, version.id)
     _add_figures(session, version, parsed)
-    session.add_all(
-        Check(version_id=version.id, rule=c.rule, ok=bool(c.ok), detail=c.detail)
-        for c in parsed.checks
-    )
+    if parsed.checks:
+        session.execute(
+            insert(Check),
+            [
+                {"version_id": version.id, "rule": c.rule, "ok": bool(c.ok), "detail": c.detail}
+                for c in parsed.checks
+            ],
+        )
 
 
 def _add_figures(session: Session, version: DocumentVersion, parsed: ParsedReport) -> None:
     capture = session.get(Capture, version.capture_id)
-    seen: set[str] = set()
+    if capture is None:
+        return
+    rows: dict[str, dict[str, object]] = {}
     for figure in parsed.figures:
-        if figure.key in seen or capture is None:
-            continue  # the first statement of a figure wins; the key is the row's identity
-        seen.add(figure.key)
-        session.add(
-            Figure(
-                version_id=version.id,
-                key=figure.key,
-                value=decimal_text(figure.value),
-                provenance=_provenance(figure, capture),
-            )
+        # The first statement of a figure wins; the key is the row's identity.
+        rows.setdefault(
+            figure.key,
+            {
+                "version_id": version.id,
+                "key": figure.key,
+                "value": decimal_text(figure.value),
+                "provenance": _provenance(figure, capture),
+            },
         )
+    if rows:
+        # Core, not ORM objects: a report has dozens of figures, and the session would carry
+        # (and flush, and check) every one of them for the rest of the pass.
+        session.execute(insert(Figure), list(rows.values()))
 
 
 def _drop_derived(session: Session, version_id: int) -> None:
-    session.execute(delete(Figure).where(Figure.version_id == version_id))
-    session.execute(delete(Check).where(Check.version_id == version_id))
+    # "fetch": the deleted rows leave the session by their keys. The default ("evaluate") tests
+    # every object the session holds, once per statement: quadratic over a pass of thousands.
+    fetch = {"synchronize_session": "fetch"}
+    session.execute(delete(Figure).where(Figure.version_id == version_id), execution_options=fetch)
+    session.execute(delete(Check).where(Check.version_id == version_id), execution_options=fetch)
 
 
 def decimal_text(value: int | Decimal) -> str:
