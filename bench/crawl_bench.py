@@ -1,6 +1,6 @@
 """Benchmark: a replica portal of 2,160 reports crawled twice, and a bare Scrapy spider for scale.
 
-Run: `.venv/bin/python bench/crawl_bench.py [--rounds 3] [--workdir DIR]`.
+Run: `.venv/bin/python bench/crawl_bench.py [--rounds 5] [--workdir DIR]`.
 
 1. A first nightly crawl of the `bench` replica portal (大汉, GET jpage paging, 180 departments ×
    2013-2024) into an empty SQLite archive: it pages through everything and archives every page.
@@ -11,8 +11,11 @@ Run: `.venv/bin/python bench/crawl_bench.py [--rounds 3] [--workdir DIR]`.
    also tunes Python's garbage collector (crawler.worker.GC_THRESHOLDS); the bare spider is run a
    second time with the same tuning, so that the comparison can be read both ways.
 
-Rounds interleave first crawls (each into a fresh archive) and bare runs; the best of each is
-kept, since other processes on the machine only ever slow a run down. Requests are counted by the
+Rounds interleave first crawls (each into a fresh archive) and bare runs. On a shared machine the
+same bare spider varies by half from one run to the next, so one lucky run on either side decides a
+best-of comparison; the verdict is taken on the median of the rounds' own ratios instead (each
+round's crawl against the bare runs made right after it, under the same conditions), and the best
+of each is printed beside it. Requests are counted by the
 replica itself (its stats hook); pages per second are Scrapy's response count over its elapsed
 time, so process start-up and the indexing after the crawl are timed apart.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -162,7 +166,7 @@ def bare(settings: Settings, urls: list[str], tuned: bool) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, help="where the archives go (default: a temp dir)")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; best kept")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="nianbao-crawl-bench-"))
     proc, base = replica(PORTAL)
@@ -180,8 +184,9 @@ def main() -> int:
             plain.append(bare(settings, urls, tuned=False))
             tuned.append(bare(settings, urls, tuned=True))
             print(
-                f"round {n}: first crawl {ours[-1]:.0f} pages/s; bare spider {plain[-1]:.0f}, "
-                f"with the worker's GC tuning {tuned[-1]:.0f}",
+                f"round {n}: first crawl {ours[-1]:.0f} pages/s; bare spider {plain[-1]:.0f} "
+                f"({ours[-1] / plain[-1]:.0%}), with the worker's GC tuning {tuned[-1]:.0f} "
+                f"({ours[-1] / tuned[-1]:.0%})",
                 flush=True,
             )
         hook(base, "reset")
@@ -193,6 +198,8 @@ def main() -> int:
         proc.wait(timeout=10)
     share = second_requests / first_requests
     best, best_plain, best_tuned = max(ours), max(plain), max(tuned)
+    vs_plain = statistics.median(o / p for o, p in zip(ours, plain, strict=True))
+    vs_tuned = statistics.median(o / t for o, t in zip(ours, tuned, strict=True))
     print(f"portal {PORTAL}: {first.new_reports} reports archived by a first crawl")
     print(
         f"first nightly:  {first_requests} requests, {first.pages} pages archived, "
@@ -210,11 +217,16 @@ def main() -> int:
         f"{best:.0f}, bare spider {best_plain:.0f} ({best / best_plain:.0%}), bare spider with "
         f"the same GC tuning {best_tuned:.0f} ({best / best_tuned:.0%})"
     )
+    print(
+        f"first crawl / bare spider, median of the {args.rounds} rounds' ratios: {vs_plain:.0%}; "
+        f"against the bare spider with the same GC tuning: {vs_tuned:.0%} (target: at least 75%)"
+    )
     ok = (
         first.new_reports >= 2000
         and article_bodies == 0
         and share < 0.05
-        and best >= 0.75 * best_plain
+        and vs_plain >= 0.75
+        and vs_tuned >= 0.75
     )
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok else 1
