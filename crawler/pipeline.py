@@ -34,6 +34,7 @@ PIPE_CAPACITY = 1024 * 1024
 CLOSE_TIMEOUT = 600.0  # seconds the writer may take to commit what is queued at the end
 FAULT_STAT = "nianbao/archive_fault"
 CLOSE_REASON = "archive_write_failed"
+WRITER_NICENESS = 10  # where SCHED_IDLE is missing
 
 
 class ArchivePipeline:
@@ -120,15 +121,18 @@ class ArchivePipeline:
 
 def _writer_preexec() -> Callable[[], None]:
     """The writer's `preexec_fn`: killed with the crawl, and in the background from its first
-    instruction (crawler.writer sets that too, but only after its imports: a second of CPU
-    that would otherwise be taken from the portal's answers as the crawl starts)."""
+    instruction, its imports included: it runs only on CPU time nothing else wants (Linux
+    SCHED_IDLE; elsewhere a high nice value), so the crawl and the portal's answers come first
+    and the pipe absorbs the bursts."""
     dying = die_with_parent()
 
     def preexec() -> None:
         if dying is not None:
             dying()
-        with contextlib.suppress(AttributeError, OSError):
+        try:
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except (AttributeError, OSError):
+            os.nice(WRITER_NICENESS)
 
     return preexec
 

@@ -29,7 +29,6 @@ from archive.db import make_engine, session_scope
 
 MAX_BATCH = 64
 MAX_QUEUED = 1024  # captures held in memory at most; past this the crawl waits for the writer
-WRITER_NICENESS = 10
 LINGER = 0.2  # seconds a batch waits for more captures after its first
 logger = logging.getLogger(__name__)
 
@@ -76,10 +75,9 @@ def main() -> None:
     of `CaptureIn`'s fields, in order: crawler.pipeline), until its end; then one JSON line on
     stdout: `{"counts": {stat: n}, "fault": null}`, the counts of what was archived, and the
     one-line `ArchiveWriteFailed` that ended it early, if one did."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl process decides when to stop
-    # Background work: the crawl and the portal's answers come first, the writer takes the rest
-    # of the CPU (its queue absorbs the bursts).
-    _background()
+    # The crawl process decides when to stop; it also starts this one at background priority
+    # (crawler.pipeline), so that the crawl and the portal's answers come first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     database_url, blob_dir = sys.argv[1:3]
     jobs: queue.Queue[CaptureIn | None] = queue.Queue(MAX_QUEUED)
     threading.Thread(target=_read, args=(sys.stdin.buffer, jobs), daemon=True).start()
@@ -101,15 +99,6 @@ def main() -> None:
         # Out now, while the reader thread still blocks on stdin (an orderly exit would wait
         # on its lock): the pipe breaks, and the crawl stops.
         os._exit(1)
-
-
-def _background() -> None:
-    """Run only on CPU time nothing else wants (Linux SCHED_IDLE; elsewhere a high nice value):
-    the crawl and the portal's answers come first, and the pipe absorbs the bursts."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        os.nice(WRITER_NICENESS)
 
 
 def _read(stream: BinaryIO, jobs: queue.Queue[CaptureIn | None]) -> None:
