@@ -21,7 +21,7 @@ from replica.server import ReplicaServer
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m replica",
-        description="Replica portals on loopback. Example: python -m replica serve --portal pingtan",
+        description="Replica portals on loopback. Example: python -m replica serve --portal handan",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the portals; prints their URLs as one JSON line")
@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         "--portal",
         action="append",
         dest="portals",
-        help="portal id (repeatable; default: tongxiang and taizhou; also pingtan, lanxi, kaihua, bench)",
+        help="portal id (repeatable; default: tongxiang and taizhou; also handan, trs_county, lanxi, kaihua, bench)",
     )
     sub.add_parser(
         "hostile",

@@ -2,7 +2,7 @@
 benchmark's large portal (data/families.toml), and where to find any portal's plan and truth.
 
 ``python -m replica serve`` serves plan.toml's portals unless told others by name; tests of the
-crawler serve these with ``ReplicaServer(["pingtan", "lanxi", "kaihua"])``.
+crawler serve these with ``ReplicaServer(["handan", "trs_county", "lanxi", "kaihua"])``.
 """
 
 from __future__ import annotations

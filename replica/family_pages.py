@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from html import escape
 
+from replica.families import plan_for
 from replica.pages import _head, _paragraphs
 from replica.records import Portal, Report
 
@@ -20,26 +21,101 @@ def _li(href: str, report: Report) -> str:
 
 
 def trs_record(portal: Portal, report: Report) -> str:
-    """A TRS list entry: the article's path relative to the column folder."""
-    return _li("./" + report.url.removeprefix(portal.list_path), report)
+    """A TRS list row as 邯郸's column lists it: name (the article's path relative to the column
+    folder), 索引号, 发布机构, 发布日期."""
+    href, title = escape("./" + report.url.removeprefix(portal.list_path)), escape(report.title)
+    cells = [report.index_no or "", report.publisher_label or "", report.published_date]
+    tds = "".join(f'<td height="35">{escape(c)}</td>' for c in cells)
+    return (
+        f'<tr>\n<td height="35"><a href="{href}" title="{title}">\n{title}\n</a></td>{tds}\n</tr>\n'
+    )
 
 
 def generic_record(report: Report) -> str:
     return _li(report.url, report)
 
 
+# The pager of 邯郸's TRS column pages (hdzfxxgk.hd.gov.cn/zfwj/jinqixxgk/, saved 2020; corpus
+# portal-html/0001.jsp): the page count and the current page are variables, the links are written
+# by document.write, so no pager link is in the served HTML.
+TRS_PAGER = """\
+var currentPage=@CURRENT@;
+var prevPage=currentPage-1
+var nextPage=currentPage+1
+var countPage=@COUNT@
+var endPage=countPage-1
+document.write("<a href=\\"index.html\\" target=\\"_self\\" >首页</a>&nbsp;&nbsp;");
+if(countPage>1&&currentPage!=0&&currentPage!=1)
+document.write("<a  href=\\"index"+"_"+prevPage+"."+"html\\" target=\\"_self\\">上一页</a>&nbsp;&nbsp;");
+else if(countPage>1&&currentPage!=0&&currentPage==1)
+document.write("<a  href=\\"index.html\\" target=\\"_self\\">上一页</a>&nbsp;&nbsp;");
+else
+document.write("<span class='bg'>上一页</span>&nbsp;&nbsp;");
+var num=6;
+var startPage=currentPage-2;
+if(startPage<0)startPage=0;
+var endpage=startPage+num;
+if(endpage>countPage)
+endpage=countPage;
+startPage=endpage-6;
+if(startPage<0)startPage=0;
+for(var i=startPage;i<endpage;i++){
+if(currentPage==i)
+document.write("<span class='now'>"+(i+1)+"</span>&nbsp;&nbsp;");
+else if(i==0){
+document.write("<a  href=\\"index.html\\" target=\\"_self\\" class='pnum'>"+1+"</a>&nbsp;&nbsp;");
+}else
+document.write("<a href=\\"index"+"_"+i+"."+"html\\" target=\\"_self\\" class='pnum'>"+(i+1)+"</a>&nbsp;&nbsp;");}
+if(countPage>1&&currentPage!=(countPage-1))
+document.write("<a href=\\"index"+"_"+nextPage+"."+"html\\" target=\\"_self\\">下一页</a>&nbsp;&nbsp;");
+else
+document.write("<span class='bg'>下一页</span>&nbsp;&nbsp;");
+if(countPage==1)
+document.write("<a  href=\\"index.html\\" target=\\"_self\\">尾页</a>");
+else if(countPage>1)
+document.write("<a  href=\\"index_"+endPage+".html\\" target=\\"_self\\">尾页</a>");
+"""
+TRS_HEADINGS = (("47%", "名称"), ("21%", "索引号"), ("19%", "发布机构"), ("12%", "发布日期"))
+
+
+def trs_pager(portal: Portal, page: int, pages: int) -> str:
+    """The pager as the portal writes it: `script` (邯郸's variables), or `external` (a script
+    from elsewhere fills the div, so the page itself tells no page count)."""
+    if portal.paging == "external":
+        return '<div class="page" id="page_div"></div><script src="/js/trs_page.js"></script>'
+    script = TRS_PAGER.replace("@CURRENT@", str(page)).replace("@COUNT@", str(pages))
+    return f'<div class="page">\n<script language="javascript">\n{script}\n</script></div>'
+
+
 def trs_list_page(portal: Portal, records: Sequence[str], page: int, pages: int) -> str:
-    """List page `page` (0-based) of a TRS column; TRS's pager script names the page count."""
-    metas = [("SiteName", portal.site_name), ("ColumnName", portal.column_name)]
+    """List page `page` (0-based) of a TRS column, in the markup of 邯郸's column pages: the
+    records in a table, the pager script after it."""
+    domain, code = _site_codes(portal)
+    metas = [("SiteName", portal.site_name), ("SiteDomain", domain), ("SiteIDCode", code),
+             ("ColumnName", portal.column_name), ("ColumnType", "信息公开")]  # fmt: skip
+    heads = "".join(f'<th width="{w}" height="35">{n}</th>\n' for w, n in TRS_HEADINGS)
+    column = escape(portal.column_name)
     return (
         _head(portal.column_name, "utf-8", metas)
-        + f'<body>\n<div class="position">当前位置：<a href="/">首页</a> &gt; 政务公开 &gt; {escape(portal.column_name)}</div>\n'
-        + '<div class="list"><ul>\n'
-        + "\n".join(records)
-        + "\n</ul>\n"
-        + f'<div class="page"><script type="text/javascript">createPageHTML({pages}, {page}, "index", "html");</script></div>\n'
-        + "</div>\n</body></html>\n"
+        + '<body>\n<div class="sx-c2-right1">\n<div class="sx-c1-title clearFix">'
+        + f'<h1>{column}</h1>\n<div class="sx-more1"><a href="/" title="首页" class="CurrChnlCls">首页</a>-&gt;'
+        + f'<a href="./" title="{column}" class="CurrChnlCls">{column}</a></div>\n</div>\n'
+        + '<ul class="sx-c1-list list1" style="display:block;">\n'
+        + '<div class="szbmtclb fl clearfix" style="width:100%;">\n<table>\n<tbody><tr>\n'
+        + heads
+        + "</tr>\n"
+        + "".join(records)
+        + "</tbody></table>\n"
+        + '<div class="news-list">\n<div class="clear"></div>\n<div class="page_box">\n'
+        + trs_pager(portal, page, pages)
+        + "\n</div>\n</div>\n</div>\n</ul>\n</div>\n</body></html>\n"
     )
+
+
+def _site_codes(portal: Portal) -> tuple[str, str]:
+    """The SiteDomain and SiteIDCode a TRS portal's head meta names (data/families.toml)."""
+    cfg = plan_for(portal.id).portals[portal.id]
+    return cfg["site_domain"], cfg["site_id_code"]
 
 
 def _info_table(report: Report) -> str:
@@ -61,8 +137,8 @@ def trs_article(portal: Portal, report: Report, body: Sequence[str], files: Sequ
     div.TRS_Editor, and the 全真版 PDF link beside it."""
     metas = [
         ("SiteName", portal.site_name),
-        ("SiteDomain", "www.pingtan.gov.cn"),
-        ("SiteIDCode", "3501280001"),
+        ("SiteDomain", _site_codes(portal)[0]),
+        ("SiteIDCode", _site_codes(portal)[1]),
         ("ColumnName", portal.column_name),
         ("ColumnType", "政府信息公开年报"),
         ("ArticleTitle", report.title),

@@ -1,5 +1,6 @@
 """Real crawls of the TRS, jpaas and generic replica portals over 127.0.0.1, with the real web's
-faults: every family to its last record, attachments typed from their bytes (a fake PDF caught,
+faults: every family to its last record (TRS through a pager written with variables, and through a
+pager no page tells, probed to the first 404), attachments typed from their bytes (a fake PDF caught,
 an oversized file refused), GBK behind an absent or lying header, a 503, a 429 and a timeout
 retried to success, challenge pages recorded as blocked, deleted pages as gone, robots.txt obeyed.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import subprocess
 import sys
 import tomllib
@@ -33,7 +35,7 @@ from replica.families import load_family_truth
 from replica.site import PRIVATE_DRAFT
 
 TRUTH = load_family_truth()
-PORTALS = ("pingtan", "lanxi", "kaihua")
+PORTALS = ("handan", "trs_county", "lanxi", "kaihua")
 
 
 @contextmanager
@@ -82,7 +84,7 @@ class Crawled:
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
-    """The three replica portals crawled once each, as `nianbao crawl` does, timeout 1 s."""
+    """The replica portals crawled once each, as `nianbao crawl` does, timeout 1 s."""
     root = tmp_path_factory.mktemp("families")
     database_url = f"sqlite:///{root / 'archive.db'}"
     with replica_process(*PORTALS) as urls:
@@ -120,7 +122,11 @@ def test_each_run_is_recorded_with_its_counts(crawled: Crawled) -> None:
     summaries = crawled.summaries
     assert {pid: s.status for pid, s in summaries.items()} == dict.fromkeys(PORTALS, "ok")
     assert (summaries["kaihua"].blocked, summaries["kaihua"].gone) == (2, 1)
-    assert (summaries["pingtan"].blocked, summaries["pingtan"].gone) == (0, 1)
+    assert (summaries["handan"].blocked, summaries["handan"].gone) == (0, 1)
+    assert (summaries["trs_county"].blocked, summaries["trs_county"].gone) == (
+        0,
+        1,
+    )  # the probe's 404
     assert all(s.errors == 0 for s in summaries.values()), summaries
     with Session(crawled.engine) as session:
         runs = {r.portal: r for r in session.scalars(select(CrawlRun))}
@@ -138,15 +144,28 @@ def test_each_run_is_recorded_with_its_counts(crawled: Crawled) -> None:
         assert run.listing_records == len(TRUTH.reports_of(pid)) + (pid == "kaihua")
 
 
-def test_trs_pages_through_index_n_and_keeps_the_full_text_pdfs(crawled: Crawled) -> None:
-    requests = crawled.requests["pingtan"]
-    lists = sorted(path for path in requests if "/index" in path)
-    assert lists == [f"/zwgk/zfxxgk/zfxxgknb/index{s}.html" for s in ("", "_1", "_2")]
-    with_pdf = [r for r in TRUTH.reports_of("pingtan") if "pdf" in r.files]
+def list_pages(crawled: Crawled, portal: str) -> list[str]:
+    """The TRS list pages a portal was asked for, in page order (each exactly once)."""
+    requests = crawled.requests[portal]
+    column = TRUTH.portal(portal).list_path
+    lists = [path for path in requests if path.startswith(column + "index")]
+    assert all(requests[path] == {"GET": 1} for path in lists), requests
+    return sorted(lists, key=lambda path: (len(path), path))
+
+
+def test_trs_reads_the_pager_variables_and_keeps_the_full_text_pdfs(crawled: Crawled) -> None:
+    portal = TRUTH.portal("handan")
+    pages = math.ceil(len(TRUTH.reports_of("handan")) / portal.per_page)
+    assert pages == 3
+    # Pages 2..N come from `var countPage=N` in the pager script; the page links none of them.
+    assert list_pages(crawled, "handan") == [
+        f"{portal.list_path}{name}" for name in ("index.html", "index_1.html", "index_2.html")
+    ]
+    with_pdf = [r for r in TRUTH.reports_of("handan") if "pdf" in r.files]
     with Session(crawled.engine) as session:
         for report in with_pdf:
             doc = session.scalars(
-                select(Document).where(Document.url == crawled.urls["pingtan"] + report.url)
+                select(Document).where(Document.url == crawled.urls["handan"] + report.url)
             ).one()
             attachment = session.scalars(
                 select(Attachment).where(Attachment.document_id == doc.id)
@@ -154,6 +173,24 @@ def test_trs_pages_through_index_n_and_keeps_the_full_text_pdfs(crawled: Crawled
             capture = session.get_one(Capture, attachment.capture_id)
             assert (capture.detected_type, capture.outcome) == ("pdf", "ok")
             assert capture.url.rsplit("/", 1)[1].startswith("P0")
+
+
+def test_an_unreadable_trs_pager_is_probed_to_the_first_404(crawled: Crawled) -> None:
+    portal = TRUTH.portal("trs_county")
+    pages = math.ceil(len(TRUTH.reports_of("trs_county")) / portal.per_page)
+    assert pages == 3
+    names = ["index.html", *(f"index_{n}.html" for n in range(1, pages + 1))]
+    assert list_pages(crawled, "trs_county") == [portal.list_path + name for name in names]
+    with Session(crawled.engine) as session:
+        end = crawled.capture(session, crawled.urls["trs_county"] + portal.list_path + names[-1])
+        pages_ok = session.scalars(
+            select(Capture).where(Capture.portal == "trs_county", Capture.kind == "listing")
+        ).all()
+    assert (end.kind, end.status, end.outcome) == ("listing", 404, "gone")
+    assert end.finding == (
+        "no pager could be read: index_N.html probed until the first 404 (at most 50): 3 pages"
+    )
+    assert sorted(c.outcome for c in pages_ok) == ["gone", "ok", "ok", "ok"]
 
 
 def test_jpaas_api_is_paged_through(crawled: Crawled) -> None:
@@ -200,11 +237,11 @@ def test_a_file_over_the_size_limit_is_recorded_not_kept(crawled: Crawled) -> No
 
 
 def test_gbk_behind_an_absent_or_lying_header_is_decoded(crawled: Crawled) -> None:
-    gbk = [r for r in TRUTH.reports_of("pingtan") if r.encoding == "gbk" and r.reachable]
+    gbk = [r for r in TRUTH.reports_of("handan") if r.encoding == "gbk" and r.reachable]
     assert {r.charset_header for r in gbk} == {"", "utf-8"}
     with Session(crawled.engine) as session:
         for report in gbk:
-            capture = crawled.capture(session, crawled.urls["pingtan"] + report.url)
+            capture = crawled.capture(session, crawled.urls["handan"] + report.url)
             header = dict((k.lower(), v) for k, v in capture.headers)["content-type"]
             assert header == (
                 "text/html" if report.charset_header == "" else "text/html; charset=utf-8"
@@ -237,7 +274,7 @@ def test_challenge_pages_are_blocked_and_deleted_pages_gone(crawled: Crawled) ->
         ("kaihua", "challenge", "blocked", 412),
         ("kaihua", "wzws", "blocked", 200),
         ("kaihua", "deleted", "gone", 404),
-        ("pingtan", "deleted", "gone", 200),  # TRS: a meta refresh to the folder
+        ("handan", "deleted", "gone", 200),  # TRS: a meta refresh to the folder
     ]
     with Session(crawled.engine) as session:
         for portal, fault, outcome, status in cases:
