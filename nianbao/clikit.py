@@ -122,9 +122,11 @@ class Context:
             engine.dispose()
 
     @contextmanager
-    def reading(self) -> Iterator[Session]:
+    def reading(self, registry: bool = True) -> Iterator[Session]:
         """A session on an existing archive at the code's migrations, for commands that only
-        read: it creates, migrates and syncs nothing, so it reads while a crawl writes."""
+        read: it creates, migrates and syncs nothing, so it reads while a crawl writes. With
+        `registry`, for answers that depend on the publisher registry, a note on stderr when
+        the archive's registry is not the settings' (a crawl or `archive upgrade` syncs it)."""
         url = self.settings.archive.database_url
         absent = missing_sqlite_file(url)
         if absent is not None:
@@ -136,7 +138,7 @@ class Context:
         try:
             with session_scope(engine) as session:
                 check_migrations(session)
-                if not registry_in_sync(session, self.settings.publishers):
+                if registry and not registry_in_sync(session, self.settings.publishers):
                     click.echo(STALE_REGISTRY, err=True)
                 yield session
         finally:

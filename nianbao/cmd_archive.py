@@ -25,7 +25,7 @@ def verify(obj: Context) -> None:
 
     Example: nianbao archive verify
     """
-    with obj.reading() as session:
+    with obj.reading(registry=False) as session:
         report = verify_archive(session, obj.store())
     for problem in report.problems:
         click.echo(str(problem))

@@ -270,7 +270,7 @@ def runs(obj: Context, portal: str | None, limit: int, health: bool, fmt: str) -
     if health:
         _health(obj, portal, fmt)
         return
-    with obj.reading() as session:
+    with obj.reading(registry=False) as session:
         rows = list_runs(session, portal=portal, limit=limit)
         emit(as_dicts(rows, RUN_FIELDS), RUN_FIELDS, fmt, "runs")
 
@@ -280,7 +280,7 @@ def _health(obj: Context, portal: str | None, fmt: str) -> None:
     portals = [settings.portal(portal).id] if portal else [p.id for p in settings.portals]
     rules = health_rules(settings.scheduler, settings.alerts)
     now = datetime.now(UTC)
-    with obj.reading() as session:
+    with obj.reading(registry=False) as session:
         rows = [portal_health(session, p, rules, now) for p in portals]
         rows.append(scheduler_health(session, rules, now))
     data = [
