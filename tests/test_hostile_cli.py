@@ -286,13 +286,17 @@ def test_an_export_without_an_archive_creates_nothing(tmp_path: Path) -> None:
     assert not database.parent.exists() and not (tmp_path / "out").exists()
 
 
+def rename_a_publisher(config: Path) -> None:
+    """Change the settings' registry: a read used to sync it into the archive (a write)."""
+    first = load_settings(config).publishers[0].name
+    text = config.read_text("utf-8").replace(f'name = "{first}"', f'name = "{first}X"', 1)
+    config.write_text(text, "utf-8")
+
+
 def test_reads_write_nothing_even_when_the_registry_differs(archive: Path) -> None:
     database = archive.parent / "nianbao.db"
     before = hashlib.sha256(database.read_bytes()).hexdigest()
-    # A publisher renamed in the settings: a read used to sync the registry (a write).
-    text = archive.read_text("utf-8")
-    first = load_settings(archive).publishers[0].name
-    archive.write_text(text.replace(f'name = "{first}"', f'name = "{first}X"', 1), "utf-8")
+    rename_a_publisher(archive)
     for args in [*READ_COMMANDS, ("export", "jsonl", str(archive.parent / "out"))]:
         done = nianbao(archive, *args)
         assert "Traceback" not in done.stderr, done.stderr
@@ -313,7 +317,9 @@ def test_a_read_on_an_archive_behind_the_migrations_says_so(tmp_path: Path) -> N
 
 
 def test_a_read_goes_on_while_another_connection_holds_the_write_lock(archive: Path) -> None:
-    """Issue 12 item 6 from the reader's side: `BEGIN IMMEDIATE` held open elsewhere."""
+    """Issue 12 item 6 from the reader's side: `BEGIN IMMEDIATE` held open elsewhere. With the
+    settings' registry changed, a read used to sync it and wait 30 s for "database is locked"."""
+    rename_a_publisher(archive)
     holder = sqlite3.connect(archive.parent / "nianbao.db", isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")
