@@ -255,8 +255,8 @@ def _in_range(value: Any, bounds: tuple[float, float, bool], what: str) -> None:
     least, most, least_allowed = bounds
     above = value >= least if least_allowed else value > least
     if not (math.isfinite(value) and above and value <= most):
-        floor = f"from {least}" if least_allowed else f"more than {least} and"
-        raise SettingsError(f"{what} must be a number {floor} up to {most}, got {value!r}")
+        floor = f"{least} or more" if least_allowed else f"more than {least}"
+        raise SettingsError(f"{what} must be {floor}, up to {most}, got {value!r}")
 
 
 def _portal_id(value: str, index: int) -> None:
