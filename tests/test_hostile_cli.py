@@ -5,6 +5,7 @@ traceback, a hang, a write outside its directory or a half-written export."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import math
@@ -29,6 +30,7 @@ from archive.models import Document
 from archive.registry import sync_publishers
 from nianbao.errors import SettingsError
 from nianbao.settings import load_settings, parse_settings
+from scheduler.backfill import Backfill, _log_path
 
 SHIPPED = Path(__file__).resolve().parent.parent / "settings.toml"
 
@@ -443,9 +445,15 @@ def test_a_warc_export_of_a_hostile_portal_row_writes_nothing_outside(tmp_path: 
     assert not list(tmp_path.rglob("escaped*"))
 
 
-def test_the_scheduler_log_path_stays_in_the_log_dir(tmp_path: Path) -> None:
+def test_a_backfill_log_path_stays_in_the_log_dir(tmp_path: Path) -> None:
+    """The scheduler's nightly and backfill logs are named `<portal>-<time>-<kind>.log`."""
+    settings = load_settings(settings_file(tmp_path))
+    hostile = dataclasses.replace(settings.portals[0], id="../../../escaped")
+    request = Backfill(hostile, settings.crawler, settings.archive, settings.publishers, 2019,
+                       2019, log_dir=tmp_path / "a" / "logs")  # fmt: skip
     with pytest.raises(UnsafePath):
-        inside(tmp_path / "logs", "../../x-20260101-nightly.log")
+        _log_path(request)
+    assert not list(tmp_path.rglob("escaped*"))
 
 
 # --- item 9: CSV formula injection -------------------------------------------------------------
