@@ -106,7 +106,10 @@ def figures_command(
     if plot is not None:
         from nianbao.plot import plot_figure
 
-        click.echo(f"plot written to {plot_figure(rows, key, plot)}", err=True)
+        try:
+            click.echo(f"plot written to {plot_figure(rows, key, plot)}", err=True)
+        except ExportRefused as exc:
+            raise UsageError(f"--plot: {exc}") from None
 
 
 def _pivot(rows: list[Any]) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
