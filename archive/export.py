@@ -14,13 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.deadlines import DeadlineRules
 from archive.figures import figure_values
+from archive.files import csv_cell, staged_files
 from archive.findings import FindingRow, findings
 from archive.models import Document, Publisher
 from archive.queries import list_reports
@@ -46,22 +47,32 @@ class Written:
 
 
 def export_tables(
-    session: Session, out_dir: Path, fmt: str, rules: DeadlineRules, as_of: date
+    session: Session,
+    out_dir: Path,
+    fmt: str,
+    rules: DeadlineRules,
+    as_of: date,
+    replace: bool = False,
 ) -> list[Written]:
-    """reports, figures, statuses and findings, one file each in `fmt` (csv or jsonl)."""
+    """reports, figures, statuses and findings, one file each in `fmt` (csv or jsonl).
+
+    The four files appear together, whole, once all are written (archive.files); an existing
+    one is replaced only when `replace` is set, else `ExportRefused` and nothing is written."""
     if fmt not in TABLE_FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(TABLE_FORMATS)}")
-    out_dir.mkdir(parents=True, exist_ok=True)
     tables: dict[str, tuple[Sequence[str], Sequence[Any]]] = {
         "reports": (REPORT_FIELDS, list_reports(session)),
         "figures": (FIGURE_FIELDS, figure_values(session, None)),
         "statuses": (STATUS_FIELDS, statuses(session, rules, as_of)),
         "findings": (FINDING_FIELDS, findings(session, rules)),
     }
-    return [
-        write_table(out_dir / f"{name}.{fmt}", fields, rows, fmt)
-        for name, (fields, rows) in tables.items()
-    ]
+    written = []
+    with staged_files(out_dir, replace) as files:
+        for name, (fields, rows) in tables.items():
+            with files.open(f"{name}.{fmt}") as fh:
+                count = write_table(fh, fields, rows, fmt)
+            written.append(Written(out_dir / f"{name}.{fmt}", count))
+    return written
 
 
 def statuses(session: Session, rules: DeadlineRules, as_of: date) -> list[dict[str, Any]]:
@@ -73,21 +84,20 @@ def statuses(session: Session, rules: DeadlineRules, as_of: date) -> list[dict[s
     return rows
 
 
-def write_table(path: Path, fields: Sequence[str], rows: Iterable[Any], fmt: str) -> Written:
-    """Rows (dataclasses or dicts) reduced to `fields`, as CSV or JSON Lines."""
+def write_table(fh: IO[str], fields: Sequence[str], rows: Iterable[Any], fmt: str) -> int:
+    """Rows (dataclasses or dicts) reduced to `fields`, as CSV or JSON Lines; returns the count."""
     count = 0
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(fields)) if fmt == "csv" else None
+    writer = csv.DictWriter(fh, fieldnames=list(fields)) if fmt == "csv" else None
+    if writer is not None:
+        writer.writeheader()
+    for row in rows:
+        data = {f: plain(_row_dict(row).get(f)) for f in fields}
         if writer is not None:
-            writer.writeheader()
-        for row in rows:
-            data = {f: plain(_row_dict(row).get(f)) for f in fields}
-            if writer is not None:
-                writer.writerow({k: _cell(v) for k, v in data.items()})
-            else:
-                fh.write(json.dumps(data, ensure_ascii=False) + "\n")
-            count += 1
-    return Written(path, count)
+            writer.writerow({k: csv_cell(v) for k, v in data.items()})
+        else:
+            fh.write(json.dumps(data, ensure_ascii=False) + "\n")
+        count += 1
+    return count
 
 
 def plain(value: Any) -> Any:
@@ -105,14 +115,6 @@ def _row_dict(row: Any) -> dict[str, Any]:
     if dataclasses.is_dataclass(row) and not isinstance(row, type):
         return {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
     return dict(row)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
 
 
 def _years(session: Session) -> range:

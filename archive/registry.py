@@ -295,3 +295,8 @@ def _entry(p: Publisher) -> RegistryEntry:
         first_year=p.first_year,
         last_year=p.last_year,
     )
+
+
+def registry_in_sync(session: Session, specs: Iterable[PublisherSpec]) -> bool:
+    """Whether the registry already equals `specs`; reads only (a read command's check)."""
+    return _up_to_date(session, {(s.portal, s.name): s for s in specs})

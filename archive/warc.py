@@ -22,7 +22,8 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive.blobs import BlobStore
+from archive.blobs import BlobMissing, BlobStore
+from archive.files import StagedFiles, staged_files
 from archive.models import Capture
 
 CAPTURE_HEADER = "WARC-Nianbao-Capture-ID"
@@ -37,29 +38,66 @@ class WarcFile:
     records: int  # response records, one per capture
 
 
+class BlobsMissing(RuntimeError):
+    """Captures whose blobs are not in the store: the export wrote nothing."""
+
+    def __init__(self, shas: list[str]) -> None:
+        shown = ", ".join(shas[:3]) + (f" and {len(shas) - 3} more" if len(shas) > 3 else "")
+        super().__init__(
+            f"{len(shas)} blob(s) missing from the store ({shown}); no WARC written "
+            "(see `nianbao archive verify`)"
+        )
+        self.shas = shas
+
+
 def export_warc(
-    session: Session, store: BlobStore, out_dir: Path, portal: str | None = None
+    session: Session,
+    store: BlobStore,
+    out_dir: Path,
+    portal: str | None = None,
+    replace: bool = False,
 ) -> list[WarcFile]:
-    """Write `<portal>.warc.gz` for every portal with captures (or just `portal`)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write `<portal>.warc.gz` for every portal with captures (or just `portal`).
+
+    The files appear together, whole, once every one is written (archive.files). A capture
+    whose blob is missing stops nothing until the end, then `BlobsMissing` names every one and
+    no file is written; an existing file is replaced only when `replace` is set."""
     stmt = select(Capture.portal).distinct().order_by(Capture.portal)
     if portal is not None:
         stmt = stmt.where(Capture.portal == portal)
-    return [_write_portal(session, store, out_dir, p) for p in session.scalars(stmt).all()]
+    written: list[WarcFile] = []
+    missing: list[str] = []
+    with staged_files(out_dir, replace) as files:
+        for name in session.scalars(stmt).all():
+            written.append(_write_portal(session, store, files, name, missing))
+        if missing:
+            raise BlobsMissing(missing)
+    return written
 
 
-def _write_portal(session: Session, store: BlobStore, out_dir: Path, portal: str) -> WarcFile:
-    path = out_dir / f"{portal}.warc.gz"
+def _write_portal(
+    session: Session, store: BlobStore, files: StagedFiles, portal: str, missing: list[str]
+) -> WarcFile:
+    """One portal's WARC; the sha256 of each blob not in the store is added to `missing`."""
+    name = f"{portal}.warc.gz"
     count = 0
-    with path.open("wb") as fh:
+    with files.open(name, "wb") as fh:
         writer = WARCWriter(fh, gzip=True)
         info = {"software": "nianbao", "format": "WARC File Format 1.0", "portal": portal}
-        writer.write_record(writer.create_warcinfo_record(path.name, info))
+        writer.write_record(writer.create_warcinfo_record(name, info))
         for capture in _captures(session, portal):
-            body = store.get(capture.sha256) if capture.sha256 else b""
+            if missing:  # nothing will be written: only look for the other missing blobs
+                if capture.sha256 and not store.has(capture.sha256):
+                    missing.append(capture.sha256)
+                continue
+            try:
+                body = store.get(capture.sha256) if capture.sha256 else b""
+            except BlobMissing:
+                missing.append(str(capture.sha256))
+                continue
             writer.write_record(_response(writer, capture, body))
             count += 1
-    return WarcFile(path, portal, count)
+    return WarcFile(files.directory / name, portal, count)
 
 
 def _captures(session: Session, portal: str) -> Iterator[Capture]:

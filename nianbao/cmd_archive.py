@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy.engine import make_url
 
 from archive.verify import verify_archive
 from nianbao.clikit import Context, pass_ctx
@@ -24,7 +25,7 @@ def verify(obj: Context) -> None:
 
     Example: nianbao archive verify
     """
-    with obj.session() as session:
+    with obj.reading(registry=False) as session:
         report = verify_archive(session, obj.store())
     for problem in report.problems:
         click.echo(str(problem))
@@ -34,3 +35,17 @@ def verify(obj: Context) -> None:
     if not report.ok:
         raise NianbaoError(f"archive verify found {len(report.problems)} problem(s) in {summary}")
     click.echo(f"archive ok: {summary}")
+
+
+@archive_group.command("upgrade")
+@pass_ctx
+def upgrade_command(obj: Context) -> None:
+    """Create the archive or migrate it to this version, and bring its publisher registry in
+    line with the settings; read commands never do either.
+
+    Example: nianbao archive upgrade
+    """
+    with obj.session():
+        pass
+    url = make_url(obj.settings.archive.database_url).render_as_string(hide_password=True)
+    click.echo(f"archive up to date: {url}")

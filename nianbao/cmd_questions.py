@@ -11,12 +11,13 @@ import click
 
 from archive.export import FIGURE_FIELDS, FINDING_FIELDS, export_tables
 from archive.figures import figure_values, known_keys
+from archive.files import ExportRefused
 from archive.findings import FINDING_KINDS, FindingRow, findings
 from archive.publishers import registry_rows, unmatched_labels
 from archive.queries import ReportDetail, VersionRow
-from archive.warc import export_warc
+from archive.warc import BlobsMissing, export_warc
 from nianbao.clikit import Context, date_type, emit, format_option, pass_ctx, today, year_type
-from nianbao.errors import SettingsError, UsageError
+from nianbao.errors import NianbaoError, SettingsError, UsageError
 from nianbao.output import as_dicts, plain
 from nianbao.settings import parse_years
 
@@ -56,7 +57,7 @@ def findings_command(obj: Context, year: int | None, kind: str | None, fmt: str)
 
     Example: nianbao findings --year 2019 --kind backdated
     """
-    with obj.session() as session:
+    with obj.reading() as session:
         rows = findings(session, obj.settings.deadlines, year=year)
     rows = [r for r in rows if kind is None or r.kind == kind]
     title = f"findings {year}" if year else "findings"
@@ -92,7 +93,7 @@ def figures_command(
     """
     if portal:
         obj.settings.portal(portal)
-    with obj.session() as session:
+    with obj.reading() as session:
         rows = figure_values(session, key, publisher=publisher, years=years, portal=portal)
         if not rows and key not in (keys := known_keys(session)):
             shown = ", ".join(keys[:8]) + (", ..." if len(keys) > 8 else "")
@@ -105,7 +106,10 @@ def figures_command(
     if plot is not None:
         from nianbao.plot import plot_figure
 
-        click.echo(f"plot written to {plot_figure(rows, key, plot)}", err=True)
+        try:
+            click.echo(f"plot written to {plot_figure(rows, key, plot)}", err=True)
+        except ExportRefused as exc:
+            raise UsageError(f"--plot: {exc}") from None
 
 
 def _pivot(rows: list[Any]) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
@@ -123,27 +127,37 @@ def _pivot(rows: list[Any]) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--as-of", "as_of", callback=_date, help="Judge statuses as of this date.")
 @click.option("--portal", help="warc: only this portal's captures.")
+@click.option("--force", is_flag=True, help="Replace export files already in DIRECTORY.")
 @pass_ctx
 def export_command(
-    obj: Context, fmt: str, directory: Path, as_of: date | None, portal: str | None
+    obj: Context, fmt: str, directory: Path, as_of: date | None, portal: str | None, force: bool
 ) -> None:
     """Write reports, figures, statuses and findings as CSV or JSON Lines; or every raw capture
     as WARC files (one per portal) that standard web-archive tools replay.
 
+    Files are written under temporary names and renamed into place once all are complete, so
+    an interrupted export leaves the previous files whole (and a hidden `.….nianbao-tmp` file,
+    removed by the next export into DIRECTORY). A file already there is never overwritten
+    unless --force is given; then it is replaced in one step. If a capture's blob is missing
+    from the store, the WARC export names the missing blobs, fails, and writes no file.
+
     Example: nianbao export warc out/
+    Example: nianbao export csv out/ --force
     """
     if portal:
         obj.settings.portal(portal)
     try:
-        with obj.session() as session:
+        with obj.reading() as session:
             if fmt == "warc":
-                for f in export_warc(session, obj.store(), directory, portal):
+                for f in export_warc(session, obj.store(), directory, portal, replace=force):
                     click.echo(f"{f.path}: {f.records} captures")
                 return
             for written in export_tables(
-                session, directory, fmt, obj.settings.deadlines, as_of or today()
+                session, directory, fmt, obj.settings.deadlines, as_of or today(), replace=force
             ):
                 click.echo(f"{written.path}: {written.rows} rows")
+    except (ExportRefused, BlobsMissing) as exc:
+        raise NianbaoError(f"export {fmt}: {exc}") from None
     except OSError as exc:
         raise UsageError(f"cannot write to {directory}: {exc.strerror or exc}") from None
 
@@ -164,7 +178,7 @@ def publishers_command(obj: Context, unmatched: bool, portal: str | None, fmt: s
     """
     if portal:
         obj.settings.portal(portal)
-    with obj.session() as session:
+    with obj.reading() as session:
         if unmatched:
             rows = unmatched_labels(session, portal)
             emit(as_dicts(rows, UNMATCHED_FIELDS), UNMATCHED_FIELDS, fmt, "unmatched 发布机构")

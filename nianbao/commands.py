@@ -42,6 +42,10 @@ from nianbao.progress import progress
 from nianbao.settings import Settings
 from scheduler.config import health_rules
 
+# Larger than any attachment the crawler keeps (max_file_mb is 50 by default): a file past
+# this is not a report, and reading it whole could exhaust memory.
+PARSE_LIMIT_MB = 256
+MAX_ID = 2**63 - 1  # the largest row id SQLite and PostgreSQL (bigint) can hold
 HEALTH_FIELDS = (
     "subject",
     "healthy",
@@ -154,13 +158,13 @@ def reports(
     """
     if portal:
         obj.settings.portal(portal)
-    with obj.session() as session:
+    with obj.reading() as session:
         rows = queries.list_reports(session, portal=portal, publisher=publisher, year=year)
         emit(as_dicts(rows, REPORT_FIELDS), REPORT_FIELDS, fmt, "reports")
 
 
 @click.command()
-@click.argument("report", type=int)
+@click.argument("report", type=click.IntRange(1, MAX_ID))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def show(obj: Context, report: int, as_json: bool) -> None:
@@ -169,7 +173,7 @@ def show(obj: Context, report: int, as_json: bool) -> None:
 
     Example: nianbao show 12
     """
-    with obj.session() as session:
+    with obj.reading() as session:
         detail = queries.get_report(session, report)
         if detail is None:
             raise UsageError(f"no report with id {report}")
@@ -188,10 +192,7 @@ def parse(file: Path, as_json: bool) -> None:
 
     Example: nianbao parse report.html --json
     """
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+    raw = _read_at_most(file, PARSE_LIMIT_MB * 2**20)
     try:
         parsed = parsers.parse_bytes(raw, None, None)
     except parsers.ParseError as exc:
@@ -225,7 +226,7 @@ def missing(obj: Context, year: int | None, as_of: date | None, fmt: str) -> Non
     """
     if year is None:
         raise UsageError("missing needs --year, e.g. --year 2019")
-    with obj.session() as session:
+    with obj.reading() as session:
         rows = status.missing(session, year, as_of or today(), obj.settings.deadlines)
         emit(as_dicts(rows, MISSING_FIELDS), MISSING_FIELDS, fmt, f"missing {year}")
 
@@ -241,14 +242,14 @@ def late(obj: Context, year: int | None, fmt: str) -> None:
     """
     if year is None:
         raise UsageError("late needs --year, e.g. --year 2019")
-    with obj.session() as session:
+    with obj.reading() as session:
         rows = status.late(session, year, obj.settings.deadlines)
         emit(as_dicts(rows, LATE_FIELDS), LATE_FIELDS, fmt, f"late {year}")
 
 
 @click.command()
 @click.option("--portal", help="Only this portal.")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=50, show_default=True)
 @click.option(
     "--health",
     is_flag=True,
@@ -269,7 +270,7 @@ def runs(obj: Context, portal: str | None, limit: int, health: bool, fmt: str) -
     if health:
         _health(obj, portal, fmt)
         return
-    with obj.session() as session:
+    with obj.reading(registry=False) as session:
         rows = list_runs(session, portal=portal, limit=limit)
         emit(as_dicts(rows, RUN_FIELDS), RUN_FIELDS, fmt, "runs")
 
@@ -279,7 +280,7 @@ def _health(obj: Context, portal: str | None, fmt: str) -> None:
     portals = [settings.portal(portal).id] if portal else [p.id for p in settings.portals]
     rules = health_rules(settings.scheduler, settings.alerts)
     now = datetime.now(UTC)
-    with obj.session() as session:
+    with obj.reading(registry=False) as session:
         rows = [portal_health(session, p, rules, now) for p in portals]
         rows.append(scheduler_health(session, rules, now))
     data = [
@@ -294,6 +295,21 @@ def _health(obj: Context, portal: str | None, fmt: str) -> None:
     sick = [f"{h.subject} ({', '.join(p.rule for p in h.problems)})" for h in rows if not h.healthy]
     if sick:
         raise NianbaoError(f"unhealthy: {'; '.join(sick)}")
+
+
+def _read_at_most(file: Path, limit: int) -> bytes:
+    """The file's bytes, refused past `limit`: `parse /dev/zero` read until MemoryError."""
+    too_big = UsageError(f"{file} is larger than {limit // 2**20} MB; not parsed")
+    try:
+        if file.is_file() and file.stat().st_size > limit:
+            raise too_big
+        with file.open("rb") as fh:
+            raw = fh.read(limit + 1)  # a device or pipe has no size: read one byte past
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise too_big
+    return raw
 
 
 def _asdict(obj: Any) -> Any:

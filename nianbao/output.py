@@ -14,6 +14,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from archive.files import csv_cell
+
 FORMATS = ("table", "csv", "json")
 
 
@@ -52,7 +54,7 @@ def render(
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
         writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
         return buffer.getvalue().rstrip("\n")
     return _table(rows, fields, title)
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from archive.figures import FigureValue
+from archive.files import staged_files
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -71,7 +72,8 @@ def plot_figure(values: Sequence[FigureValue], key: str, out: Path) -> Path:
         if series:
             ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
         fig.tight_layout()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, format="png")
+        # Staged and renamed (archive.files): a kill leaves the previous PNG, not half of one.
+        with staged_files(out.parent, replace=True) as files, files.open(out.name, "wb") as fh:
+            fig.savefig(fh, format="png")
         pyplot.close(fig)
     return out

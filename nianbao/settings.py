@@ -6,6 +6,7 @@ back to a default, and for politeness settings that default matters.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -16,6 +17,8 @@ from types import MappingProxyType
 from typing import Any
 
 from cssselect import GenericTranslator, SelectorError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from archive.config import ArchiveConfig
 from archive.deadlines import DeadlineRules
@@ -78,6 +81,38 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     },
     "annual_report": {"path": str, "areas": list, "years": str},
 }
+# Every number a setting may hold: (least, most, whether the least itself is allowed). NaN and
+# infinities fail every range: `download_delay = inf` hung a crawl, `max_file_mb = inf` crashed
+# the worker, `timeout_seconds = nan` was blamed on the portal (issue 12).
+_HOUR, _DAY = 3600, 86_400
+_CRAWL_RANGES: dict[str, tuple[float, float, bool]] = {
+    "download_delay": (0, _HOUR, True),
+    "timeout_seconds": (0, _HOUR, False),
+    "retries": (0, 100, True),
+    "retry_backoff_seconds": (0, _HOUR, True),
+    "max_file_mb": (0, 4096, False),
+    "overlap": (0, 1_000_000, True),
+}
+_RANGES: dict[str, dict[str, tuple[float, float, bool]]] = {
+    "crawler": _CRAWL_RANGES,
+    "portals": _CRAWL_RANGES,
+    "scheduler": {
+        "jitter_seconds": (0, _DAY, True),
+        "misfire_grace_hours": (0, 24 * 366, True),
+        "timeout_hours": (0, 24 * 366, False),
+        "heartbeat_stale_minutes": (0, 60 * 24 * 366, False),
+    },
+    "alerts": {"stale_days": (0, 10_000, False), "failed_runs": (1, 10_000, True)},
+}
+# A portal id names files (`<id>.warc.gz`, the scheduler's `<id>-….log`) and URLs' keys: no
+# separators, no dots, nothing a path could climb out of its directory with.
+PORTAL_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+# Directories a blob store or log directory must never be, nor be under: the store writes
+# 256 folders into its root, and a mistyped "/" or "/etc" would be written into as is.
+_SYSTEM_ROOTS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run",
+                 "/sbin", "/sys", "/usr")  # fmt: skip
+_SYSTEM_DIRS = ("/", "/home", "/media", "/mnt", "/opt", "/root", "/srv", "/tmp", "/var")
 _REQUIRED = {
     "portals": ("id", "family", "base_url", "entry_points"),
     "publishers": ("portal", "name", "kind"),
@@ -121,13 +156,17 @@ def load_settings(path: str | Path | None = None) -> Settings:
     """Read, validate and type one settings file; `NIANBAO_DATABASE_URL` overrides the database."""
     chosen = Path(path or os.environ.get("NIANBAO_CONFIG") or default_settings_path())
     try:
-        raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
+        # utf-8-sig: editors on Windows start a UTF-8 file with a BOM, which TOML allows.
+        raw = tomllib.loads(chosen.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise SettingsError(f"settings file not found: {chosen}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"cannot read settings file {chosen}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{chosen}: invalid TOML: {exc}") from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables by recursion.
+        raise SettingsError(f"{chosen}: invalid TOML: nested too deeply") from None
     return parse_settings(raw, chosen)
 
 
@@ -135,7 +174,10 @@ def parse_settings(raw: dict[str, Any], path: Path) -> Settings:
     """Build `Settings` from an already-parsed TOML document."""
     _check_keys(raw, set(_SCHEMA) - {"annual_report"}, str(path))
     archive = _archive(_section(raw, "archive"))
-    portals = tuple(_portal(row, i) for i, row in enumerate(_rows(raw, "portals")))
+    portal_rows = _rows(raw, "portals")
+    for i, row in enumerate(portal_rows):
+        _portal_id(row["id"], i)
+    portals = tuple(_portal(row, i) for i, row in enumerate(portal_rows))
     _unique([p.id for p in portals], "portals.id")
     portal_ids = {p.id for p in portals}
     publishers = tuple(
@@ -205,6 +247,24 @@ def _validate(table: dict[str, Any], schema: str, where: str) -> None:
             raise SettingsError(f"{where}: {key} must be {_type_name(expected)}, got a boolean")
         if not isinstance(value, expected):
             raise SettingsError(f"{where}: {key} must be {_type_name(expected)}, got {value!r}")
+        if key in _RANGES.get(schema, {}):
+            _in_range(value, _RANGES[schema][key], f"{where}: {key}")
+
+
+def _in_range(value: Any, bounds: tuple[float, float, bool], what: str) -> None:
+    least, most, least_allowed = bounds
+    above = value >= least if least_allowed else value > least
+    if not (math.isfinite(value) and above and value <= most):
+        floor = f"{least} or more" if least_allowed else f"more than {least}"
+        raise SettingsError(f"{what} must be {floor}, up to {most}, got {value!r}")
+
+
+def _portal_id(value: str, index: int) -> None:
+    if not PORTAL_ID.fullmatch(value):
+        raise SettingsError(
+            f"[[portals]] #{index + 1}: id {value!r} must be 1 to 63 lowercase letters, digits, "
+            "'-' or '_', starting with a letter or digit (it names files and directories)"
+        )
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
@@ -221,22 +281,51 @@ def _type_name(expected: type | tuple[type, ...]) -> str:
 
 
 def _archive(table: dict[str, Any]) -> ArchiveConfig:
-    url = os.environ.get("NIANBAO_DATABASE_URL") or table.get(
-        "database_url", "sqlite:///data/nianbao.db"
-    )
-    return ArchiveConfig(database_url=url, blob_dir=Path(table.get("blob_dir", "data/blobs")))
+    env = os.environ.get("NIANBAO_DATABASE_URL")
+    url = env or table.get("database_url", "sqlite:///data/nianbao.db")
+    _database_url(url, "NIANBAO_DATABASE_URL" if env else "[archive] database_url")
+    blob_dir = Path(table.get("blob_dir", "data/blobs"))
+    _not_a_system_dir(blob_dir, "[archive] blob_dir")
+    # A non-empty blob_dir that is not a store is accepted: the store only adds `ab/cd/<sha256>`
+    # files under it and never deletes, renames over or reads anything else, so what was there
+    # is not harmed; telling a store from "not a store" would mean listing the directory on
+    # every command. The roots and system directories, where a slip does harm, are refused.
+    return ArchiveConfig(database_url=url, blob_dir=blob_dir)
+
+
+def _database_url(url: str, where: str) -> None:
+    """SQLite or PostgreSQL; another backend (`mysql://`) would fail later with a traceback."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        return  # not a URL at all: archive.db.make_engine names it when the archive is opened
+    if backend not in DATABASE_BACKENDS:
+        raise SettingsError(
+            f"{where}: {backend!r} databases are not supported "
+            f"(use sqlite:///path/to/nianbao.db or postgresql://…)"
+        )
+
+
+def _not_a_system_dir(path: Path, where: str) -> None:
+    """Refuse the file system root and system directories (or folders under those)."""
+    absolute = Path(os.path.abspath(path.expanduser()))
+    resolved = absolute.resolve()
+    for candidate in {absolute, resolved}:
+        if (
+            str(candidate) in _SYSTEM_DIRS
+            or candidate == Path.home()
+            or any(candidate.is_relative_to(root) for root in _SYSTEM_ROOTS)
+        ):
+            raise SettingsError(
+                f"{where}: {str(path)!r} is the root, a home or a system directory; "
+                "choose a directory of its own such as data/blobs"
+            )
 
 
 def _scheduler(table: dict[str, Any], portal_ids: set[str]) -> SchedulerConfig:
     where = "[scheduler]"
-    for key in (
-        "jitter_seconds",
-        "misfire_grace_hours",
-        "timeout_hours",
-        "heartbeat_stale_minutes",
-    ):
-        if key in table and not 0 <= table[key] <= 1_000_000:
-            raise SettingsError(f"{where} {key} must be between 0 and 1000000, got {table[key]!r}")
+    if "log_dir" in table:
+        _not_a_system_dir(Path(table["log_dir"]), f"{where} log_dir")
     overrides = dict(table.get("overrides", {}))
     for portal, expr in overrides.items():
         if portal not in portal_ids:
@@ -265,13 +354,6 @@ def _alerts(table: dict[str, Any]) -> AlertsConfig:
     bad = [t for t in targets if "://" not in t]
     if bad:
         raise SettingsError(f"{where} targets: {bad[0]!r} is not a notification URL (scheme://…)")
-    if (
-        not 1 <= table.get("failed_runs", 1) <= 10_000
-        or not 0 < table.get("stale_days", 1) <= 10_000
-    ):
-        raise SettingsError(
-            f"{where} failed_runs must be 1 to 10000 and stale_days above 0, up to 10000"
-        )
     return AlertsConfig(targets=targets, **{k: v for k, v in table.items() if k != "targets"})
 
 
@@ -288,7 +370,12 @@ def _deadlines(table: dict[str, Any]) -> DeadlineRules:
                 r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", month_day
             ):
                 raise SettingsError(f"[deadlines] {era}.{kind}: expected MM-DD, got {month_day!r}")
-    return DeadlineRules(before_2019=dict(before), from_2019=dict(after))
+    try:
+        # DeadlineRules checks each month-day is a real day of every year: "02-30" is refused,
+        # and so is "02-29", which most years lack (the rule would have no deadline then).
+        return DeadlineRules(before_2019=dict(before), from_2019=dict(after))
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _portal(row: dict[str, Any], index: int) -> PortalConfig:
@@ -326,13 +413,7 @@ def _crawler(table: dict[str, Any]) -> CrawlerConfig:
 
 
 def _crawl_quirks(table: dict[str, Any], where: str) -> None:
-    """Limits in range, patterns that compile, and what the generic family cannot do without."""
-    if table.get("overlap", 0) < 0:
-        raise SettingsError(f"{where}: overlap must be 0 or more, got {table['overlap']!r}")
-    if "max_file_mb" in table and not table["max_file_mb"] > 0:
-        raise SettingsError(
-            f"{where}: max_file_mb must be more than 0, got {table['max_file_mb']!r}"
-        )
+    """Patterns that compile, and what the generic family cannot do without (limits: _RANGES)."""
     if table.get("family") == "generic" and "article_pattern" not in table:
         raise SettingsError(f"{where}: the generic family needs article_pattern")
     for key in ("article_pattern", "next_page_pattern"):

@@ -31,6 +31,7 @@ from archive.backfill import (
 from archive.backfill import counts as cell_counts
 from archive.config import ArchiveConfig
 from archive.db import make_engine, session_scope, upgrade
+from archive.files import inside
 from archive.locks import LeaseHeld, process_ident
 from archive.registry import PublisherSpec
 from crawler.config import CrawlerConfig, PortalConfig
@@ -167,7 +168,7 @@ def _log_path(request: Backfill) -> Path | None:
     if request.log_dir is None:
         return None
     request.log_dir.mkdir(parents=True, exist_ok=True)
-    return request.log_dir / f"{request.portal.id}-{_now():%Y%m%dT%H%M%S%f}-backfill.log"
+    return inside(request.log_dir, f"{request.portal.id}-{_now():%Y%m%dT%H%M%S%f}-backfill.log")
 
 
 def _chosen(request: Backfill) -> list[PublisherSpec]:

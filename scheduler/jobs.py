@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import Engine, delete
 
 from archive.db import session_scope
+from archive.files import inside
 from archive.health import HealthRules, beat, finish_scheduled, start_scheduled
 from archive.locks import SKIPPED_EXIT_CODE, process_ident
 from archive.models import SchedulerHeartbeat
@@ -78,7 +79,7 @@ def crawl_portal(portal: str) -> str:
     rt = current()
     slot: datetime | None = getattr(_slot, "value", None)
     now = datetime.now(UTC)
-    log_path = rt.config.log_dir / f"{portal}-{now:%Y%m%dT%H%M%S%f}-nightly.log"
+    log_path = inside(rt.config.log_dir, f"{portal}-{now:%Y%m%dT%H%M%S%f}-nightly.log")
     with session_scope(rt.engine) as session:
         row = start_scheduled(session, portal, "nightly", slot, rt.ident, str(log_path), now)
     code, output = spawn_crawl(rt, portal, log_path)
