@@ -18,17 +18,11 @@ from archive.captures import LastFetch
 from crawler.config import DEFAULT_OVERLAP, PortalConfig
 from crawler.headers import capped_headers
 from crawler.items import CaptureItem
-from crawler.links import Link, anchors
+from crawler.links import Link, anchors, attachment_hrefs
 from crawler.outcomes import TOO_LARGE, OffsiteRefused, Outcome, classify, unanswered
 
 __all__ = ["FamilySpider", "Link", "anchors"]
 
-# Attachments a report may keep its tables in (portals.md: downfile.jsp → 302 → /attach/…;
-# TRS keeps the 全真版 PDF next to the article, as ./P0…pdf).
-ATTACHMENT_HREF = re.compile(
-    r"""href\s*=\s*["']([^"']*(?:downfile\.jsp[^"']*|\.(?:pdf|docx?|xlsx?|wps|et)(?:\?[^"']*)?))["']""",
-    re.IGNORECASE,
-)
 # What an attachment link's bytes contain; most report pages have none of them.
 ATTACHMENT_HINTS = (b"downfile", b".pdf", b".doc", b".xls", b".wps", b".et")
 # Every final status reaches the callbacks, to be archived as evidence (a 404 where a report was,
@@ -56,7 +50,8 @@ class FamilySpider(scrapy.Spider):
     ) -> None:
         super().__init__(name=f"{portal.family}:{portal.id}", **kwargs)
         self.portal = portal
-        self.allowed_domains: list[str] = []  # base_url may be any host, loopback replicas included
+        # Scrapy's offsite check is replaced by crawler.middlewares' (ports, numeric hosts).
+        self.allowed_domains: list[str] = []
         self.known: Mapping[str, LastFetch] = known or {}
         self.full, self.overlap = full, overlap
         self.listed: set[str] = set()
@@ -192,7 +187,7 @@ class FamilySpider(scrapy.Spider):
         lowered = response.body.lower()
         if not any(hint in lowered for hint in ATTACHMENT_HINTS):
             return
-        for href in dict.fromkeys(ATTACHMENT_HREF.findall(response.text)):
+        for href in dict.fromkeys(attachment_hrefs(response.text)):
             url = urljoin(response.url, html.unescape(href))
             if not url.startswith(("http://", "https://")):
                 continue  # file:///etc/passwd#.pdf is no attachment of a web page
