@@ -74,6 +74,7 @@ FAULTS: dict[str, tuple[str, ...]] = {
         "/bad/to-other.html",
         "/bad/to-numeric.html",
         "/bad/hop.html",
+        "/bad/to-schemeless.html",
         "/bad/redirect-files.html",
     ),
     # Its column holds a record of 720 KB of unclosed <a href>; its report page a value of 720 KB
@@ -113,6 +114,7 @@ OFFSITE_REDIRECTS = {
     "/bad/to-numeric.html": "{numeric}/landed.html",
     "/bad/hop.html": "/offsite_redirect/bad/hop2.html",  # the same host first, then away
     "/bad/hop2.html": "{other}/hop.html",
+    "/bad/to-schemeless.html": "//{other_netloc}/schemeless.html",
     "/bad/file.pdf": "{other}/file.pdf",
 }
 PROXY_FAULTS = ("entity_expansion", "external_entity")
@@ -287,6 +289,7 @@ class HostileServer(ThreadingHTTPServer):
         return {
             "local": f"http://localhost:{port}",
             "other": f"http://127.0.0.1:{other}",
+            "other_netloc": f"127.0.0.1:{other}",
             "numeric": f"http://2130706433:{other}",
             "hex": f"http://0x7f000001:{other}",
             "mapped": f"http://[::ffff:127.0.0.1]:{other}",

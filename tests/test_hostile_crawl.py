@@ -124,10 +124,18 @@ def test_allowed_hosts_are_read_into_the_portal() -> None:
     assert loaded.portals[0].allowed_hosts == ("files.tx.gov.cn",)
 
 
-@pytest.mark.parametrize("entry", ["http://localhost:8000/col", "http://127.0.0.1:8001/col"])
+@pytest.mark.parametrize(
+    "entry", ["http://localhost:8000/col", "http://127.0.0.1:8001/col", "http://2130706433/col"]
+)
 def test_an_entry_point_on_another_host_is_refused_by_name(entry: str) -> None:
     with pytest.raises(SettingsError, match=rf"'p'.*entry point '{re.escape(entry)}'"):
         parse_settings(_settings(entry_points=[entry]), Path("s.toml"))
+
+
+def test_an_annual_report_module_off_the_portals_host_is_refused() -> None:
+    module = {"path": "@evil.example/m.jsp", "areas": ["1"], "years": "2020-2021"}
+    with pytest.raises(SettingsError, match="'p'.*evil.example"):
+        parse_settings(_settings(annual_report=module), Path("s.toml"))
 
 
 def test_an_entry_point_on_an_allowed_host_is_taken() -> None:
@@ -365,6 +373,7 @@ def test_offsite_links_are_recorded_as_refused(crawl: Crawl) -> None:
         ("/bad/to-other.html", "{other}/landed.html"),
         ("/bad/to-numeric.html", "{numeric}/landed.html"),
         ("/bad/hop.html", "{other}/hop.html"),  # the first hop stays on the host
+        ("/bad/to-schemeless.html", "{other}/schemeless.html"),  # Location: //host:port/…
         ("/bad/file.pdf", "{other}/file.pdf"),  # an attachment's download redirects away
     ],
 )
