@@ -24,6 +24,7 @@ from crawler.outcomes import OffsiteRefused
 
 MAX_BACKOFF = 300.0  # seconds; a Retry-After asking for longer is capped here
 NOT_BEFORE = "nianbao_not_before"
+REDIRECTS = frozenset({301, 302, 303, 307, 308})  # the statuses RedirectMiddleware follows
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -103,10 +104,9 @@ class FileSizeLimit:
             raise StopDownload(fail=False)
 
 
-class OffsiteRequests:
-    """Refuses every request to a host outside the portal's (`NIANBAO_BASE_URL`,
-    `NIANBAO_ALLOWED_HOSTS`) before anything else sees it, robots.txt included: record links,
-    attachments, pagers, module pages, and any redirect hop that got this far."""
+class _PortalHosts:
+    """A downloader middleware that knows the portal's hosts (`NIANBAO_BASE_URL`,
+    `NIANBAO_ALLOWED_HOSTS`, crawler.hosts)."""
 
     def __init__(self, policy: HostPolicy) -> None:
         self.policy = policy
@@ -119,19 +119,22 @@ class OffsiteRequests:
         hosts = tuple(crawler.settings.getlist("NIANBAO_ALLOWED_HOSTS"))
         return cls(HostPolicy.of(base_url, hosts))
 
+
+class OffsiteRequests(_PortalHosts):
+    """Refuses every request to a host outside the portal's before anything else sees it,
+    robots.txt included: record links, attachments, pagers, module pages, and any redirect hop
+    that got this far."""
+
     def process_request(self, request: Request) -> None:
         if not self.policy.allows(request.url):
             what = "redirect" if request.meta.get("redirect_urls") else "link"
             raise OffsiteRefused(f"{what} to another host {request.url}")
 
 
-class OffsiteRedirects(OffsiteRequests):
+class OffsiteRedirects(_PortalHosts):
     """Sees each 3xx before Scrapy's RedirectMiddleware does, and refuses one whose target is
     outside the portal's hosts: the redirect is recorded (crawler.spiders.base.on_error) and
     its target never requested."""
-
-    def process_request(self, request: Request) -> None:
-        return None
 
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get("Location")
@@ -145,6 +148,3 @@ class OffsiteRedirects(OffsiteRequests):
         if target.split(":", 1)[0].lower() in ("http", "https") and not self.policy.allows(target):
             raise OffsiteRefused(f"redirect to another host {target}", response)
         return response
-
-
-REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -21,8 +21,6 @@ from crawler.items import CaptureItem
 from crawler.links import Link, anchors, attachment_hrefs
 from crawler.outcomes import TOO_LARGE, OffsiteRefused, Outcome, classify, unanswered
 
-__all__ = ["FamilySpider", "Link", "anchors"]
-
 # What an attachment link's bytes contain; most report pages have none of them.
 ATTACHMENT_HINTS = (b"downfile", b".pdf", b".doc", b".xls", b".wps", b".et")
 # Every final status reaches the callbacks, to be archived as evidence (a 404 where a report was,

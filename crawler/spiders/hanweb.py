@@ -14,9 +14,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from scrapy.http import Response
 
-from crawler.links import between, first_tag
+from crawler.links import Link, anchors, between, first_tag
 from crawler.selectors import LayoutChanged, select_many, select_optional
-from crawler.spiders.base import FamilySpider, Link, anchors
+from crawler.spiders.base import FamilySpider
 
 # The datastore XML is read with these regexes, never with an XML parser: a hostile answer's DTD
 # (a billion laughs, external entities naming file:///etc/passwd or a URL) stays inert text, with
