@@ -39,6 +39,7 @@ INTERNAL_NETWORKS = tuple(
 HEX = re.compile(r"0[xX][0-9a-fA-F]*")
 OCTAL = re.compile(r"0[0-7]+")
 DECIMAL = re.compile(r"0|[1-9][0-9]*")
+HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
 
 Origin = tuple[str, int]  # (normalised host, port)
 
@@ -118,6 +119,8 @@ def host_entry(entry: str) -> frozenset[Origin]:
     if not parts.hostname or parts.path or parts.query or parts.fragment or "@" in parts.netloc:
         raise BadHost(f"not a host or host:port: {entry!r}")
     host = normalise_host(parts.hostname)
+    if not HOST_NAME.fullmatch(host) and ":" not in host:  # a wildcard matches nothing: say so
+        raise BadHost(f"not a host name (no wildcards): {entry!r}")
     return frozenset((host, p) for p in ((port,) if port else BOTH_DEFAULTS))
 
 

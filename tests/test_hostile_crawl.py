@@ -143,7 +143,9 @@ def test_an_entry_point_on_an_allowed_host_is_taken() -> None:
     assert parse_settings(raw, Path("s.toml")).portals[0].entry_points
 
 
-@pytest.mark.parametrize("entry", ["http://x.gov.cn/a", "x.gov.cn:port", "user@x.gov.cn", ""])
+@pytest.mark.parametrize(
+    "entry", ["http://x.gov.cn/a", "x.gov.cn:port", "user@x.gov.cn", "", "*.x.gov.cn"]
+)
 def test_a_bad_allowed_host_is_refused_by_name(entry: str) -> None:
     with pytest.raises(SettingsError, match="'p'.*allowed_hosts"):
         parse_settings(_settings(allowed_hosts=[entry]), Path("s.toml"))
