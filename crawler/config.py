@@ -66,6 +66,9 @@ class PortalConfig:
     record_selector: str | None = None
     article_pattern: str | None = None
     next_page_pattern: str | None = None
+    # Sister hosts (`host` or `host:port`) the crawl may fetch from besides base_url's
+    # (crawler.hosts): where a portal keeps its attachments, say.
+    allowed_hosts: tuple[str, ...] = ()
 
     def url(self, path: str) -> str:
         """Absolute URL for a site path such as `/col/col1229000001/index.html`."""

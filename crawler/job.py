@@ -47,6 +47,7 @@ class CrawlJob:
         portal = dict(data["portal"])
         module = portal.pop("annual_report")
         portal["entry_points"] = tuple(portal["entry_points"])
+        portal["allowed_hosts"] = tuple(portal.get("allowed_hosts", ()))
         if module is not None:
             module["areas"] = tuple(module["areas"])
         return cls(

@@ -1,10 +1,12 @@
-"""Scrapy components for the real web's manners: retries that back off, and a per-file size limit."""
+"""Scrapy components for the real web's manners: retries that back off, a per-file size limit, and
+no fetch outside the portal's hosts (crawler.hosts), whether a page links there or redirects."""
 
 from __future__ import annotations
 
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urljoin
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -15,9 +17,14 @@ from scrapy.settings import BaseSettings
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
+from w3lib.url import safe_url_string
+
+from crawler.hosts import HostPolicy
+from crawler.outcomes import OffsiteRefused
 
 MAX_BACKOFF = 300.0  # seconds; a Retry-After asking for longer is capped here
 NOT_BEFORE = "nianbao_not_before"
+REDIRECTS = frozenset({301, 302, 303, 307, 308})  # the statuses RedirectMiddleware follows
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -95,3 +102,49 @@ class FileSizeLimit:
         request.meta["nianbao_received"] = got
         if got > self.limit:
             raise StopDownload(fail=False)
+
+
+class _PortalHosts:
+    """A downloader middleware that knows the portal's hosts (`NIANBAO_BASE_URL`,
+    `NIANBAO_ALLOWED_HOSTS`, crawler.hosts)."""
+
+    def __init__(self, policy: HostPolicy) -> None:
+        self.policy = policy
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        base_url = crawler.settings.get("NIANBAO_BASE_URL")
+        if not base_url:
+            raise NotConfigured
+        hosts = tuple(crawler.settings.getlist("NIANBAO_ALLOWED_HOSTS"))
+        return cls(HostPolicy.of(base_url, hosts))
+
+
+class OffsiteRequests(_PortalHosts):
+    """Refuses every request to a host outside the portal's before anything else sees it,
+    robots.txt included: record links, attachments, pagers, module pages, and any redirect hop
+    that got this far."""
+
+    def process_request(self, request: Request) -> None:
+        if not self.policy.allows(request.url):
+            what = "redirect" if request.meta.get("redirect_urls") else "link"
+            raise OffsiteRefused(f"{what} to another host {request.url}")
+
+
+class OffsiteRedirects(_PortalHosts):
+    """Sees each 3xx before Scrapy's RedirectMiddleware does, and refuses one whose target is
+    outside the portal's hosts: the redirect is recorded (crawler.spiders.base.on_error) and
+    its target never requested."""
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get("Location")
+        if response.status not in REDIRECTS or not location:
+            return response
+        # The target as RedirectMiddleware computes it (scheme-relative and relative alike).
+        target = safe_url_string(location)
+        if location.startswith(b"//"):
+            target = request.url.split(":", 1)[0] + "://" + target.lstrip("/")
+        target = urljoin(request.url, target)
+        if target.split(":", 1)[0].lower() in ("http", "https") and not self.policy.allows(target):
+            raise OffsiteRefused(f"redirect to another host {target}", response)
+        return response

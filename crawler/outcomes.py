@@ -22,6 +22,7 @@ from scrapy.exceptions import (
     ResponseDataLossError,
     UnsupportedURLSchemeError,
 )
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
 DOCUMENT_TYPES = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et"})
@@ -207,6 +208,15 @@ def _attachment(url: str, content_type: str | None, detected: str | None) -> Out
         return Outcome("ok", detected)
     what = f"linked as {claimed}" if claimed else "linked as an attachment"
     return Outcome("type_mismatch", detected, f"{what}, but the bytes are {detected or 'empty'}")
+
+
+class OffsiteRefused(IgnoreRequest):
+    """A request or a redirect to a host outside the portal's (crawler.middlewares), never
+    sent; `response` is the redirect when it was one."""
+
+    def __init__(self, message: str, response: Response | None = None) -> None:
+        super().__init__(message)
+        self.response = response
 
 
 def unanswered(error: BaseException) -> Outcome | None:

@@ -36,7 +36,15 @@ def scrapy_settings(job: CrawlJob, run_id: int) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
+            # Scrapy's offsite check knows domains, not ports or numeric spellings of an address:
+            # ours refuses every request outside the portal's hosts before robots.txt is asked,
+            # and (past RedirectMiddleware's 600, so it sees each 3xx first) every such redirect.
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "crawler.middlewares.OffsiteRequests": 50,
+            "crawler.middlewares.OffsiteRedirects": 610,
         },
+        "NIANBAO_BASE_URL": portal.base_url,
+        "NIANBAO_ALLOWED_HOSTS": list(portal.allowed_hosts),
         "EXTENSIONS": {
             "crawler.middlewares.FileSizeLimit": 0,
             "scrapy.extensions.feedexport.FeedExporter": None,  # no feeds

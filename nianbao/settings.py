@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -24,6 +25,7 @@ from archive.config import ArchiveConfig
 from archive.deadlines import DeadlineRules
 from archive.registry import PublisherSpec
 from crawler.config import FAMILIES, AnnualReportModule, CrawlerConfig, PortalConfig
+from crawler.hosts import BadHost, HostPolicy, internal_address, offsite_starts
 from nianbao.errors import SettingsError
 from scheduler.config import AlertsConfig, ScheduleError, SchedulerConfig, cron_trigger, zone
 
@@ -70,6 +72,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "record_selector": str,
         "article_pattern": str,
         "next_page_pattern": str,
+        "allowed_hosts": list,
     },
     "publishers": {
         "portal": str,
@@ -391,7 +394,7 @@ def _portal(row: dict[str, Any], index: int) -> PortalConfig:
     if not entry_points and module is None:
         raise SettingsError(f"{where}: needs entry_points or an annual_report module")
     _crawl_quirks(row, where)
-    return PortalConfig(
+    portal = PortalConfig(
         id=row["id"],
         name=row.get("name", row["id"]),
         family=row["family"],
@@ -404,7 +407,29 @@ def _portal(row: dict[str, Any], index: int) -> PortalConfig:
         record_selector=row.get("record_selector"),
         article_pattern=row.get("article_pattern"),
         next_page_pattern=row.get("next_page_pattern"),
+        allowed_hosts=_strings(row.get("allowed_hosts", []), f"{where} allowed_hosts"),
     )
+    _check_hosts(portal, where)
+    return portal
+
+
+def _check_hosts(portal: PortalConfig, where: str) -> None:
+    """allowed_hosts readable, every start on the portal's hosts (crawler.hosts); a warning on
+    stderr for a base_url on a private or link-local address (loopback is the replicas')."""
+    try:
+        HostPolicy.for_portal(portal)
+    except BadHost as exc:
+        raise SettingsError(f"{where}: base_url or allowed_hosts: {exc}") from None
+    if offsite := offsite_starts(portal):
+        raise SettingsError(
+            f"{where}: entry point {offsite[0]!r} is not on the portal's hosts "
+            "(base_url's, or one listed in allowed_hosts)"
+        )
+    if (address := internal_address(portal.base_url)) is not None:
+        print(
+            f"warning: {where}: base_url is on the private or link-local address {address}",
+            file=sys.stderr,
+        )
 
 
 def _crawler(table: dict[str, Any]) -> CrawlerConfig:

@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+from replica.narrative import figures_of, numbers_for, paragraphs
 from replica.pdf import text_pdf
 
 COLUMN = "/col/col1/index.html"
@@ -59,6 +60,62 @@ FAULTS: dict[str, tuple[str, ...]] = {
     "charset_lie": ("/bad/gbk.html",),
     "pdf_is_html": ("/bad/as-pdf.html", "/bad/links-pdf.html"),
     "evil_names": ("/bad/evil.html",),
+    # Issue 12's crawl-time columns, crawled together by tests/test_hostile_crawl.py. `{local}`
+    # is this server under the name localhost, `{other}` a second server on another port
+    # (`elsewhere`, which counts what reaches it), `{numeric}` that one as 2130706433.
+    "offsite_link": (
+        "{local}/offsite_link/bad/via-localhost.html",
+        "{other}/offsite_link/bad/other-port.html",
+        "{numeric}/offsite_link/bad/numeric.html",
+        "/bad/offsite-files.html",
+    ),
+    "offsite_redirect": (
+        "/bad/to-localhost.html",
+        "/bad/to-other.html",
+        "/bad/to-numeric.html",
+        "/bad/hop.html",
+        "/bad/to-schemeless.html",
+        "/bad/redirect-files.html",
+    ),
+    # Its column holds a record of 720 KB of unclosed <a href>; its report page a value of 720 KB
+    # of `.pdf?` whose quote never closes.
+    "unclosed_anchors": ("/bad/unclosed-href.html",),
+    "many_headers": ("/bad/headers.html",),
+    "huge_report": ("/bad/br.html",),
+    "font_nesting": ("/bad/fonts.html",),
+    "long_fields": (f"/bad/long-url.html?q={'x' * 3100}", "/bad/long-type.html"),
+}
+ISSUE12 = (
+    "offsite_link",
+    "offsite_redirect",
+    "unclosed_anchors",
+    "many_headers",
+    "huge_report",
+    "font_nesting",
+    "long_fields",
+)
+UNCLOSED_BYTES = 720 * 1024
+MANY_HEADERS = 200_000
+BR_COUNT = 5_000_000  # `<br>x` five million times: 25 MB, over ten million nodes
+FONT_PARAGRAPHS = 130
+LONG_TYPE = HTML + "; " + "; ".join(f"x-param{i}=value" for i in range(20))  # over 255 chars
+# Attachments of /offsite_link/bad/offsite-files.html: the same hosts, and two more spellings.
+OFFSITE_FILES = (
+    "{local}/offsite_link/bad/secret.pdf",
+    "{other}/secret.pdf",
+    "{numeric}/secret.pdf",
+    "{hex}/secret.pdf",
+    "{mapped}/secret.pdf",
+)
+# Where the redirect columns send the crawler: path -> Location.
+OFFSITE_REDIRECTS = {
+    "/bad/to-localhost.html": "{local}/offsite_redirect/bad/landed.html",
+    "/bad/to-other.html": "{other}/landed.html",
+    "/bad/to-numeric.html": "{numeric}/landed.html",
+    "/bad/hop.html": "/offsite_redirect/bad/hop2.html",  # the same host first, then away
+    "/bad/hop2.html": "{other}/hop.html",
+    "/bad/to-schemeless.html": "//{other_netloc}/schemeless.html",
+    "/bad/file.pdf": "{other}/file.pdf",
 }
 PROXY_FAULTS = ("entity_expansion", "external_entity")
 SECOND = "/art/2024/1/16/art_1_2.html"  # the record the hostile dataproxy answers list
@@ -99,11 +156,20 @@ def _record(href: str, title: str) -> str:
     return f"<record><![CDATA[<li><a href='{href}' title='{title}'>{title}</a><span>2024-01-15</span></li>]]></record>\n"
 
 
-def column_page(fault: str) -> bytes:
+def href_of(fault: str, path: str, hosts: dict[str, str]) -> str:
+    """A link of a fault's column: a path under /<fault>/, or a URL on one of `hosts`."""
+    return path.format(**hosts) if path.startswith("{") else f"/{fault}{path}"
+
+
+def column_page(fault: str, hosts: dict[str, str]) -> bytes:
     """The fault's column: the good page and the fault's links; the XML faults' column points
     jpage at their dataproxy answer."""
-    hrefs = [f"/{fault}{path}" for path in (GOOD, *FAULTS[fault])]
+    hrefs = [href_of(fault, path, hosts) for path in (GOOD, *FAULTS[fault])]
     records = "".join(_record(href, title_of(fault, n)) for n, href in enumerate(hrefs, 1))
+    if fault == "unclosed_anchors":
+        anchor = '<a href="/unclosed_anchors/bad/x.html">'
+        unclosed = anchor * (UNCLOSED_BYTES // len(anchor))
+        records = f"<record><![CDATA[<li>{unclosed}</li>]]></record>\n{records}"
     nextgroup = ""
     if fault in PROXY_FAULTS:
         query = "page=1&appid=1&webid=1&path=/&columnid=1&unitid=1&permissiontype=0"
@@ -154,6 +220,29 @@ def gzip_bomb() -> bytes:
     return head + block * (BOMB_MB - 1)
 
 
+@cache
+def br_page() -> bytes:
+    """A report of 25 MB: `<br>x` five million times after its first paragraph."""
+    body = "<p>一、总体情况</p>" + "<br>x" * BR_COUNT
+    return report_page(title_of("huge_report", 2)).replace("<p>一、总体情况</p>", body).encode()
+
+
+def font_report() -> tuple[bytes, dict[str, int]]:
+    """A report pasted from Word: FONT_PARAGRAPHS paragraphs, each opening two `<font>` tags it
+    never closes, its figures in the last ones; and the figures it states."""
+    numbers = numbers_for("hostile|font_nesting", "government", 2023)
+    texts = paragraphs(numbers, "坏网市人民政府办公室", "全市", None, "hostile|font_nesting")
+    texts = ["（此段为空）"] * (FONT_PARAGRAPHS - len(texts)) + texts
+    body = "".join(f'<p><font face="宋体">{text}<font size="3">' for text in texts)
+    page = report_page(title_of("font_nesting", 2)).replace("<p>一、总体情况</p>", body)
+    return page.encode(), figures_of(numbers)
+
+
+def offsite_files_page(hosts: dict[str, str]) -> bytes:
+    files = tuple(path.format(**hosts) for path in OFFSITE_FILES)
+    return report_page(title_of("offsite_link", 5), files).encode()
+
+
 def nested_page() -> bytes:
     body = "<div>" * NESTING + title_of("nested_html", 2) + "</div>" * NESTING
     return report_page(title_of("nested_html", 2)).replace("<p>一、总体情况</p>", body).encode()
@@ -179,6 +268,7 @@ class HostileServer(ThreadingHTTPServer):
     def __init__(self, host: str = "127.0.0.1") -> None:
         super().__init__((host, 0), HostileHandler)
         self.url = f"http://{host}:{self.server_address[1]}"
+        self.elsewhere = Elsewhere(host)
         self.stopping = threading.Event()  # ends the drip when the server stops
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, str]] = Counter()
@@ -193,6 +283,18 @@ class HostileServer(ThreadingHTTPServer):
         """Requests for `path` so far."""
         return self.add("hits", path, 0)
 
+    def hosts(self) -> dict[str, str]:
+        """The other names and hosts the offsite columns link to (see FAULTS)."""
+        port, other = self.server_address[1], self.elsewhere.server_address[1]
+        return {
+            "local": f"http://localhost:{port}",
+            "other": f"http://127.0.0.1:{other}",
+            "other_netloc": f"127.0.0.1:{other}",
+            "numeric": f"http://2130706433:{other}",
+            "hex": f"http://0x7f000001:{other}",
+            "mapped": f"http://[::ffff:127.0.0.1]:{other}",
+        }
+
     def sent(self, path: str) -> int:
         """Body bytes a streamed page got out before the client hung up."""
         return self.add("sent", path, 0)
@@ -204,6 +306,7 @@ class HostileServer(ThreadingHTTPServer):
 
     def __enter__(self) -> HostileServer:
         gzip_bomb()  # built before the first request, so that it is not slow to answer
+        self.elsewhere.__enter__()
         self._thread = threading.Thread(
             target=self.serve_forever, args=(0.05,), name="hostile", daemon=True
         )
@@ -218,6 +321,46 @@ class HostileServer(ThreadingHTTPServer):
         self.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.elsewhere.__exit__(kind, exc, tb)
+
+
+class Elsewhere(ThreadingHTTPServer):
+    """Another host for the offsite columns to point at: answers every request with a small
+    page and counts it; a crawl that stays on its portal's hosts leaves `requests` empty."""
+
+    daemon_threads = True
+
+    def __init__(self, host: str) -> None:
+        super().__init__((host, 0), ElsewhereHandler)
+        self.requests: list[str] = []
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Elsewhere:
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+class ElsewhereHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: `requests` is the record."""
+
+    def do_GET(self) -> None:
+        cast(Elsewhere, self.server).requests.append(self.path)
+        body = f"<html><body>secret of another host ({EVIL})</body></html>".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", HTML)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 class HostileHandler(BaseHTTPRequestHandler):
@@ -239,7 +382,7 @@ class HostileHandler(BaseHTTPRequestHandler):
         elif EVIL in path or "downfile.jsp" in path:
             self.downfile(path)
         elif path.endswith(COLUMN) and path.count("/") == 4:
-            self.send(column_page(path.split("/")[1]))
+            self.send(column_page(path.split("/")[1], self.hostile.hosts()))
         else:
             fault, _, rest = path[1:].partition("/")
             route = self.routes().get("/" + rest)
@@ -280,7 +423,48 @@ class HostileHandler(BaseHTTPRequestHandler):
                 "application/pdf",
             ),
             "/bad/evil.html": lambda f, hit: page(title_of(f, 2), EVIL_LINKS),
+            **self.issue12_routes(),
         }
+
+    def issue12_routes(self) -> dict[str, Callable[[str, int], None]]:
+        hosts = self.hostile.hosts()
+
+        def redirect(path: str) -> Callable[[str, int], None]:
+            return lambda f, hit: self.redirect(OFFSITE_REDIRECTS[path].format(**hosts))
+
+        return {
+            "/bad/offsite-files.html": lambda f, hit: self.send(offsite_files_page(hosts)),
+            "/bad/via-localhost.html": lambda f, hit: self.send(b"<html>secret</html>"),
+            "/bad/secret.pdf": lambda f, hit: self.send(text_pdf(["secret"]), "application/pdf"),
+            "/bad/landed.html": lambda f, hit: self.send(b"<html>secret</html>"),
+            **{path: redirect(path) for path in OFFSITE_REDIRECTS},
+            "/bad/redirect-files.html": lambda f, hit: self.send(
+                report_page(title_of(f, 6), ("/offsite_redirect/bad/file.pdf",)).encode()
+            ),
+            "/bad/headers.html": lambda f, hit: self.many_headers(report_page(title_of(f, 2))),
+            "/bad/br.html": lambda f, hit: self.send(br_page()),
+            "/bad/fonts.html": lambda f, hit: self.send(font_report()[0]),
+            "/bad/unclosed-href.html": lambda f, hit: self.send(
+                report_page(title_of(f, 2))
+                .replace("<p>一、总体情况</p>", '<p><a href="' + ".pdf?" * (UNCLOSED_BYTES // 5))
+                .encode()
+            ),
+            "/bad/long-url.html": lambda f, hit: self.send(report_page(title_of(f, 2)).encode()),
+            "/bad/long-type.html": lambda f, hit: self.send(
+                report_page(title_of(f, 3)).encode(), LONG_TYPE
+            ),
+        }
+
+    def many_headers(self, page: str) -> None:
+        """A report page after MANY_HEADERS headers (an 11.7 MB row each, when stored whole)."""
+        body = page.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", HTML)
+        self.send_header("Content-Length", str(len(body)))
+        for n in range(MANY_HEADERS):
+            self.send_header(f"X-Hostile-{n}", "v" * 40)
+        self.end_headers()
+        self.wfile.write(body)
 
     def send(
         self,

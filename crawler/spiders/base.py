@@ -16,40 +16,18 @@ from twisted.python.failure import Failure
 
 from archive.captures import LastFetch
 from crawler.config import DEFAULT_OVERLAP, PortalConfig
+from crawler.headers import capped_headers
 from crawler.items import CaptureItem
-from crawler.outcomes import TOO_LARGE, Outcome, classify, unanswered
+from crawler.links import Link, anchors, attachment_hrefs
+from crawler.outcomes import TOO_LARGE, OffsiteRefused, Outcome, classify, unanswered
 
-# Attachments a report may keep its tables in (portals.md: downfile.jsp → 302 → /attach/…;
-# TRS keeps the 全真版 PDF next to the article, as ./P0…pdf).
-ATTACHMENT_HREF = re.compile(
-    r"""href\s*=\s*["']([^"']*(?:downfile\.jsp[^"']*|\.(?:pdf|docx?|xlsx?|wps|et)(?:\?[^"']*)?))["']""",
-    re.IGNORECASE,
-)
 # What an attachment link's bytes contain; most report pages have none of them.
 ATTACHMENT_HINTS = (b"downfile", b".pdf", b".doc", b".xls", b".wps", b".et")
-ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.S | re.I)
-HREF = re.compile(r"""\bhref\s*=\s*["']([^"']+)["']""", re.I)
-TITLE = re.compile(r"""\btitle\s*=\s*["']([^"']*)["']""", re.I)
-TAG = re.compile(r"<[^>]+>")
 # Every final status reaches the callbacks, to be archived as evidence (a 404 where a report was,
 # a 412 challenge); 3xx other than 304 are left out so that Scrapy still follows redirects.
 HANDLED_STATUSES = [304, *range(400, 600)]
 # Kinds of page re-fetched with the validators of their last capture.
 CONDITIONAL_KINDS = ("article", "module", "attachment")
-
-Link = tuple[str, str]  # (href as written, title)
-
-
-def anchors(text: str) -> list[Link]:
-    """Every `<a href>` of an HTML fragment with its title (the attribute, else the link text)."""
-    found = []
-    for attrs, inner in ANCHOR.findall(text):
-        href = HREF.search(attrs)
-        if href:
-            title = TITLE.search(attrs)
-            label = title.group(1) if title else TAG.sub("", inner)
-            found.append((href.group(1), html.unescape(label).strip()))
-    return found
 
 
 class FamilySpider(scrapy.Spider):
@@ -70,7 +48,8 @@ class FamilySpider(scrapy.Spider):
     ) -> None:
         super().__init__(name=f"{portal.family}:{portal.id}", **kwargs)
         self.portal = portal
-        self.allowed_domains: list[str] = []  # base_url may be any host, loopback replicas included
+        # Scrapy's offsite check is replaced by crawler.middlewares' (ports, numeric hosts).
+        self.allowed_domains: list[str] = []
         self.known: Mapping[str, LastFetch] = known or {}
         self.full, self.overlap = full, overlap
         self.listed: set[str] = set()
@@ -115,17 +94,13 @@ class FamilySpider(scrapy.Spider):
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
         verdict = self.judge(response, kind, url, content_type)
         keep = verdict.outcome not in ("not_modified", "too_large")
+        headers, cut = capped_headers(response.headers)
         return CaptureItem(
             portal=self.portal.id,
             url=url,
             final_url=response.url,
             status=response.status,
-            headers=tuple(
-                (name.decode("latin-1"), value.decode("latin-1"))
-                # The raw dict: Headers.items() would re-normalise every name and value.
-                for name, values in dict.items(response.headers)
-                for value in values
-            ),
+            headers=headers,
             body=response.body if keep else None,
             fetched_at=datetime.now(UTC),
             # A link to x.pdf that answered with an error page is not the report's attachment.
@@ -134,7 +109,7 @@ class FamilySpider(scrapy.Spider):
             content_type=content_type,
             outcome=verdict.outcome,
             detected_type=verdict.detected_type,
-            finding=verdict.finding,
+            finding="; ".join(f for f in (verdict.finding, cut) if f) or None,
             listed_title=response.meta.get("listed_title"),
         )
 
@@ -210,7 +185,7 @@ class FamilySpider(scrapy.Spider):
         lowered = response.body.lower()
         if not any(hint in lowered for hint in ATTACHMENT_HINTS):
             return
-        for href in dict.fromkeys(ATTACHMENT_HREF.findall(response.text)):
+        for href in dict.fromkeys(attachment_hrefs(response.text)):
             url = urljoin(response.url, html.unescape(href))
             if not url.startswith(("http://", "https://")):
                 continue  # file:///etc/passwd#.pdf is no attachment of a web page
@@ -250,6 +225,9 @@ class FamilySpider(scrapy.Spider):
         """A request that failed for good (after retries): record it with status 0 (no answer),
         so that a page that never answers is evidence too; keep crawling."""
         request = failure.request  # type: ignore[attr-defined]
+        if isinstance(failure.value, OffsiteRefused):
+            yield from self.keep(self.refused(request, failure.value))
+            return
         verdict = unanswered(failure.value)
         if verdict is None:
             self.count("nianbao/robots_denied")  # robots.txt said no: not an error
@@ -276,6 +254,28 @@ class FamilySpider(scrapy.Spider):
                 finding=(verdict.finding or "")[:500],
                 listed_title=request.meta.get("listed_title"),
             )
+        )
+
+    def refused(self, request: scrapy.Request, refusal: OffsiteRefused) -> CaptureItem:
+        """A link or a redirect to another host, never fetched: recorded as an error that names
+        the target, on the redirect's own status and headers when it was one."""
+        self.count("nianbao/offsite_refused")
+        self.logger.info("not fetched: %s (from %s)", refusal, request.meta.get("parent_url"))
+        answer = refusal.response
+        headers, cut = capped_headers(answer.headers) if answer is not None else ((), None)
+        return CaptureItem(
+            portal=self.portal.id,
+            url=(request.meta.get("redirect_urls") or [request.url])[0],
+            final_url=request.url,
+            status=answer.status if answer is not None else 0,
+            headers=headers,
+            body=None,
+            fetched_at=datetime.now(UTC),
+            kind=request.meta.get("kind", "other"),
+            parent_url=request.meta.get("parent_url"),
+            outcome="error",
+            finding="; ".join(f for f in (f"refused: {refusal}"[:500], cut) if f),
+            listed_title=request.meta.get("listed_title"),
         )
 
 

@@ -14,8 +14,9 @@ from urllib.parse import urljoin
 from scrapy.http import Response
 
 from crawler.config import PortalConfig
+from crawler.links import anchors
 from crawler.selectors import LayoutChanged
-from crawler.spiders.base import FamilySpider, anchors
+from crawler.spiders.base import FamilySpider
 
 
 class GenericSpider(FamilySpider):

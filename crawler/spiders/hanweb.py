@@ -14,14 +14,20 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from scrapy.http import Response
 
+from crawler.links import Link, anchors, between, first_tag
 from crawler.selectors import LayoutChanged, select_many, select_optional
-from crawler.spiders.base import FamilySpider, Link, anchors
+from crawler.spiders.base import FamilySpider
 
 # The datastore XML is read with these regexes, never with an XML parser: a hostile answer's DTD
 # (a billion laughs, external entities naming file:///etc/passwd or a URL) stays inert text, with
 # nothing expanded and nothing fetched (tests/test_faults.py).
-RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
-NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[.*?href\s*=\s*[\"']([^\"']+)[\"']", re.S | re.I)
+# Each is found in linear time (crawler.links): `<record><![CDATA[(.*?)]]></record>` as one regex
+# rescans to the end from every record a hostile answer leaves open (10 s at 90 KB).
+RECORD_START = re.compile(r"<record>\s*<!\[CDATA\[")
+RECORD_END = re.compile(r"\]\]>\s*</record>")
+RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)  # its name in errors
+NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[", re.I)
+QUOTED_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.I)
 TOTAL_PAGES = re.compile(r"<totalpage>\s*(\d+)\s*</totalpage>", re.I)
 TOTAL_RECORD = re.compile(r"totalRecord\s*[:=]\s*['\"]?(\d+)", re.I)
 PER_PAGE = re.compile(r"perPage\s*[:=]\s*['\"]?(\d+)", re.I)
@@ -30,16 +36,35 @@ PAGES_PER_CALL = 3
 POST_FIELDS = {"col": "1", "appid": "1", "sourceContentType": "1"}
 # A jpaas column page declares its list unit on a script tag: url="…/build/unit" queryData="{…}"
 # (single-quoted JSON: webId, tplSetId, pageType, tagId, pageId, …); pages are asked by pageNo=N.
-UNIT_SCRIPT = re.compile(r"<script\b[^>]*jpaas-publish-server/front/page/build/unit[^>]*>", re.I)
+UNIT = "jpaas-publish-server/front/page/build/unit"
 UNIT_URL = re.compile(r"""\burl\s*=\s*["']([^"']+)["']""", re.I)
 QUERY_DATA = re.compile(r"""\bqueryData\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 QUERY_PAIR = re.compile(r"""['"](\w+)['"]\s*:\s*['"]([^'"]*)['"]""")
 PAGER = re.compile(r"""data-page\s*=\s*["']?(\d+)""", re.I)
 
 
+def records(text: str) -> list[str]:
+    """The CDATA of each `<record>` of a datastore."""
+    return between(text, RECORD_START, RECORD_END)
+
+
 def record_links(text: str) -> list[Link]:
     """The first link of each `<record>` of a datastore."""
-    return [found[0] for record in RECORD.findall(text) if (found := anchors(record))]
+    return [found[0] for record in records(text) if (found := anchors(record))]
+
+
+def next_group(text: str) -> str | None:
+    """The href after `<nextgroup><![CDATA[`: where the rest of the list is served."""
+    start = NEXTGROUP.search(text)
+    href = QUOTED_HREF.search(text, start.end()) if start else None
+    return href.group(1) if href else None
+
+
+def expect_records(text: str, portal: str, url: str, min: int) -> None:
+    """At least `min` records, or LayoutChanged naming the record selector."""
+    count = len(records(text))
+    if count < min:
+        raise LayoutChanged(portal, RECORD.pattern, url, count, f">= {min}")
 
 
 def with_query(url: str, **params: Any) -> str:
@@ -65,14 +90,14 @@ class HanwebSpider(FamilySpider):
         if not (yield from self.open_listing(response)):
             return
         text = response.text
-        unit = UNIT_SCRIPT.search(text)
+        unit = first_tag(text, "script", UNIT)
         links = record_links(text)
         if not links and unit is None:
             raise LayoutChanged(self.portal.id, "column records", response.url, 0, ">= 1")
         yield from self.follow_records(response, links)
-        proxy = select_optional(NEXTGROUP, text)
+        proxy = next_group(text)
         if unit is not None:
-            yield from self.jpaas_page(response, unit.group(0), 1)
+            yield from self.jpaas_page(response, unit, 1)
         elif proxy is not None and self.more_pages():
             proxy_url = urljoin(response.url, html.unescape(proxy))
             if "/module/web/jpage/" in proxy_url:
@@ -86,7 +111,7 @@ class HanwebSpider(FamilySpider):
             return
         page = int(response.meta["page"])
         text = response.text
-        select_many(RECORD, text, portal=self.portal.id, url=response.url, min=int(page == 1))
+        expect_records(text, self.portal.id, response.url, int(page == 1))
         yield from self.follow_records(response, record_links(text))
         if page < int(select_optional(TOTAL_PAGES, text) or page) and self.more_pages():
             next_url = with_query(response.url, page=page + 1)
@@ -124,7 +149,7 @@ class HanwebSpider(FamilySpider):
         """One answer of the older POST dataproxy: a batch of records."""
         if not (yield from self.open_listing(response)):
             return
-        select_many(RECORD, response.text, portal=self.portal.id, url=response.url, min=1)
+        expect_records(response.text, self.portal.id, response.url, 1)
         yield from self.follow_records(response, record_links(response.text))
         if self.more_pages():
             yield from self.post_call(response.meta["job"], response.meta["call"] + 1)
