@@ -4,15 +4,31 @@ migrations do not collide."""
 
 from __future__ import annotations
 
+import dataclasses
+import resource
 import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import inspect
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, inspect
+from test_archive_indexing import BASE, T0, page_capture, report_html
 
-from archive.db import make_engine
+from archive import indexing
+from archive.batches import index_in_batches
+from archive.blobs import BlobStore
+from archive.captures import CaptureIn, record_capture
+from archive.db import make_engine, session_scope
+from archive.indexing import IndexStats, index_captures
+from archive.models import Capture
+from archive.runs import finish_run, start_run
+from nianbao.cli import cli
+from replica import settings_for
 
 # Waits for a start signal (a file appearing), so that the processes start their work together.
 _MIGRATE = """
@@ -58,3 +74,136 @@ def test_processes_migrating_a_fresh_sqlite_archive_at_once_all_succeed(tmp_path
         engine = make_engine(url)
         assert "captures" in inspect(engine).get_table_names()
         engine.dispose()
+
+
+# --- Item 1 and 11: a capture no parser can read, or whose blob is gone -----------------------
+
+
+def _archive(engine: Engine, store: BlobStore, *captures: CaptureIn) -> list[int]:
+    """Record captures in one finished run, unindexed, as a crawl leaves them before indexing."""
+    with session_scope(engine) as session:
+        run = start_run(session, "tongxiang", "nightly")
+        ids = [
+            record_capture(session, store, dataclasses.replace(c, run_id=run.id)).id
+            for c in captures
+        ]
+        finish_run(session, run, "ok", pages=len(captures))
+    return ids
+
+
+def _page(n: int, body: bytes, at: datetime = T0) -> CaptureIn:
+    url = f"{BASE}/art/2018/3/{n}/art_1229000001_{n}.html"
+    return page_capture(body, at + timedelta(seconds=n), url=url, final_url=url)
+
+
+def _capture(engine: Engine, capture_id: int) -> Capture:
+    with session_scope(engine) as session:
+        return session.get_one(Capture, capture_id)
+
+
+def test_a_25_mb_page_of_br_is_recorded_and_its_crawl_indexing_goes_on(
+    engine: Engine, store: BlobStore
+) -> None:
+    # Issue 12.1: lxml's XPathEvalError out of parse_bytes killed the pass, left the capture
+    # unindexed, and so failed every later crawl of the portal. The parser may now read it
+    # (another branch); either way it is indexed, and the report after it too.
+    bomb = b"<html><body>" + b"<br>x" * 5_000_000 + b"</body></html>"
+    bomb_id, good_id = _archive(engine, store, _page(1, bomb), _page(2, report_html()))
+    started, before = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    stats = index_in_batches(engine, store, portal="tongxiang")  # what the crawl's worker runs
+    seconds = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"25 MB <br>x page indexed in {seconds:.1f} s, peak RSS {peak / 1024:.0f} MB "
+          f"(before {before / 1024:.0f} MB)")  # fmt: skip
+    assert stats.new_reports == 1
+    bad = _capture(engine, bomb_id)
+    assert bad.indexed_at is not None and bad.document_id is None
+    print(f"recorded: {bad.index_error!r}")
+    assert (bad.index_error is not None) == (stats.parse_errors == 1), bad.index_error
+    assert _capture(engine, good_id).document_id is not None
+    # The next crawl's pass finds nothing left over, and fails on nothing.
+    assert index_in_batches(engine, store, portal="tongxiang") == IndexStats()
+
+
+class ParserBug(Exception):
+    """A stand-in for any bug a page may trigger in a parser: a class no parser raises."""
+
+
+def _buggy_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = indexing.parse_bytes
+
+    def parse(raw: bytes, content_type: str | None = None, url: str | None = None) -> Any:
+        if b"POISON" in raw:
+            raise ParserBug("a page the parser was not written for\nsecond line")
+        return real(raw, content_type, url)
+
+    monkeypatch.setattr(indexing, "parse_bytes", parse)
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_any_exception_out_of_the_parser_is_recorded_on_its_capture(
+    engine: Engine, store: BlobStore, monkeypatch: pytest.MonkeyPatch, batched: bool
+) -> None:
+    _buggy_parser(monkeypatch)
+    poison, good = _archive(
+        engine, store, _page(1, b"<html>POISON</html>"), _page(2, report_html())
+    )
+    if batched:
+        stats = index_in_batches(engine, store, portal="tongxiang")
+    else:
+        with session_scope(engine) as session:
+            stats = index_captures(session, store, portal="tongxiang")
+    assert (stats.new_reports, stats.parse_errors) == (1, 1)
+    bad = _capture(engine, poison)
+    assert bad.indexed_at is not None
+    assert bad.index_error == "ParserBug: a page the parser was not written for"
+    assert _capture(engine, good).document_id is not None
+
+
+def _settings(tmp_path: Path, database_url: str, blob_dir: Path) -> Path:
+    path = tmp_path / "settings.toml"
+    urls = {"tongxiang": "http://127.0.0.1:9", "taizhou": "http://127.0.0.1:9"}
+    path.write_text(settings_for(urls, database_url, str(blob_dir)), "utf-8")
+    return path
+
+
+def test_reparse_all_records_a_parser_bug_and_reparses_the_rest(
+    engine: Engine,
+    store: BlobStore,
+    database_url: str,
+    blob_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 12.1: `reparse --all` crashed for the whole archive on one such capture.
+    ids = _archive(engine, store, _page(1, report_html()), _page(2, report_html(proactive=5)))
+    index_in_batches(engine, store)
+    with session_scope(engine) as session:  # the first page's bytes turn out to poison a parser
+        poison = record_capture(session, store, _page(3, b"<html>POISON</html>"))
+    _buggy_parser(monkeypatch)
+    config = _settings(tmp_path, database_url, blob_dir)
+    done = CliRunner().invoke(cli, ["--config", str(config), "reparse", "--all"])
+    assert done.exit_code == 0, done.output
+    assert "0 new reports, 0 new versions, 1 parse errors, 0 missing blobs" in done.output
+    assert _capture(engine, poison.id).index_error.startswith("ParserBug: ")  # type: ignore[union-attr]
+    assert all(_capture(engine, i).document_id is not None for i in ids)
+
+
+def test_reparse_records_a_missing_blob_and_counts_it(
+    engine: Engine, store: BlobStore, database_url: str, blob_dir: Path, tmp_path: Path
+) -> None:
+    # Issue 12.11: a missing blob made `reparse` crash with a traceback.
+    gone, kept = _archive(
+        engine, store, _page(1, report_html(proactive=7)), _page(2, report_html())
+    )
+    index_in_batches(engine, store)
+    store.path(_capture(engine, gone).sha256 or "").unlink()
+    done = subprocess.run(
+        [sys.executable, "-m", "nianbao", "--config", str(_settings(tmp_path, database_url, blob_dir)),
+         "reparse", "--all"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "0 parse errors, 1 missing blobs" in done.stdout
+    assert (_capture(engine, gone).index_error or "").startswith("missing blob: ")
+    assert _capture(engine, kept).index_error is None
