@@ -5,27 +5,31 @@ migrations do not collide."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import resource
 import subprocess
 import sys
 import textwrap
 import time
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.orm import Session
 from test_archive_indexing import BASE, T0, page_capture, report_html
 
 from archive import indexing
 from archive.batches import index_in_batches
 from archive.blobs import BlobStore
-from archive.captures import CaptureIn, record_capture
-from archive.db import make_engine, session_scope
+from archive.captures import CaptureIn, record_capture, record_captures
+from archive.db import make_engine, session_scope, upgrade
 from archive.indexing import IndexStats, index_captures
-from archive.models import Capture
+from archive.locks import Holder, acquire, renew
+from archive.models import Capture, Document, DocumentVersion
 from archive.runs import finish_run, start_run
 from nianbao.cli import cli
 from replica import settings_for
@@ -207,3 +211,132 @@ def test_reparse_records_a_missing_blob_and_counts_it(
     assert "0 parse errors, 1 missing blobs" in done.stdout
     assert (_capture(engine, gone).index_error or "").startswith("missing blob: ")
     assert _capture(engine, kept).index_error is None
+
+
+# --- Item 6 and 12: other writers during a long pass; two passes at once ----------------------
+
+_INDEX = """
+import json, sys, time
+from pathlib import Path
+from archive.batches import index_in_batches
+from archive.blobs import BlobStore
+from archive.db import make_engine
+url, blobs, mode, go = sys.argv[1:5]
+while not Path(go).exists():
+    time.sleep(0.001)
+engine = make_engine(url)
+started = time.monotonic()
+if mode == "crawl":  # as crawler.worker indexes after its crawl
+    stats = index_in_batches(engine, BlobStore(Path(blobs)), portal="tongxiang")
+else:  # as `nianbao reparse --all` does
+    stats = index_in_batches(engine, BlobStore(Path(blobs)), reparse=True, leave_live_crawls=True)
+print(json.dumps({**stats.__dict__, "seconds": time.monotonic() - started}))
+"""
+
+
+def _many_reports(engine: Engine, store: BlobStore, n: int, status: str = "ok") -> int:
+    """`n` distinct report pages of one run left unindexed; the run's id."""
+    pages = [_page(i, report_html(proactive=i, index_no=f"X/2018-{i}")) for i in range(n)]
+    with session_scope(engine) as session:
+        run = start_run(session, "tongxiang", "nightly")
+        record_captures(session, store, [dataclasses.replace(p, run_id=run.id) for p in pages])
+        if status != "running":
+            finish_run(session, run, status, pages=n)
+        return run.id
+
+
+def test_other_writers_and_readers_go_on_during_a_long_indexing_pass(
+    tmp_path: Path, blob_dir: Path
+) -> None:
+    # Issue 12.6: the pass held SQLite's write lock throughout; a lease renewal, a second
+    # crawl starting and the CLI's commands waited for it and failed after 30 s.
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    store = BlobStore(blob_dir)
+    _many_reports(engine, store, 1500)
+    with session_scope(engine) as session:
+        acquire(session, "taizhou", holder := Holder.me("nightly"), datetime.now(UTC))
+    go = tmp_path / "go"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _INDEX, url, str(blob_dir), "crawl", str(go)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(1.5)
+    go.touch()
+    time.sleep(1.0)  # the pass is under way
+    waits: dict[str, list[float]] = {"renew": [], "read": [], "crawl start": []}
+    while proc.poll() is None:
+        waits["renew"].append(
+            _timed(lambda s: renew(s, "taizhou", holder, datetime.now(UTC)), engine)
+        )
+        waits["read"].append(_timed(lambda s: s.scalar(select(func.count(Document.id))), engine))
+        waits["crawl start"].append(_timed(lambda s: start_run(s, "taizhou", "manual"), engine))
+        time.sleep(0.2)
+    out, err = proc.communicate()
+    assert proc.returncode == 0, err
+    result = json.loads(out)
+    assert result["new_reports"] == 1500
+    assert result["seconds"] > 3, "the pass is too short to show anything"
+    worst = {what: max(times) for what, times in waits.items()}
+    print(f"pass {result['seconds']:.1f} s; longest waits: {worst}")
+    assert all(len(times) >= 5 for times in waits.values()), waits
+    assert max(worst.values()) < 3.0, worst  # the busy timeout is 30 s
+    engine.dispose()
+
+
+def _timed(work: Callable[[Session], object], engine: Engine) -> float:
+    started = time.monotonic()
+    with session_scope(engine) as session:
+        work(session)
+    return time.monotonic() - started
+
+
+def test_a_reparse_during_a_crawls_indexing_leaves_it_its_captures_and_counts(
+    database_url: str, engine: Engine, blob_dir: Path, tmp_path: Path
+) -> None:
+    # Issue 12.12: `reparse` racing a crawl's indexing: an IntegrityError traceback, and the
+    # run's count wrong (the reparse had indexed its new reports).
+    store = BlobStore(blob_dir)
+    _many_reports(engine, store, 60)  # an earlier crawl's, indexed: the reparse's work
+    index_in_batches(engine, store)
+    live = _many_reports(engine, store, 120, status="running")
+    go = tmp_path / "go"
+    crawl, reparse = _together(
+        _INDEX, [[database_url, str(blob_dir), m] for m in ("crawl", "reparse")], go
+    )
+    assert crawl.returncode == reparse.returncode == 0, crawl.stderr[-800:] + reparse.stderr[-800:]
+    assert json.loads(crawl.stdout)["new_reports"] == 120 - 60  # the 60 known URLs are versions
+    assert json.loads(reparse.stdout)["new_reports"] == 0
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count(Document.id))) == 120
+        dupes = select(DocumentVersion.capture_id).group_by(DocumentVersion.capture_id)
+        assert (
+            session.scalar(
+                select(func.count()).select_from(dupes.having(func.count() > 1).subquery())
+            )
+            == 0
+        )
+        assert (
+            session.scalar(
+                select(func.count(Capture.id)).where(
+                    Capture.run_id == live, Capture.indexed_at.is_(None)
+                )
+            )
+            == 0
+        )
+
+
+def test_two_passes_at_once_create_each_document_once(
+    database_url: str, engine: Engine, blob_dir: Path, tmp_path: Path
+) -> None:
+    # Two passes over the same unindexed captures (no crawl running): the lock and the second
+    # look under it share the work between them; neither fails, nothing is made twice.
+    store = BlobStore(blob_dir)
+    _many_reports(engine, store, 150)
+    done = _together(_INDEX, [[database_url, str(blob_dir), "crawl"]] * 2, tmp_path / "go")
+    assert [d.returncode for d in done] == [0, 0], [d.stderr[-800:] for d in done]
+    assert sum(json.loads(d.stdout)["new_reports"] for d in done) == 150
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count(Document.id))) == 150
+        assert session.scalar(select(func.count(DocumentVersion.id))) == 150
