@@ -18,19 +18,21 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from test_archive_indexing import BASE, T0, page_capture, report_html
+from test_archive_indexing import ARTICLE, BASE, T0, page_capture, report_html
 
 from archive import indexing
 from archive.batches import index_in_batches
 from archive.blobs import BlobStore
-from archive.captures import CaptureIn, record_capture, record_captures
+from archive.captures import ArchiveWriteFailed, CaptureIn, record_capture, record_captures
 from archive.db import make_engine, session_scope, upgrade
 from archive.indexing import IndexStats, index_captures
 from archive.locks import Holder, acquire, renew
-from archive.models import Capture, Document, DocumentVersion
+from archive.models import Capture, Document, DocumentVersion, url_sha256
 from archive.runs import finish_run, start_run
+from crawler.writer import Writer
 from nianbao.cli import cli
 from replica import settings_for
 
@@ -340,3 +342,81 @@ def test_two_passes_at_once_create_each_document_once(
     with session_scope(engine) as session:
         assert session.scalar(select(func.count(Document.id))) == 150
         assert session.scalar(select(func.count(DocumentVersion.id))) == 150
+
+
+# --- Item 10: long URLs and headers on PostgreSQL; a row the database refuses ----------------
+
+LONG_URL = f"{ARTICLE}?" + "&".join(f"k{i}=v{i:04d}" for i in range(400))  # 4.4 KB
+LONG_TYPE = "text/html; charset=utf-8; " + "x" * 300
+
+
+def test_a_long_url_and_content_type_are_archived_and_indexed(
+    engine: Engine, database_url: str, blob_dir: Path
+) -> None:
+    # Issue 12.10: on PostgreSQL the (portal, url) btree indexes refused a URL over ~2.7 KB,
+    # and content_type was varchar(255): the writer lost the page, and the run ended `ok`.
+    assert len(LONG_URL) > 4000
+    writer = Writer(database_url, str(blob_dir))
+    for n, at in enumerate((T0, T0 + timedelta(days=1))):
+        page = page_capture(report_html(proactive=n + 1), at, url=LONG_URL, final_url=LONG_URL)
+        writer.write([dataclasses.replace(page, content_type=LONG_TYPE)])
+    writer.close()
+    assert writer.counts["nianbao/outcome/ok"] == 2 and not writer.counts["nianbao/archive_errors"]
+    stats = index_in_batches(engine, BlobStore(blob_dir))
+    assert (stats.new_reports, stats.new_versions) == (1, 1)  # one document, found by its URL
+    with session_scope(engine) as session:
+        [doc] = session.scalars(select(Document)).all()
+        assert doc.url == LONG_URL and doc.url_sha256 == url_sha256(LONG_URL)
+        assert {c.content_type for c in session.scalars(select(Capture))} == {LONG_TYPE}
+
+
+def test_a_capture_the_database_refuses_is_kept_bare_or_stops_the_crawl(
+    engine: Engine, database_url: str, blob_dir: Path
+) -> None:
+    # PostgreSQL's text takes no NUL character; SQLite's does. Before, the writer logged the
+    # refusal, counted an error and dropped the page.
+    writer = Writer(database_url, str(blob_dir))
+    writer.write([dataclasses.replace(page_capture(report_html(), T0), listed_title="年报\x00")])
+    with session_scope(engine) as session:
+        [capture] = session.scalars(select(Capture)).all()
+        assert capture.url == ARTICLE and capture.sha256 is not None  # the page is kept
+        if engine.dialect.name == "postgresql":
+            assert capture.outcome == "error" and capture.listed_title is None
+            assert "the archive refused this capture (DataError: " in (capture.finding or "")
+            assert writer.counts["nianbao/outcome/error"] == 1
+        else:
+            assert capture.listed_title == "年报\x00"
+    if engine.dialect.name == "postgresql":
+        # Refused even bare (a NUL in the URL itself): the crawl stops with the cause.
+        bad = page_capture(report_html(), T0, url=f"{ARTICLE}\x00")
+        with pytest.raises(ArchiveWriteFailed, match="refused the capture of .*DataError"):
+            writer.write([bad])
+    writer.close()
+
+
+def test_migration_0006_keys_the_urls_of_a_populated_archive(database_url: str) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine, "0005")
+    now = "2026-01-02 03:04:05+00"
+    rows = [
+        "INSERT INTO blobs (sha256, size, stored_at) VALUES ('ab', 2, :now)",
+        "INSERT INTO documents (id, portal, url, first_seen_at, last_seen_at)"
+        " VALUES (1, 'p', :url, :now, :now)",
+        "INSERT INTO captures (id, portal, url, final_url, status, headers, fetched_at, sha256,"
+        " kind, document_id, content_type) VALUES (1, 'p', :url, :url, 200, '[]', :now, 'ab',"
+        " 'article', 1, 'text/html'), (2, 'p', 'http://x/b', 'http://x/b', 200, '[]', :now,"
+        " 'ab', 'article', NULL, NULL)",
+    ]
+    with engine.begin() as conn:
+        for sql in rows:
+            conn.execute(text(sql), {"now": now, "url": "http://x/a.html?年=2018"})
+    upgrade(engine)
+    with session_scope(engine) as session:
+        keys = {c.url: c.url_sha256 for c in session.scalars(select(Capture))}
+        assert keys == {u: url_sha256(u) for u in ("http://x/a.html?年=2018", "http://x/b")}
+        doc = session.get_one(Document, 1)
+        assert doc.url_sha256 == url_sha256(doc.url)
+        session.get_one(Capture, 2).content_type = LONG_TYPE
+    with pytest.raises(IntegrityError), session_scope(engine) as session:  # still unique
+        session.add(Document(portal="p", url=doc.url, first_seen_at=T0, last_seen_at=T0))
+    engine.dispose()
