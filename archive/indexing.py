@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from archive.blobs import BlobMissing, BlobStore
@@ -181,6 +181,8 @@ def index_page(state: _Pass, capture: Capture, parsed: Parsed) -> None:
     """Make a page capture (parsed) into its document and version."""
     if isinstance(parsed, Unreadable):
         record_unreadable(state, capture, parsed)
+        # A later fetch of a known report: the report shows it (findings: `unreadable`).
+        capture.document_id = _known_document(state, capture)
         return
     capture.index_error = None
     if not parsed.is_report:
@@ -200,13 +202,7 @@ def _document(state: _Pass, capture: Capture, parsed: ParsedReport) -> tuple[Doc
     """The capture's document, and whether it was created now (filled from `parsed`)."""
     # No autoflush: a document's (portal, url) never changes, and new ones are flushed at once.
     with state.session.no_autoflush:
-        doc = state.session.scalar(
-            select(Document).where(
-                Document.portal == capture.portal,
-                Document.url_sha256 == url_sha256(capture.final_url),
-                Document.url == capture.final_url,
-            )
-        )
+        doc = state.session.scalar(select(Document).where(_same_url(capture)))
     if doc is not None:
         return doc, False
     doc = Document(
@@ -220,6 +216,20 @@ def _document(state: _Pass, capture: Capture, parsed: ParsedReport) -> tuple[Doc
     state.session.flush()
     state.new_reports += 1
     return doc, True
+
+
+def _known_document(state: _Pass, capture: Capture) -> int | None:
+    return state.session.scalar(select(Document.id).where(_same_url(capture)))
+
+
+def _same_url(capture: Capture) -> ColumnElement[bool]:
+    """The document of the capture's page, found through the URL's index key."""
+    url = capture.final_url
+    return and_(
+        Document.portal == capture.portal,
+        Document.url_sha256 == url_sha256(url),
+        Document.url == url,
+    )
 
 
 def _refresh(registry: PublisherRegistry, doc: Document, parsed: ParsedReport) -> None:

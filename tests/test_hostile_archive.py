@@ -28,6 +28,8 @@ from archive.batches import index_in_batches
 from archive.blobs import BlobStore
 from archive.captures import ArchiveWriteFailed, CaptureIn, record_capture, record_captures
 from archive.db import make_engine, session_scope, upgrade
+from archive.deadlines import DeadlineRules
+from archive.findings import findings
 from archive.indexing import IndexStats, index_captures
 from archive.locks import Holder, acquire, renew
 from archive.models import Capture, Document, DocumentVersion, url_sha256
@@ -164,6 +166,22 @@ def test_any_exception_out_of_the_parser_is_recorded_on_its_capture(
     assert bad.indexed_at is not None
     assert bad.index_error == "ParserBug: a page the parser was not written for"
     assert _capture(engine, good).document_id is not None
+
+
+def test_a_later_unreadable_fetch_of_a_report_is_a_finding_on_it(
+    engine: Engine, store: BlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _buggy_parser(monkeypatch)
+    _archive(engine, store, page_capture(report_html(), T0))
+    index_in_batches(engine, store)
+    [later] = _archive(engine, store, page_capture(b"<html>POISON</html>", T0 + timedelta(days=9)))
+    assert index_in_batches(engine, store).parse_errors == 1
+    with session_scope(engine) as session:
+        doc = session.scalars(select(Document)).one()
+        assert session.get_one(Capture, later).document_id == doc.id
+        [row] = [f for f in findings(session, DeadlineRules()) if f.kind == "unreadable"]
+        assert row.report_id == doc.id and f"capture {later} " in row.detail
+        assert row.evidence == f"{ARTICLE}: ParserBug: a page the parser was not written for"
 
 
 def _settings(tmp_path: Path, database_url: str, blob_dir: Path) -> Path:
