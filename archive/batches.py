@@ -28,14 +28,14 @@ from archive.db import session_scope
 from archive.indexing import (
     PAGE_KINDS,
     REFUSED,
+    IndexPass,
     IndexStats,
     Parsed,
     Unreadable,
-    _one_line,
-    _Pass,
     captures_due,
     index_page,
     link_attachment,
+    one_line,
     parent_document,
     parse_capture,
     record_unreadable,
@@ -144,7 +144,7 @@ def _write_once(job: _Job, batch: _BATCH, attach: bool) -> IndexStats:
     parsed = dict(batch)
     with session_scope(job.engine) as session:
         lock_for_indexing(session)
-        state = _Pass(session, job.store, job.registry, datetime.now(UTC))
+        state = IndexPass(session, job.store, job.registry, datetime.now(UTC))
         for capture in session.scalars(_still_due(job, list(parsed))):
             got = parsed[capture.id]
             if attach:
@@ -175,11 +175,16 @@ def _capture_fault(exc: Exception, job: _Job) -> bool:
 
 
 def _record_refused(job: _Job, capture_id: int, exc: Exception) -> IndexStats:
-    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    why = Unreadable(f"{REFUSED} ({type(cause).__name__})", _one_line(cause))
+    """Record why the capture could not be written: the database refused a value, or the
+    indexing code failed on it (a bug on odd input, counted as a parse error)."""
+    if isinstance(exc, DBAPIError):
+        cause = exc.orig if exc.orig is not None else exc
+        why = Unreadable(f"{REFUSED} ({type(cause).__name__})", one_line(cause))
+    else:
+        why = Unreadable(type(exc).__name__, one_line(exc))
     with session_scope(job.engine) as session:
         lock_for_indexing(session)
-        state = _Pass(session, job.store, job.registry, datetime.now(UTC))
+        state = IndexPass(session, job.store, job.registry, datetime.now(UTC))
         capture = session.get(Capture, capture_id)
         if capture is not None:
             record_unreadable(state, capture, why)

@@ -68,7 +68,7 @@ Parsed = ParsedReport | Unreadable
 
 
 @dataclass
-class _Pass:
+class IndexPass:
     session: Session
     store: BlobStore
     registry: PublisherRegistry
@@ -97,7 +97,7 @@ def index_captures(
     run or one portal when given; `on_progress(done, total)` hears of each capture. All in the
     caller's transaction: a long pass holds SQLite's write lock throughout, so the crawl and
     `reparse` use archive.batches instead."""
-    state = _Pass(session, store, PublisherRegistry.load(session), datetime.now(UTC))
+    state = IndexPass(session, store, PublisherRegistry.load(session), datetime.now(UTC))
     pages = session.scalars(captures_due(PAGE_KINDS, run_id, reparse, portal)).all()
     files = session.scalars(captures_due(("attachment",), run_id, reparse, portal)).all()
     total = len(pages) + len(files)
@@ -157,16 +157,16 @@ def parse_capture(store: BlobStore, capture: Capture, url: str | None = None) ->
     try:
         return parse_bytes(raw, capture.content_type, url or capture.final_url)
     except Exception as exc:  # noqa: BLE001 - recorded on the capture, see above
-        return Unreadable(type(exc).__name__, _one_line(exc))
+        return Unreadable(type(exc).__name__, one_line(exc))
 
 
-def _one_line(exc: BaseException, limit: int = 300) -> str:
+def one_line(exc: BaseException, limit: int = 300) -> str:
     lines = str(exc).strip().splitlines()
     text = lines[0] if lines else "(no message)"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def record_unreadable(state: _Pass, capture: Capture, why: Unreadable) -> None:
+def record_unreadable(state: IndexPass, capture: Capture, why: Unreadable) -> None:
     """Mark the capture indexed with its reason; the bytes stay, and `reparse` retries them."""
     capture.indexed_at, capture.index_error = state.now, str(why)
     if why.kind == MISSING_BLOB:
@@ -177,7 +177,7 @@ def record_unreadable(state: _Pass, capture: Capture, why: Unreadable) -> None:
         state.parse_errors += 1
 
 
-def index_page(state: _Pass, capture: Capture, parsed: Parsed) -> None:
+def index_page(state: IndexPass, capture: Capture, parsed: Parsed) -> None:
     """Make a page capture (parsed) into its document and version."""
     if isinstance(parsed, Unreadable):
         record_unreadable(state, capture, parsed)
@@ -198,7 +198,7 @@ def index_page(state: _Pass, capture: Capture, parsed: Parsed) -> None:
     doc.last_seen_at = max(doc.last_seen_at, capture.fetched_at)
 
 
-def _document(state: _Pass, capture: Capture, parsed: ParsedReport) -> tuple[Document, bool]:
+def _document(state: IndexPass, capture: Capture, parsed: ParsedReport) -> tuple[Document, bool]:
     """The capture's document, and whether it was created now (filled from `parsed`)."""
     # No autoflush: a document's (portal, url) never changes, and new ones are flushed at once.
     with state.session.no_autoflush:
@@ -218,7 +218,7 @@ def _document(state: _Pass, capture: Capture, parsed: ParsedReport) -> tuple[Doc
     return doc, True
 
 
-def _known_document(state: _Pass, capture: Capture) -> int | None:
+def _known_document(state: IndexPass, capture: Capture) -> int | None:
     return state.session.scalar(select(Document.id).where(_same_url(capture)))
 
 
@@ -247,7 +247,7 @@ def _refresh(registry: PublisherRegistry, doc: Document, parsed: ParsedReport) -
 
 
 def _record_version(
-    state: _Pass, doc: Document, capture: Capture, parsed: ParsedReport, created: bool
+    state: IndexPass, doc: Document, capture: Capture, parsed: ParsedReport, created: bool
 ) -> None:
     """Keep a version only when the text differs from the one seen just before this capture
     (a document `created` now has none yet)."""
@@ -346,7 +346,7 @@ def decimal_text(value: int | Decimal) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(int(value))
 
 
-def link_attachment(state: _Pass, capture: Capture, parsed: Parsed | None = None) -> None:
+def link_attachment(state: IndexPass, capture: Capture, parsed: Parsed | None = None) -> None:
     """Attach an attachment capture to its report (`parsed` when it was parsed already)."""
     doc = parent_document(state.session, capture)
     if doc is None:
@@ -374,7 +374,9 @@ def link_attachment(state: _Pass, capture: Capture, parsed: Parsed | None = None
         )
 
 
-def _parse_attachment(state: _Pass, doc: Document, capture: Capture, parsed: Parsed | None) -> None:
+def _parse_attachment(
+    state: IndexPass, doc: Document, capture: Capture, parsed: Parsed | None
+) -> None:
     """An attachment's figures join the version of its report current when it was fetched.
 
     A scan no engine reads marks the report `needs_ocr`. When the page is narrative and the

@@ -200,10 +200,11 @@ class Document(Base):
     url: Mapped[str] = mapped_column(Text)
     url_sha256: Mapped[str] = mapped_column(String(64), default=_url_key)  # as captures'
     publisher_id: Mapped[int | None] = mapped_column(ForeignKey("publishers.id"))
-    publisher_label: Mapped[str | None] = mapped_column(String(255))
+    # As the page states them, of any length (migration 0006; PostgreSQL refused the report).
+    publisher_label: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     report_year: Mapped[int | None]
-    index_no: Mapped[str | None] = mapped_column(String(128))
+    index_no: Mapped[str | None] = mapped_column(Text)
     written_date: Mapped[str | None] = mapped_column(String(10))
     # ISO text as the page states it, Asia/Shanghai local: 'YYYY-MM-DDTHH:MM' or 'YYYY-MM-DD'.
     published_at: Mapped[str | None] = mapped_column(String(16))

@@ -24,6 +24,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+
 from archive.blobs import BlobStore
 from archive.captures import ArchiveWriteFailed, CaptureIn, record_captures, write_failure
 from archive.db import make_engine, session_scope
@@ -72,6 +74,9 @@ class Writer:
         Content-Type, listed title), as an `error` naming the cause, bytes kept. When even that
         is refused, the crawl stops with the cause (`ArchiveWriteFailed`)."""
         cause = _one_line(exc)
+        if isinstance(exc, DBAPIError) and not isinstance(exc, (DataError, IntegrityError)):
+            # The database failing (locked, gone), not this capture's data: nothing to strip.
+            raise ArchiveWriteFailed(f"archive write failed: {cause}: {capture.url}") from exc
         logger.error("the archive refused %s: %s", capture.url, cause)
         bare = dataclasses.replace(
             capture,

@@ -14,6 +14,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -379,6 +380,47 @@ def test_two_passes_at_once_create_each_document_once(
 
 
 # --- Item 10: long URLs and headers on PostgreSQL; a row the database refuses ----------------
+
+
+def test_a_report_with_a_long_publisher_and_index_number_is_indexed(
+    engine: Engine, store: BlobStore
+) -> None:
+    # A 300-character 发布机构 and a 200-character 索引号 reach the parser's report as written;
+    # PostgreSQL's varchar(255) and varchar(128) refused the whole report.
+    _archive(engine, store, _page(1, report_html(publisher="某" * 300, index_no="X" * 200)))
+    assert index_in_batches(engine, store).new_reports == 1
+    with session_scope(engine) as session:
+        doc = session.scalars(select(Document)).one()
+        assert (len(doc.publisher_label or ""), len(doc.index_no or "")) == (300, 200)
+
+
+def test_a_value_the_database_refuses_costs_only_its_capture(
+    engine: Engine, store: BlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in for any value a parser may one day produce that a column refuses: a figure of
+    # 100 digits (figures.value is varchar(64); PostgreSQL enforces it, SQLite does not).
+    real = indexing.parse_bytes
+
+    def parse(raw: bytes, content_type: str | None = None, url: str | None = None) -> Any:
+        parsed = real(raw, content_type, url)
+        if b"HUGE" not in raw:
+            return parsed
+        huge = dataclasses.replace(parsed.figures[0], value=Decimal(10) ** 100)
+        return dataclasses.replace(parsed, figures=(huge, *parsed.figures[1:]))
+
+    monkeypatch.setattr(indexing, "parse_bytes", parse)
+    huge = report_html(title="桐乡市经济和信息化局2017年度政府信息公开工作报告HUGE")
+    ids = _archive(engine, store, _page(1, report_html()), _page(2, huge), _page(3, report_html()))
+    stats = index_in_batches(engine, store)
+    refused = engine.dialect.name == "postgresql"
+    assert (stats.new_reports, stats.refused) == (3 - refused, int(refused))
+    bad = _capture(engine, ids[1])
+    assert bad.indexed_at is not None
+    if refused:
+        assert (bad.index_error or "").startswith("refused by the database (")
+        assert "character varying(64)" in (bad.index_error or "")
+    assert all(_capture(engine, i).document_id is not None for i in (ids[0], ids[2]))
+
 
 LONG_URL = f"{ARTICLE}?" + "&".join(f"k{i}=v{i:04d}" for i in range(400))  # 4.4 KB
 LONG_TYPE = "text/html; charset=utf-8; " + "x" * 300

@@ -2,8 +2,9 @@
 
 PostgreSQL's btree refuses an index row over ~2.7 KB: a longer URL (or a Content-Type over 255
 characters) made the capture's write fail. The (portal, url) indexes become (portal, url_sha256),
-the covering index of `late` drops the URL, and content_type becomes text. `index_error` records
-why indexing could not read a capture (a parser failure, a missing blob, a refused value).
+the covering index of `late` drops the URL, and content_type (and a page's 发布机构 and 索引号,
+which made its report fail) become text. `index_error` records why indexing could not read a
+capture (a parser failure, a missing blob, a refused value).
 
 Revision ID: 0006
 Revises: 0005
@@ -25,6 +26,8 @@ depends_on = None
 COVERING = "ix_documents_report_year_covering"
 COVERED = ["report_year", "publisher_id", "published_at", "written_date", "first_seen_at"]
 BACKFILL_ROWS = 5000
+# A page's 发布机构 and 索引号, of any length: PostgreSQL refused a report whose were too long.
+PAGE_TEXT = [("publisher_label", 255), ("index_no", 128)]
 
 
 def upgrade() -> None:
@@ -48,6 +51,8 @@ def upgrade() -> None:
         )
         batch_op.drop_index(COVERING)
         batch_op.create_index(COVERING, COVERED)
+        for column, length in PAGE_TEXT:
+            batch_op.alter_column(column, existing_type=sa.String(length=length), type_=sa.Text())
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.alter_column("content_type", existing_type=sa.String(length=255), type_=sa.Text())
 
@@ -86,6 +91,8 @@ def downgrade() -> None:
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.alter_column("content_type", existing_type=sa.Text(), type_=sa.String(length=255))
     with op.batch_alter_table("documents", schema=None) as batch_op:
+        for column, length in PAGE_TEXT:
+            batch_op.alter_column(column, existing_type=sa.Text(), type_=sa.String(length=length))
         batch_op.drop_index(COVERING)
         batch_op.create_index(COVERING, [*COVERED, "url"])
         batch_op.drop_constraint(batch_op.f("uq_documents_portal_url_sha256"), type_="unique")
