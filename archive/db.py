@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
@@ -79,11 +82,20 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+@cache
+def head_revision() -> str | None:
+    """The newest migration shipped with this code."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Run the migrations up to `revision` (idempotent)."""
+    """Run the migrations up to `revision` (idempotent). An archive already at head is only
+    read: no lock is taken, so starting a command never waits on a long write."""
     config = alembic_config()
     connection = _connect(engine, engine.connect)
     with connection:
+        if revision == "head" and _current_revision(connection) == head_revision():
+            return
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # Batch mode rebuilds a SQLite table by copy, drop and rename; with foreign keys on,
@@ -93,8 +105,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             connection.commit()
         try:
             with connection.begin():
-                if connection.dialect.name == "postgresql":
-                    # Two processes starting on a fresh database must not both create the tables.
+                # Two processes starting on a fresh database must not both create the tables:
+                # the second waits, then finds the first's revision and has nothing to do.
+                if sqlite:
+                    # pysqlite begins no transaction before DDL: each CREATE would commit alone.
+                    # BEGIN IMMEDIATE takes the write lock first and makes the upgrade one unit.
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                elif connection.dialect.name == "postgresql":
                     connection.execute(select(func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
@@ -105,6 +122,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 connection.rollback()
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                 connection.commit()
+
+
+def _current_revision(connection: Any) -> str | None:
+    revision = MigrationContext.configure(connection).get_current_revision()
+    connection.rollback()  # the read began a transaction; leave none open
+    return revision
 
 
 def _check_foreign_keys(connection: Any) -> None:

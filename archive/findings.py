@@ -6,6 +6,8 @@
 - `failed_check`: one of the parser's consistency checks fails on its latest version.
 - `copied`: its text repeats the same publisher's report of the previous year almost whole
   (archive.similarity: resemblance of 5-character shingles, years masked, at least `SAME_TEXT`).
+- `unreadable`: a capture of its page or of an attachment could not be read (a parser failure,
+  a missing blob: captures.index_error); what the report says there is not in its figures.
 """
 
 from __future__ import annotations
@@ -28,10 +30,18 @@ from archive.copies import (
 )
 from archive.deadlines import DeadlineRules, deadline_for
 from archive.evidence import SHANGHAI, day_end, minute
-from archive.models import Check, CrawlRun, Document, DocumentVersion, Publisher
+from archive.models import (
+    Attachment,
+    Capture,
+    Check,
+    CrawlRun,
+    Document,
+    DocumentVersion,
+    Publisher,
+)
 from archive.similarity import SAME_TEXT, resemblance
 
-FINDING_KINDS = ("changed", "backdated", "failed_check", "copied")
+FINDING_KINDS = ("changed", "backdated", "failed_check", "copied", "unreadable")
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ def findings(
     """Every finding, optionally for one report year or one report, by kind, portal, publisher."""
     docs = _documents(session, year, report_id)
     found = _changed(session, docs) + _backdated(session, docs, rules) + _failed(session, docs)
-    found += _copied(session, docs)
+    found += _copied(session, docs) + _unreadable(session, docs)
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
     found.sort(key=lambda f: (order[f.kind], f.portal, f.publisher or "", f.year or 0, f.report_id))
     return found
@@ -187,6 +197,24 @@ def _failed(session: Session, docs: dict[int, _Doc]) -> list[FindingRow]:
     for doc_id, version_id, rule, detail in session.execute(stmt):
         evidence = f"version {version_id}: {detail or 'no detail'}"
         found.append(docs[doc_id].row("failed_check", rule, evidence))
+    return found
+
+
+def _unreadable(session: Session, docs: dict[int, _Doc]) -> list[FindingRow]:
+    pages = select(Capture.document_id, Capture.id).where(Capture.index_error.is_not(None))
+    files = (
+        select(Attachment.document_id, Capture.id)
+        .join(Capture, Capture.id == Attachment.capture_id)
+        .where(Capture.index_error.is_not(None))
+    )
+    found = []
+    for doc_id, capture_id in session.execute(pages.union(files)):
+        if doc_id in docs:
+            capture = session.get_one(Capture, capture_id)
+            detail = f"{capture.kind} capture {capture.id} of {minute(capture.fetched_at)}"
+            found.append(
+                docs[doc_id].row("unreadable", detail, f"{capture.url}: {capture.index_error}")
+            )
     return found
 
 

@@ -9,29 +9,66 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
-from archive.blobs import BlobStore
-from archive.models import Attachment, Capture, Check, Document, DocumentVersion, Figure
+from archive.blobs import BlobMissing, BlobStore
+from archive.models import (
+    Attachment,
+    Capture,
+    Check,
+    CrawlRun,
+    Document,
+    DocumentVersion,
+    Figure,
+    url_sha256,
+)
 from archive.registry import PublisherRegistry
-from parsers import PARSER_VERSION, ParsedReport, ParseError, parse_bytes
+from parsers import PARSER_VERSION, ParsedReport, parse_bytes
 from parsers import Figure as ParsedFigure
 
 PAGE_KINDS = ("article", "module")
+MISSING_BLOB = "missing blob"
+REFUSED = "refused by the database"
 
 
 @dataclass(frozen=True)
 class IndexStats:
-    """What one indexing pass added. `new_versions` counts changes to documents already known."""
+    """What one indexing pass added. `new_versions` counts changes to documents already known;
+    `parse_errors`, `missing_blobs` and `refused` count the captures recorded as unreadable
+    (captures.index_error) and passed over."""
 
     new_reports: int = 0
     new_versions: int = 0
     parse_errors: int = 0
+    missing_blobs: int = 0
+    refused: int = 0
+
+    def __add__(self, other: IndexStats) -> IndexStats:
+        return IndexStats(*(a + b for a, b in zip(_fields(self), _fields(other), strict=True)))
+
+
+def _fields(stats: IndexStats) -> tuple[int, ...]:
+    return tuple(getattr(stats, f.name) for f in dataclasses.fields(stats))
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Why a capture could not be parsed: `kind` (a parser's exception class, or MISSING_BLOB)
+    and a one-line message; stored as "<kind>: <message>" in captures.index_error."""
+
+    kind: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+Parsed = ParsedReport | Unreadable
 
 
 @dataclass
-class _Pass:
+class IndexPass:
     session: Session
     store: BlobStore
     registry: PublisherRegistry
@@ -39,6 +76,13 @@ class _Pass:
     new_reports: int = 0
     new_versions: int = 0
     parse_errors: int = 0
+    missing_blobs: int = 0
+    refused: int = 0
+
+    def stats(self) -> IndexStats:
+        return IndexStats(
+            self.new_reports, self.new_versions, self.parse_errors, self.missing_blobs, self.refused
+        )
 
 
 def index_captures(
@@ -50,26 +94,34 @@ def index_captures(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> IndexStats:
     """Parse the captures not indexed yet (all of them with `reparse`) into documents, of one
-    run or one portal when given; `on_progress(done, total)` hears of each capture."""
-    state = _Pass(session, store, PublisherRegistry.load(session), datetime.now(UTC))
-    pages = session.scalars(_captures(PAGE_KINDS, run_id, reparse, portal)).all()
-    files = session.scalars(_captures(("attachment",), run_id, reparse, portal)).all()
+    run or one portal when given; `on_progress(done, total)` hears of each capture. All in the
+    caller's transaction: a long pass holds SQLite's write lock throughout, so the crawl and
+    `reparse` use archive.batches instead."""
+    state = IndexPass(session, store, PublisherRegistry.load(session), datetime.now(UTC))
+    pages = session.scalars(captures_due(PAGE_KINDS, run_id, reparse, portal)).all()
+    files = session.scalars(captures_due(("attachment",), run_id, reparse, portal)).all()
     total = len(pages) + len(files)
     for done, capture in enumerate(pages, 1):
-        _index_page(state, capture)
+        index_page(state, capture, parse_capture(store, capture))
         if on_progress is not None:
             on_progress(done, total)
     for done, capture in enumerate(files, len(pages) + 1):
-        _link_attachment(state, capture)
+        link_attachment(state, capture)
         if on_progress is not None:
             on_progress(done, total)
     session.flush()
-    return IndexStats(state.new_reports, state.new_versions, state.parse_errors)
+    return state.stats()
 
 
-def _captures(
-    kinds: tuple[str, ...], run_id: int | None, reparse: bool, portal: str | None
+def captures_due(
+    kinds: tuple[str, ...],
+    run_id: int | None,
+    reparse: bool,
+    portal: str | None,
+    leave_live_crawls: bool = False,
 ) -> Select[Capture]:
+    """The captures a pass parses, in fetch order. `leave_live_crawls`: not the unindexed
+    captures of a run still crawling; its own indexing counts them for its run."""
     stmt = select(Capture).where(
         Capture.kind.in_(kinds), Capture.status == 200, Capture.sha256.is_not(None)
     )
@@ -79,23 +131,60 @@ def _captures(
         stmt = stmt.where(Capture.portal == portal)
     if not reparse:
         stmt = stmt.where(Capture.indexed_at.is_(None))
+    if leave_live_crawls:
+        live = select(CrawlRun.id).where(CrawlRun.status == "running")
+        stmt = stmt.where(
+            or_(
+                Capture.indexed_at.is_not(None),
+                Capture.run_id.is_(None),
+                Capture.run_id.not_in(live),
+            )
+        )
     # In fetch order, so that each capture is compared with the version seen just before it.
     return stmt.order_by(Capture.fetched_at, Capture.id)
 
 
-def _index_page(state: _Pass, capture: Capture) -> None:
-    if capture.sha256 is None:
-        capture.indexed_at = state.now
-        return
+def parse_capture(store: BlobStore, capture: Capture, url: str | None = None) -> Parsed:
+    """The capture's bytes parsed, or why they could not be. Any exception of the parser is
+    caught, not only ParseError: whatever one page does to a parser (an lxml limit, a
+    MemoryError, a bug), it must not stop the pass nor poison the portal's later crawls."""
+    if capture.sha256 is None:  # captures_due selects captures with a body only
+        return Unreadable(MISSING_BLOB, "the capture has no body")
     try:
-        parsed = parse_bytes(
-            state.store.get(capture.sha256), capture.content_type, capture.final_url
-        )
-    except ParseError:
-        # The bytes stay archived; a later parser version can retry them with `reparse`.
+        raw = store.get(capture.sha256)
+    except BlobMissing:
+        return Unreadable(MISSING_BLOB, f"{capture.sha256} is not in the blob store")
+    try:
+        return parse_bytes(raw, capture.content_type, url or capture.final_url)
+    except Exception as exc:  # noqa: BLE001 - recorded on the capture, see above
+        return Unreadable(type(exc).__name__, one_line(exc))
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else "(no message)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def record_unreadable(state: IndexPass, capture: Capture, why: Unreadable) -> None:
+    """Mark the capture indexed with its reason; the bytes stay, and `reparse` retries them."""
+    capture.indexed_at, capture.index_error = state.now, str(why)
+    if why.kind == MISSING_BLOB:
+        state.missing_blobs += 1
+    elif why.kind.startswith(REFUSED):
+        state.refused += 1
+    else:
         state.parse_errors += 1
-        capture.indexed_at = state.now
+
+
+def index_page(state: IndexPass, capture: Capture, parsed: Parsed) -> None:
+    """Make a page capture (parsed) into its document and version."""
+    if isinstance(parsed, Unreadable):
+        record_unreadable(state, capture, parsed)
+        # A later fetch of a known report: the report shows it (findings: `unreadable`).
+        capture.document_id = _known_document(state, capture)
         return
+    capture.index_error = None
     if not parsed.is_report:
         capture.indexed_at = state.now
         return
@@ -109,15 +198,11 @@ def _index_page(state: _Pass, capture: Capture) -> None:
     doc.last_seen_at = max(doc.last_seen_at, capture.fetched_at)
 
 
-def _document(state: _Pass, capture: Capture, parsed: ParsedReport) -> tuple[Document, bool]:
+def _document(state: IndexPass, capture: Capture, parsed: ParsedReport) -> tuple[Document, bool]:
     """The capture's document, and whether it was created now (filled from `parsed`)."""
     # No autoflush: a document's (portal, url) never changes, and new ones are flushed at once.
     with state.session.no_autoflush:
-        doc = state.session.scalar(
-            select(Document).where(
-                Document.portal == capture.portal, Document.url == capture.final_url
-            )
-        )
+        doc = state.session.scalar(select(Document).where(_same_url(capture)))
     if doc is not None:
         return doc, False
     doc = Document(
@@ -131,6 +216,20 @@ def _document(state: _Pass, capture: Capture, parsed: ParsedReport) -> tuple[Doc
     state.session.flush()
     state.new_reports += 1
     return doc, True
+
+
+def _known_document(state: IndexPass, capture: Capture) -> int | None:
+    return state.session.scalar(select(Document.id).where(_same_url(capture)))
+
+
+def _same_url(capture: Capture) -> ColumnElement[bool]:
+    """The document of the capture's page, found through the URL's index key."""
+    url = capture.final_url
+    return and_(
+        Document.portal == capture.portal,
+        Document.url_sha256 == url_sha256(url),
+        Document.url == url,
+    )
 
 
 def _refresh(registry: PublisherRegistry, doc: Document, parsed: ParsedReport) -> None:
@@ -148,7 +247,7 @@ def _refresh(registry: PublisherRegistry, doc: Document, parsed: ParsedReport) -
 
 
 def _record_version(
-    state: _Pass, doc: Document, capture: Capture, parsed: ParsedReport, created: bool
+    state: IndexPass, doc: Document, capture: Capture, parsed: ParsedReport, created: bool
 ) -> None:
     """Keep a version only when the text differs from the one seen just before this capture
     (a document `created` now has none yet)."""
@@ -247,14 +346,15 @@ def decimal_text(value: int | Decimal) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(int(value))
 
 
-def _link_attachment(state: _Pass, capture: Capture) -> None:
-    doc = _parent_document(state.session, capture)
+def link_attachment(state: IndexPass, capture: Capture, parsed: Parsed | None = None) -> None:
+    """Attach an attachment capture to its report (`parsed` when it was parsed already)."""
+    doc = parent_document(state.session, capture)
     if doc is None:
         if not _parent_pending(state.session, capture):
             capture.indexed_at = state.now
         return  # else retried once the parent page is indexed
     capture.indexed_at = state.now
-    _parse_attachment(state, doc, capture)
+    _parse_attachment(state, doc, capture, parsed)
     known = state.session.scalar(
         select(Attachment.id).where(
             Attachment.document_id == doc.id,
@@ -274,7 +374,9 @@ def _link_attachment(state: _Pass, capture: Capture) -> None:
         )
 
 
-def _parse_attachment(state: _Pass, doc: Document, capture: Capture) -> None:
+def _parse_attachment(
+    state: IndexPass, doc: Document, capture: Capture, parsed: Parsed | None
+) -> None:
     """An attachment's figures join the version of its report current when it was fetched.
 
     A scan no engine reads marks the report `needs_ocr`. When the page is narrative and the
@@ -284,11 +386,12 @@ def _parse_attachment(state: _Pass, doc: Document, capture: Capture) -> None:
     version = _version_at(state.session, doc, capture)
     if version is None or capture.sha256 is None:
         return
-    try:
-        parsed = parse_bytes(state.store.get(capture.sha256), capture.content_type, capture.url)
-    except ParseError:
-        state.parse_errors += 1
+    if parsed is None:
+        parsed = parse_capture(state.store, capture, capture.url)
+    if isinstance(parsed, Unreadable):
+        record_unreadable(state, capture, parsed)
         return
+    capture.index_error = None
     if parsed.needs_ocr:
         doc.needs_ocr = True
         return
@@ -360,7 +463,7 @@ def _provenance(figure: ParsedFigure, capture: Capture) -> dict[str, object]:
     return out
 
 
-def _parent_document(session: Session, capture: Capture) -> Document | None:
+def parent_document(session: Session, capture: Capture) -> Document | None:
     if not capture.parent_url:
         return None
     stmt = (

@@ -186,11 +186,11 @@ def _tidy(engine: Engine, portal: str, blob_dir: Path) -> None:
     with session_scope(engine) as session:
         orphans = close_orphaned_runs(session, portal, datetime.now(UTC))
     if orphans:
-        # The dead crawl's captures are in the archive but were never indexed.
-        from archive.indexing import index_captures  # parsing is heavy: only when needed
+        # The dead crawl's captures are in the archive but were never indexed. In short
+        # batches: the lease's own renewals (and every other writer) go on meanwhile.
+        from archive.batches import index_in_batches  # parsing is heavy: only when needed
 
-        with session_scope(engine) as session:
-            index_captures(session, BlobStore(blob_dir), portal=portal)
+        index_in_batches(engine, BlobStore(blob_dir), portal=portal)
 
 
 def _keep(engine: Engine, portal: str, holder: Holder, stop: threading.Event) -> None:

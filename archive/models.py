@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Explicit constraint names, so that migrations can address them on every backend (SQLite batch
@@ -60,6 +62,16 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def url_sha256(url: str) -> str:
+    """The key a URL is indexed by: PostgreSQL's btree takes no row over ~2.7 KB, and a page's
+    URL has no such limit. A hash no one can collide on purpose (md5 could be)."""
+    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _url_key(context: DefaultExecutionContext) -> str:
+    return url_sha256(context.get_current_parameters()["url"])
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -116,7 +128,7 @@ class Capture(Base):
     __table_args__ = (
         CheckConstraint(_one_of("kind", CAPTURE_KINDS), name="kind"),
         CheckConstraint(_one_of("outcome", CAPTURE_OUTCOMES), name="outcome"),
-        Index(None, "portal", "url"),
+        Index(None, "portal", "url_sha256"),
         Index(None, "run_id"),
         Index(None, "document_id"),
         Index(None, "indexed_at"),
@@ -131,7 +143,8 @@ class Capture(Base):
     fetched_at: Mapped[datetime]
     # NULL when the response had no body (a 304, a HEAD).
     sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
-    content_type: Mapped[str | None] = mapped_column(String(255))
+    # Unbounded (migration 0006): a server may send any header, and the page is still a page.
+    content_type: Mapped[str | None] = mapped_column(Text)
     # The charset the body was decoded with (text bodies only), so the text can be re-derived.
     encoding: Mapped[str | None] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))
@@ -146,6 +159,11 @@ class Capture(Base):
     detected_type: Mapped[str | None] = mapped_column(String(16))
     finding: Mapped[str | None] = mapped_column(Text)
     listed_title: Mapped[str | None] = mapped_column(Text)
+    # Migration 0006: the URL's index key (url_sha256()), filled from `url` on insert; and why
+    # indexing could not read the capture ("<kind>: <message>": a parser failure, a missing
+    # blob, a value the database refused), so that the capture is indexed and the pass goes on.
+    url_sha256: Mapped[str] = mapped_column(String(64), default=_url_key)
+    index_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Publisher(Base):
@@ -172,7 +190,7 @@ class Document(Base):
 
     __tablename__ = "documents"
     __table_args__ = (
-        UniqueConstraint("portal", "url"),
+        UniqueConstraint("portal", "url_sha256"),
         # Serves both `missing` (publisher and year equal) and `late` (all documents of one year).
         Index(None, "report_year", "publisher_id"),
         Index(None, "publisher_id"),
@@ -180,11 +198,13 @@ class Document(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     portal: Mapped[str] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(Text)
+    url_sha256: Mapped[str] = mapped_column(String(64), default=_url_key)  # as captures'
     publisher_id: Mapped[int | None] = mapped_column(ForeignKey("publishers.id"))
-    publisher_label: Mapped[str | None] = mapped_column(String(255))
+    # As the page states them, of any length (migration 0006; PostgreSQL refused the report).
+    publisher_label: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     report_year: Mapped[int | None]
-    index_no: Mapped[str | None] = mapped_column(String(128))
+    index_no: Mapped[str | None] = mapped_column(Text)
     written_date: Mapped[str | None] = mapped_column(String(10))
     # ISO text as the page states it, Asia/Shanghai local: 'YYYY-MM-DDTHH:MM' or 'YYYY-MM-DD'.
     published_at: Mapped[str | None] = mapped_column(String(16))
@@ -246,7 +266,7 @@ class Attachment(Base):
     capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
     url: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
-    content_type: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(Text)
 
 
 # --- Scheduling, leases, backfills and health -------------------------------------------------
@@ -350,10 +370,10 @@ class AlertState(Base):
 
 # Issue 6 (the questions: missing, late and their evidence): indexes that answer them from the
 # index alone, measured in bench/questions_bench.py (100,000 publishers x 15 years).
-# - Documents by (year, publisher) covering every column `late` reads: it scans one year of the
-#   index and never the table. Carrying the URL makes it about as large as the columns it copies;
-#   it cut `late` by a third at 100,000 publishers. `missing` keeps probing the narrower
-#   (report_year, publisher_id) index, which is faster for it than this wide one.
+# - Documents by (year, publisher) with the dates `late` judges by: it scans one year of the
+#   index. It carried the URL too until migration 0006 (never reading the table), but a URL over
+#   ~2.7 KB made the row too large for PostgreSQL's btree and the page was lost: `late` reads
+#   the URL from the table now. `missing` keeps probing the narrower (report_year, publisher_id).
 # - Runs by (portal, status, blocked, finished_at): the evidence of a search, grouped without a sort.
 # - Captures by (outcome, portal): the few deleted (`gone`) pages among millions of captures.
 Index(
@@ -363,7 +383,6 @@ Index(
     Document.published_at,
     Document.written_date,
     Document.first_seen_at,
-    Document.url,
 )
 Index(None, CrawlRun.portal, CrawlRun.status, CrawlRun.blocked, CrawlRun.finished_at)
 Index(None, Capture.outcome, Capture.portal)

@@ -19,10 +19,11 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from sqlalchemy import Engine
 
+from archive.batches import index_in_batches
 from archive.blobs import BlobStore
 from archive.captures import ArchiveWriteFailed, LastFetch, last_fetches, write_failure
 from archive.db import ArchiveUnavailable, make_engine, session_scope, upgrade
-from archive.indexing import IndexStats, index_captures
+from archive.indexing import IndexStats
 from archive.models import CrawlRun
 from archive.registry import sync_publishers
 from archive.runs import finish_run, previous_run, start_run
@@ -119,9 +120,10 @@ def _index(job: CrawlJob, engine: Engine, stats: dict[str, Any]) -> IndexStats:
     try:
         with session_scope(engine) as session:
             sync_publishers(session, job.publishers)
-            # Everything of the portal still unindexed, not only this run's: a crawl killed
-            # before it indexed leaves captures no later crawl fetches again (unchanged).
-            return index_captures(session, BlobStore(job.archive.blob_dir), portal=job.portal.id)
+        # Everything of the portal still unindexed, not only this run's: a crawl killed
+        # before it indexed leaves captures no later crawl fetches again (unchanged). In short
+        # committed batches, so that other writers are not locked out for the whole pass.
+        return index_in_batches(engine, BlobStore(job.archive.blob_dir), portal=job.portal.id)
     except Exception as exc:
         refused = write_failure(exc, job.archive.database_url)
         if refused is None:

@@ -10,6 +10,7 @@ or database): the crawl learns it from the pipe breaking, and stops fetching wha
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -22,6 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from archive.blobs import BlobStore
 from archive.captures import ArchiveWriteFailed, CaptureIn, record_captures, write_failure
@@ -43,7 +46,7 @@ class Writer:
         self.counts: Counter[str] = Counter()
 
     def write(self, batch: list[CaptureIn]) -> None:
-        """Commit `batch`; a capture that fails alone is counted and skipped, but a write the
+        """Commit `batch`; a capture refused alone is kept bare (`_keep_refused`), but a write the
         archive refuses raises `ArchiveWriteFailed` (the batch rolled back, its blobs harmless)."""
         try:
             with session_scope(self.engine) as session:
@@ -58,16 +61,52 @@ class Writer:
                 for capture in batch:  # alone, so that one bad capture fails alone
                     self.write([capture])
                 return
-            logger.error("could not archive %s: %s", batch[0].url, exc)
-            self.counts["nianbao/archive_errors"] += 1
+            self._keep_refused(batch[0], exc)
             return
         for capture in batch:
             self.counts["nianbao/captures"] += 1
             self.counts[f"nianbao/captures/{capture.kind}"] += 1
             self.counts[f"nianbao/outcome/{capture.outcome}"] += 1
 
+    def _keep_refused(self, capture: CaptureIn, exc: Exception) -> None:
+        """A capture the database refused for what it holds (a NUL in a title, a value out of
+        range) is never dropped in silence: it is archived without its free text (headers,
+        Content-Type, listed title), as an `error` naming the cause, bytes kept. When even that
+        is refused, the crawl stops with the cause (`ArchiveWriteFailed`)."""
+        cause = _one_line(exc)
+        if isinstance(exc, DBAPIError) and not isinstance(exc, (DataError, IntegrityError)):
+            # The database failing (locked, gone), not this capture's data: nothing to strip.
+            raise ArchiveWriteFailed(f"archive write failed: {cause}: {capture.url}") from exc
+        logger.error("the archive refused %s: %s", capture.url, cause)
+        bare = dataclasses.replace(
+            capture,
+            headers=[],
+            content_type=None,
+            listed_title=None,
+            outcome="error",
+            finding=f"the archive refused this capture ({cause}); kept without its headers,"
+            " Content-Type and listed title",
+        )
+        try:
+            with session_scope(self.engine) as session:
+                record_captures(session, self.store, [bare])
+        except Exception as again:
+            raise ArchiveWriteFailed(
+                f"archive write failed: the database refused the capture of {capture.url}: "
+                f"{_one_line(again)}"
+            ) from again
+        self.counts["nianbao/captures"] += 1
+        self.counts[f"nianbao/captures/{capture.kind}"] += 1
+        self.counts["nianbao/outcome/error"] += 1
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _one_line(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc  # a DBAPIError's driver error, without the SQL
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"[:300]
 
 
 def main() -> None:
