@@ -416,7 +416,9 @@ def test_a_25_mb_report_is_archived_and_its_parse_recorded(crawl: Crawl) -> None
     assert page.outcome == "ok" and page.sha256 is not None
     assert crawl.store.get(page.sha256) == br_page()
     documents = crawl.session.scalars(select(Document).where(Document.url == page.url)).all()
-    assert documents or (page.finding is not None and "pars" in page.finding), page.finding
+    # Indexed either way: a document, or the parse failure recorded on the capture.
+    assert page.indexed_at is not None
+    assert documents or page.index_error, page.index_error
 
 
 def test_a_report_in_130_unclosed_fonts_keeps_its_figures(crawl: Crawl) -> None:
