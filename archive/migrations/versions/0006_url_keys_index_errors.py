@@ -60,13 +60,12 @@ def upgrade() -> None:
 def _backfill(table: str) -> None:
     """Fill url_sha256 as archive.models.url_sha256 does (SQLite has no sha256 in SQL)."""
     bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
-        op.execute(
-            f"UPDATE {table} SET url_sha256 = encode(sha256(convert_to(url, 'UTF8')), 'hex')"
-        )
-        return
     rows = sa.table(table, sa.column("id", sa.Integer), sa.column("url", sa.Text))
     keyed = sa.table(table, sa.column("id", sa.Integer), sa.column("url_sha256", sa.String))
+    if bind.dialect.name == "postgresql":
+        digest = sa.func.sha256(sa.func.convert_to(sa.column("url", sa.Text), "UTF8"))
+        op.execute(sa.update(keyed).values(url_sha256=sa.func.encode(digest, "hex")))
+        return
     update = (
         sa.update(keyed)
         .where(keyed.c.id == sa.bindparam("row_id"))
