@@ -15,21 +15,29 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from parsers.errors import CorruptFile, LimitExceeded
 from parsers.grid import expand, render_rows
 from parsers.rules.forms import (
     ATTACHMENT_EXTENSIONS,
     ATTACHMENT_MARKERS,
     HTML_BLOCK_TAGS,
+    HTML_INLINE_TAGS,
     HTML_SKIP_TAGS,
     MAIN_CONTENT_XPATHS,
 )
+from parsers.rules.limits import MAX_HTML_DEPTH, MAX_HTML_TAGS, MAX_SPAN
 
 _SPACES_RE = re.compile(r"[ \t\r\n\f\v\xa0]+")
 # Control characters libxml2 rejects; surrogates cannot be encoded. Both occur in junk input.
 _BAD_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.I)
 _SPAN_RE = re.compile(r"\s*(\d{1,4})")
-MAX_SPAN = 50  # a colspan="99999" must not blow the grid up
+# An inline tag, open or close. Its attributes stop at the next '<' (quoted values too), so an
+# unclosed tag costs a scan to the next tag only: linear on a page of 100,000 unclosed <font.
+_INLINE_TAG_RE = re.compile(
+    rf"""<(?:/\s*)?(?:{"|".join(HTML_INLINE_TAGS)})(?=[\s/>])(?:[^<>"']|"[^"<]*"|'[^'<]*')*>""",
+    re.I,
+)
 _MAIN_XPATHS = tuple(etree.XPath(x) for x in MAIN_CONTENT_XPATHS)
 _STRING_VALUE = etree.XPath("string()", smart_strings=False)  # what lxml.html's text_content() runs
 
@@ -47,7 +55,20 @@ class Page:
 
 
 def read_page(html: str) -> Page:
-    """Parse once and extract every piece; junk input gives an empty page, never an exception."""
+    """Parse once and extract every piece; junk input gives an empty page.
+
+    Raises LimitExceeded for a page over MAX_HTML_TAGS or nested deeper than MAX_HTML_DEPTH.
+    """
+    tags = html.count("<")
+    if tags > MAX_HTML_TAGS:
+        raise LimitExceeded("page", tags, "tags", MAX_HTML_TAGS, "MAX_HTML_TAGS")
+    try:
+        return _read_page(html)
+    except etree.Error as exc:  # lxml's own limits (e.g. XPath node sets): a named error
+        raise CorruptFile("HTML") from exc
+
+
+def _read_page(html: str) -> Page:
     root = _parse(html)
     if root is None:
         return Page("", "", (), {}, (), ())
@@ -71,14 +92,32 @@ def read_page(html: str) -> Page:
 
 def _parse(html: str) -> etree._Element | None:
     cleaned = _BAD_CHARS_RE.sub("", _XML_DECL_RE.sub("", html, count=1))
+    cleaned = _INLINE_TAG_RE.sub("", cleaned)
     if not cleaned.strip():
         return None
-    parser = etree.HTMLParser(encoding="utf-8")  # one per call: a parser is not thread-safe
+    # One parser per call: a parser is not thread-safe. huge_tree lifts libxml2's depth limit
+    # from 256 to MAX_HTML_DEPTH (its other limits are far above rules.limits').
+    parser = etree.HTMLParser(encoding="utf-8", huge_tree=True)
     try:
         root = etree.fromstring(cleaned.encode("utf-8"), parser)
     except (etree.ParserError, ValueError):
         return None
+    _refuse_truncated(parser)
     return root if root is not None and isinstance(root.tag, str) else None  # None: empty
+
+
+def _refuse_truncated(parser: etree.HTMLParser) -> None:
+    """libxml2 stops at a resource limit and returns what it had: refuse it, never lose silently."""
+    for entry in parser.error_log.filter_types([etree.ErrorTypes.ERR_RESOURCE_LIMIT]):
+        if "depth" in entry.message:
+            raise LimitExceeded(
+                "page",
+                MAX_HTML_DEPTH,
+                "levels of nesting or more",
+                MAX_HTML_DEPTH,
+                "MAX_HTML_DEPTH",
+            )
+        raise CorruptFile(f"HTML ({entry.message.strip()})")
 
 
 def _main_element(root: etree._Element) -> etree._Element:
@@ -224,11 +263,12 @@ def _title_candidates(root: etree._Element, main: etree._Element) -> tuple[str, 
 
 
 def _attachments(main: etree._Element) -> tuple[str, ...]:
-    links: list[str] = []
+    # A dict keeps the first-seen order; a list's `in` made 30,000 links cost 4 s (quadratic).
+    links: dict[str, None] = {}
     for a in main.iter("a"):
         href = (a.get("href") or "").strip()
-        if href and _is_attachment(href) and href not in links:
-            links.append(href)
+        if href and href not in links and _is_attachment(href):
+            links[href] = None
     return tuple(links)
 
 
