@@ -128,14 +128,16 @@ def docx_bomb(inflated: int = 260 * MIB) -> bytes:
     return write_zip([*_members_of(small_docx(), drop=["word/document.xml"]), bomb])
 
 
-def xlsx_bomb(inflated: int = 1900 * MIB) -> bytes:
-    """An XLSX of ~5 MB whose sheet inflates to ~2 GB of one-cell rows."""
-    head = f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{S_NS}"><sheetData>'.encode()
+def xlsx_bomb(inflated: int = 1900 * MIB, dimension: bool = False) -> bytes:
+    """An XLSX of ~5 MB whose sheet inflates to ~2 GB of one-cell rows (with or without the
+    <dimension> element real files carry)."""
     unit = b'<row><c t="n"><v>1</v></c></row>'
+    rows = inflated // len(unit)
+    dim = f'<dimension ref="A1:A{rows}"/>' if dimension else ""
+    head = f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{S_NS}">{dim}<sheetData>'
     tail = b"</sheetData></worksheet>"
     members = _members_of(small_xlsx(), drop=["xl/worksheets/sheet1.xml"])
-    sheet = bomb_member("xl/worksheets/sheet1.xml", head, unit, inflated // len(unit),
-                        tail)  # fmt: skip
+    sheet = bomb_member("xl/worksheets/sheet1.xml", head.encode(), unit, rows, tail)
     return write_zip([*members, sheet])
 
 
@@ -159,11 +161,12 @@ def _zip_members_raw(raw: bytes) -> list[Member]:
     return members
 
 
-def million_page_pdf(levels: int = 6, fanout: int = 10) -> bytes:
-    """A ~1.3 KB PDF whose page tree (each node's kids the same node, repeated) has 10**6 pages."""
+def million_page_pdf(levels: int = 6, fanout: int = 10, declared: int | None = None) -> bytes:
+    """A ~1.3 KB PDF whose page tree (each node's kids the same node, repeated) has 10**6 pages;
+    `declared`: the /Count its nodes claim instead of the truth."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
     for level in range(levels):
-        number, count = 2 + level, fanout ** (levels - level)
+        number, count = 2 + level, declared or fanout ** (levels - level)
         kids = b" ".join(b"%d 0 R" % (number + 1) for _ in range(fanout))
         parent = b" /Parent %d 0 R" % (number - 1) if level else b""
         objects.append(b"<< /Type /Pages /Kids [%s] /Count %d%s >>" % (kids, count, parent))

@@ -102,10 +102,15 @@ def _xlsx_sheet(sheet: Any, archive: zipfile.ZipFile) -> list[str]:
     from openpyxl.cell.read_only import EMPTY_CELL
 
     rows = [list(row) for row in sheet.iter_rows(max_row=MAX_SHEET_ROWS, max_col=MAX_SHEET_COLUMNS)]
-    # As wide as its widest row's last cell (read_only pads every row to max_col).
-    width = max((_last_cell(row, EMPTY_CELL) for row in rows), default=0)
+    merged = _merged_ranges(archive, sheet._worksheet_path)
+    # As wide as its widest row's last cell or merged range (read_only pads rows to max_col).
+    width = max(
+        [_last_cell(row, EMPTY_CELL) for row in rows]
+        + [min(c + cs, MAX_SHEET_COLUMNS) for r, c, _, cs in merged if r < len(rows)]
+        + [0]
+    )
     values = [[cell_value(c.value) for c in row[:width]] for row in rows]
-    merged = _clipped(_merged_ranges(archive, sheet._worksheet_path), len(values), width)
+    merged = _clipped(merged, len(values), width)
     return render_rows(expand(_spanned(values, merged)))
 
 
