@@ -69,8 +69,8 @@ def test_a_15_mb_page_of_br_is_refused_by_its_tag_count(tmp_path: Path) -> None:
 
 
 def test_a_page_just_under_the_tag_limit_parses_within_the_bounds(tmp_path: Path) -> None:
-    count = (limits.MAX_HTML_TAGS - 100) // 4
-    body = "".join(f'<p><a href="#{i}">x</a></p>' for i in range(count))
+    count = (limits.MAX_HTML_TAGS - 100) // 6  # 6 tags a line: under MAX_TEXT_LINES too
+    body = "".join(f'<p><a href="#{i}">x</a><a href="#">y</a></p>' for i in range(count))
     raw = f"<html><body><div id=zoom>{body}</div></body></html>".encode()
     outcome = isolated(tmp_path, "tags.html", raw)
     assert outcome.outcome == "ok", outcome

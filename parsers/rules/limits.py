@@ -21,9 +21,9 @@ MAX_HTML_TAGS = 250_000
 MAX_HTML_DEPTH = 2048
 # The text snapshot handed to the figure readers (a page's main text, a file's text, plain text).
 # Real reports are 5,000-200,000 characters. The readers are linear but not cheap: 1,000,000
-# characters of one label repeated cost ~2.5 s, 100,000 lines ~1 s.
+# characters of one label repeated cost ~2.5 s, 50,000 lines ~0.5 s (python-docx: ~1.5 s).
 MAX_TEXT_CHARS = 1_000_000
-MAX_TEXT_LINES = 100_000
+MAX_TEXT_LINES = 50_000
 
 # DOCX and XLSX are zip files: their sizes are checked in the zip directory, then the bytes
 # actually inflated are counted (a directory can lie). Real reports inflate to under 5 MB.
