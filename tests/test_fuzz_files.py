@@ -166,6 +166,9 @@ BOMBS: dict[str, Callable[[], bytes]] = {
     "unclosed-anchors.html": lambda: b"".join(b'<a href="/f/%d.pdf">x' % i for i in range(40_000)),
     "huge-attribute.html": lambda: b'<div id=zoom><p title="' + b"x" * 8_000_000 + b'">y</p>',
     "colspans.html": lambda: b"<table>" + b'<tr><td colspan="99999" rowspan="99999">1' * 20_000,
+    "spans-at-tag-limit.html": lambda: (
+        b"<table>" + b'<tr><td colspan="50" rowspan="50">1' * 120_000
+    ),
 }
 
 

@@ -77,6 +77,14 @@ def test_a_page_just_under_the_tag_limit_parses_within_the_bounds(tmp_path: Path
     assert outcome.seconds < 6 and outcome.peak_rss_mib < 300, outcome
 
 
+def test_spans_cannot_blow_a_page_up_into_more_text_than_the_limit(tmp_path: Path) -> None:
+    # 240,000 tags, each row's one cell spanning 50 rows and 50 columns: 6 million grid cells.
+    raw = b"<table>" + b'<tr><td colspan="50" rowspan="50">1' * 120_000
+    outcome = isolated(tmp_path, "spans.html", raw)
+    # Before: MemoryError under RLIMIT_AS 512 MB after 13 s.
+    assert_refused(outcome, "MAX_TEXT_CHARS", seconds=4, mib=300)
+
+
 @pytest.mark.parametrize(
     ("call", "limit_name"),
     [
@@ -137,6 +145,18 @@ def test_seed_report_with_unclosed_inline_tags_keeps_its_figures(paragraph: str)
     assert len(clean.figures) == 86
     assert hostile.figures == clean.figures
     assert hostile.text == clean.text
+
+
+def test_thousands_of_unclosed_fonts_past_the_depth_limit_keep_every_figure() -> None:
+    page, expected = golden_word_html()
+    # 2,100 Word paragraphs of prose, each <p><font> left open: 4,200 levels, past libxml2's 2,048.
+    prose = (
+        '<p class="MsoNormal"><font size="3">　　本机关持续深化政务公开，切实保障知情权。' * 2100
+    )
+    hostile = page.replace('<div class="TRS_Editor">', '<div class="TRS_Editor">' + prose, 1)
+    report = parse_html(hostile)
+    assert len(report.figures) == len(expected)
+    assert report.text.count("切实保障知情权") == 2100
 
 
 def test_nesting_past_the_depth_limit_is_refused_never_lost_silently() -> None:

@@ -19,7 +19,7 @@ HTML_BLOCK_TAGS = frozenset(
      "h3", "h4", "h5", "h6", "header", "hr", "html", "li", "main", "nav", "ol", "p", "pre",
      "section", "table", "tbody", "thead", "tfoot", "ul", "td", "th", "tr"]
 )
-# Purely inline formatting, removed before the tree is built (the text between stays): Word-pasted
+# Purely inline formatting, removed when a page nests too deep (the text between stays): Word-pasted
 # CMS pages leave <font> and <span> unclosed, one per paragraph, and each nests the rest of the
 # page one level deeper, until libxml2's depth limit drops everything after (issue 12: 130
 # unclosed <font> paragraphs took a report from 210 figures to 0). None of these starts a line.

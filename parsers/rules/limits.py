@@ -16,8 +16,9 @@ MAX_PAGE_BYTES = 16_000_000  # raw bytes of a page, and characters of a decoded 
 # XPath give up (XPathEvalError) after 5 s and 1.5 GB.
 MAX_HTML_TAGS = 250_000
 # Nesting libxml2 builds with its XML_PARSE_HUGE option; beyond it, it drops the rest of the page.
-# Inline formatting tags (rules.forms.HTML_INLINE_TAGS) are removed first, so unclosed <font> or
-# <span> from Word never count; what still nests deeper is refused, never read in part.
+# A page that reaches it is parsed again without its inline formatting tags
+# (rules.forms.HTML_INLINE_TAGS), so unclosed <font> or <span> from Word never count; what still
+# nests deeper is refused, never read in part.
 MAX_HTML_DEPTH = 2048
 # The text snapshot handed to the figure readers (a page's main text, a file's text, plain text).
 # Real reports are 5,000-200,000 characters. The readers are linear but not cheap: 1,000,000
