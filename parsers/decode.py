@@ -32,6 +32,7 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CJK_RE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
 _ASCII_WHITESPACE = "\t\n\f\r "
+_SNIFF_CHARS = 100_000  # enough of a page to tell GBK text from latin1 read as GBK
 
 
 def whatwg_encoding(label: str | None) -> str | None:
@@ -104,8 +105,10 @@ def _page_says(raw: bytes, meta: str | None) -> Decoded | None:
 
 
 def _mostly_cjk(text: str) -> bool:
-    non_ascii = len(_NON_ASCII_RE.findall(text))
-    return non_ascii > 0 and len(_CJK_RE.findall(text)) >= GB_SNIFF_CJK_SHARE * non_ascii
+    sample = text[:_SNIFF_CHARS]
+    non_ascii = len(sample) - len(_NON_ASCII_RE.sub("", sample))
+    cjk = len(sample) - len(_CJK_RE.sub("", sample))
+    return non_ascii > 0 and cjk >= GB_SNIFF_CJK_SHARE * non_ascii
 
 
 def _decode_strict(raw: bytes, codec: str) -> Decoded | None:

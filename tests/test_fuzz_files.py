@@ -37,7 +37,7 @@ from hostile_inputs import (
 from parsers.rules import limits
 from replica.pdf import text_pdf
 
-MUTANTS = int(os.environ.get("NIANBAO_FUZZ_FILES", "6"))
+MUTANTS = int(os.environ.get("NIANBAO_FUZZ_FILES", "10"))
 SEED = int(os.environ.get("NIANBAO_FUZZ_SEED", "12"))
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_FILES = ("gov2021-docx/input.docx", "national2014-docx/input.docx",
