@@ -141,6 +141,19 @@ def xlsx_bomb(inflated: int = 1900 * MIB, dimension: bool = False) -> bytes:
     return write_zip([*members, sheet])
 
 
+def many_parts_docx(part_bytes: int = 9 * MIB) -> bytes:
+    """A DOCX whose styles, settings, theme, font table and web settings are ~9 MB of XML each
+    (python-docx parses every part it is led to, when it opens the file)."""
+    parts = ("word/styles.xml", "word/settings.xml", "word/theme/theme1.xml",
+             "word/fontTable.xml", "word/webSettings.xml")  # fmt: skip
+    head = f'<?xml version="1.0" encoding="UTF-8"?><w:styles xmlns:w="{W_NS}">'.encode()
+    unit = b"<w:p><w:r><w:t>x</w:t></w:r></w:p>"
+    bombs = [
+        bomb_member(name, head, unit, part_bytes // len(unit), b"</w:styles>") for name in parts
+    ]
+    return write_zip([*_members_of(small_docx(), drop=parts), *bombs])
+
+
 def lying_docx() -> bytes:
     """A DOCX whose directory declares document.xml at 1 KB while it inflates to ~200 MB."""
     raw = docx_bomb(200 * MIB)

@@ -17,7 +17,7 @@ from parsers.rules.limits import (
     MAX_ZIP_INFLATED_BYTES,
     MAX_ZIP_MEMBERS,
     MAX_ZIP_SHEETS_BYTES,
-    MAX_ZIP_XML_PART_BYTES,
+    MAX_ZIP_XML_BYTES,
     ZIP_READ_CHUNK,
 )
 
@@ -37,12 +37,12 @@ def check_zip(raw: bytes, kind: str) -> None:
     inflated: list[tuple[str, int]] = []
     for info in infos:
         # Counted just past the smallest limit it could break, then checked with the others.
-        used = _used(inflated)
-        cap = MAX_ZIP_INFLATED_BYTES - used[0]
+        total, sheets, xml = _used(inflated)
+        cap = MAX_ZIP_INFLATED_BYTES - total
         if _is_sheet(info.filename):
-            cap = min(cap, MAX_ZIP_SHEETS_BYTES - used[1])
+            cap = min(cap, MAX_ZIP_SHEETS_BYTES - sheets)
         elif _loaded_whole(info.filename):
-            cap = min(cap, MAX_ZIP_XML_PART_BYTES)
+            cap = min(cap, MAX_ZIP_XML_BYTES - xml)
         size = _inflated_size(raw, info, kind, cap)
         inflated.append((info.filename, size))
         _refuse_sizes(kind, inflated, "inflated")
@@ -59,24 +59,27 @@ def _directory(raw: bytes, kind: str) -> list[zipfile.ZipInfo]:
 
 
 def _refuse_sizes(kind: str, sizes: list[tuple[str, int]], how: str) -> None:
-    """Each part loaded whole within MAX_ZIP_XML_PART_BYTES, the worksheets together within
-    MAX_ZIP_SHEETS_BYTES, everything within MAX_ZIP_INFLATED_BYTES."""
-    for name, size in sizes:
-        if _loaded_whole(name) and size > MAX_ZIP_XML_PART_BYTES:
-            unit = f"bytes {how} in {name}"
-            raise LimitExceeded(kind, size, unit, MAX_ZIP_XML_PART_BYTES, "MAX_ZIP_XML_PART_BYTES")
-    total, sheets = _used(sizes)
-    if sheets > MAX_ZIP_SHEETS_BYTES:
-        unit = f"bytes {how} in worksheets"
-        raise LimitExceeded(kind, sheets, unit, MAX_ZIP_SHEETS_BYTES, "MAX_ZIP_SHEETS_BYTES")
-    if total > MAX_ZIP_INFLATED_BYTES:
-        unit = f"bytes {how}"
-        raise LimitExceeded(kind, total, unit, MAX_ZIP_INFLATED_BYTES, "MAX_ZIP_INFLATED_BYTES")
+    """The XML parts loaded whole within MAX_ZIP_XML_BYTES, the worksheets within
+    MAX_ZIP_SHEETS_BYTES, everything within MAX_ZIP_INFLATED_BYTES (all together)."""
+    total, sheets, xml = _used(sizes)
+    for amount, limit, name, where in (
+        (xml, MAX_ZIP_XML_BYTES, "MAX_ZIP_XML_BYTES", " in XML parts"),
+        (sheets, MAX_ZIP_SHEETS_BYTES, "MAX_ZIP_SHEETS_BYTES", " in worksheets"),
+        (total, MAX_ZIP_INFLATED_BYTES, "MAX_ZIP_INFLATED_BYTES", ""),
+    ):
+        if amount > limit:
+            largest = max(sizes, key=lambda item: item[1])[0]
+            unit = f"bytes {how}{where} (largest {largest})"
+            raise LimitExceeded(kind, amount, unit, limit, name)
 
 
-def _used(sizes: list[tuple[str, int]]) -> tuple[int, int]:
-    """(all bytes, worksheet bytes)."""
-    return sum(s for _, s in sizes), sum(s for n, s in sizes if _is_sheet(n))
+def _used(sizes: list[tuple[str, int]]) -> tuple[int, int, int]:
+    """(all bytes, worksheet bytes, bytes of XML parts loaded whole)."""
+    return (
+        sum(s for _, s in sizes),
+        sum(s for n, s in sizes if _is_sheet(n)),
+        sum(s for n, s in sizes if _loaded_whole(n)),
+    )
 
 
 def _is_sheet(name: str) -> bool:

@@ -30,10 +30,11 @@ MAX_TEXT_LINES = 50_000
 # actually inflated are counted (a directory can lie). Real reports inflate to under 5 MB.
 MAX_ZIP_MEMBERS = 2_000
 MAX_ZIP_INFLATED_BYTES = 100_000_000  # all members together (images, mostly)
-# One XML part python-docx or openpyxl parses whole (document.xml, sharedStrings.xml, styles.xml):
-# lxml's tree costs ~20x the XML. A 9 MB document.xml of empty paragraphs costs ~3 s and ~220 MB;
-# 19 MB ran out of 512 MB of address space.
-MAX_ZIP_XML_PART_BYTES = 10_000_000
+# The XML parts python-docx or openpyxl parse whole (document.xml, styles.xml, sharedStrings.xml,
+# the .rels, ...), all together: python-docx parses every part it is led to when it opens a file,
+# and lxml's tree costs ~20x the XML. A 9 MB document.xml of empty paragraphs costs ~3 s and
+# ~220 MB; 19 MB, or five 9 MB parts, ran out of 512 MB of address space.
+MAX_ZIP_XML_BYTES = 10_000_000
 # Worksheets are streamed, but openpyxl scans a sheet without a <dimension> whole to look for it
 # (~0.2-0.5 s a MB): all worksheets together. 5,000 rows of 60 numbers take ~9 MB.
 MAX_ZIP_SHEETS_BYTES = 10_000_000
