@@ -192,6 +192,23 @@ def million_page_pdf(levels: int = 6, fanout: int = 10, declared: int | None = N
     return _pdf(objects)
 
 
+def text_bomb_pdf(chars: int = 300_000) -> bytes:
+    """A ~3 KB PDF whose one page's compressed content stream shows `chars` characters."""
+    shows = b"(report figures 12345) Tj " * (chars // 20)
+    content = zlib.compress(b"BT /F1 6 Tf 10 830 Td " + shows + b"ET", 9)
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream"
+            % (len(content), content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+    )
+
+
 def _pdf(objects: Sequence[bytes]) -> bytes:
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for number, body in enumerate(objects, start=1):
@@ -223,7 +240,7 @@ class Outcome:
 # The fork server: imports the parsers once, then forks a child per file. The child sets the
 # hard limits and parses; the server times it and reads its peak RSS from wait4.
 _SERVER = r"""
-import json, os, resource, signal, sys, time
+import json, os, re, resource, signal, sys, time
 import parsers, parsers.forms.pdf, parsers.forms.office  # noqa: F401 - imported before forking
 import docx, openpyxl, pdfplumber, pypdf, pypdfium2  # noqa: F401
 from parsers import ParseError, parse_bytes
@@ -243,30 +260,41 @@ for line in sys.stdin:
             result = ("ok", "")
         except ParseError as exc:
             result = ("ParseError:" + type(exc).__name__, str(exc)[:300])
+            cause = exc.__cause__
+            # A reader's out-of-memory dressed as a corrupt file: a MemoryError, or libxml2's
+            # failed allocation, which lxml reports as XMLSyntaxError('unknown error').
+            while cause is not None:
+                if isinstance(cause, MemoryError) or re.search("emory|unknown error", str(cause)):
+                    result = ("crash:out-of-memory", repr(cause)[:300])
+                cause = cause.__cause__ or cause.__context__
+            if exc.__cause__ is not None:
+                result = (result[0], result[1] + " <- " + repr(exc.__cause__)[:200])
         except BaseException as exc:
             result = ("crash:" + type(exc).__name__, str(exc)[:300])
         os.write(write, json.dumps(result).encode())
         os._exit(0)
     os.close(write)
-    outcome, detail, status, usage = "timeout", "", None, None
+    timed_out = True
     while time.monotonic() - start < timeout:
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
+            timed_out = False
             break
         time.sleep(0.005)
-    else:
+    if timed_out:
         os.kill(pid, signal.SIGKILL)
         _, status, usage = os.wait4(pid, 0)
     seconds = time.monotonic() - start
     data = os.read(read, 65536)
     os.close(read)
-    if outcome != "timeout" or data:
-        if data:
-            outcome, detail = json.loads(data)
-        elif os.WIFSIGNALED(status):
-            outcome = "killed:%d" % os.WTERMSIG(status)
-    if seconds >= timeout:
-        outcome = "timeout"
+    if timed_out:
+        outcome, detail = "timeout", ""
+    elif data:
+        outcome, detail = json.loads(data)
+    elif os.WIFSIGNALED(status):
+        outcome, detail = "killed:%d" % os.WTERMSIG(status), ""
+    else:
+        outcome, detail = "died:%d" % os.WEXITSTATUS(status), ""
     print(json.dumps([path, outcome, seconds, usage.ru_maxrss / 1024, detail]), flush=True)
 """
 

@@ -25,6 +25,7 @@ from hostile_inputs import (
     run_isolated,
     small_docx,
     small_xlsx,
+    text_bomb_pdf,
     xlsx_bomb,
 )
 
@@ -239,6 +240,14 @@ def test_pdf_claiming_a_million_pages_is_refused_in_milliseconds(tmp_path: Path)
     assert_refused(outcome, "MAX_PDF_PAGES", seconds=1, mib=150)
 
 
+def test_pdf_with_a_compressed_text_bomb_is_read_by_pdfium_alone(tmp_path: Path) -> None:
+    raw = text_bomb_pdf()  # invented: 1.6 KB, one page showing 300,000 characters
+    outcome = isolated(tmp_path, "text.pdf", raw)
+    # Before: pdfplumber ran out of memory, SIGABRT after 7 s at 356 MB.
+    assert outcome.outcome == "ok", outcome
+    assert outcome.seconds < 3 and outcome.peak_rss_mib < 300, outcome
+
+
 def test_pdf_whose_count_lies_is_still_read_only_up_to_the_page_cap(tmp_path: Path) -> None:
     raw = million_page_pdf(declared=1)  # invented: /Count 1 over the same million-leaf tree
     outcome = isolated(tmp_path, "lying.pdf", raw)
@@ -247,11 +256,17 @@ def test_pdf_whose_count_lies_is_still_read_only_up_to_the_page_cap(tmp_path: Pa
 
 
 def test_xlsx_sheet_is_streamed_the_row_cap_applies_first(tmp_path: Path) -> None:
-    # An honest sheet (with its <dimension>) of 250,000 rows, 9 MB: only the first rows are read.
-    raw = xlsx_bomb(9 * MIB, dimension=True)
+    # An honest sheet (with its <dimension>) of 145,000 rows, 4.5 MB: only the first rows are read.
+    raw = xlsx_bomb(4_500_000, dimension=True)
     outcome = isolated(tmp_path, "rows.xlsx", raw)
     assert outcome.outcome == "ok", outcome
     assert outcome.seconds < 3 and outcome.peak_rss_mib < 200, outcome
+    assert parse_bytes(raw).text.splitlines() == ["1"] * limits.MAX_SHEET_ROWS
+
+
+def test_xlsx_worksheets_over_their_limit_are_refused(tmp_path: Path) -> None:
+    outcome = isolated(tmp_path, "rows.xlsx", xlsx_bomb(6 * MIB, dimension=True))
+    assert_refused(outcome, "MAX_ZIP_SHEETS_BYTES", seconds=1, mib=150)
 
 
 def test_small_office_files_still_read_with_merged_cells() -> None:

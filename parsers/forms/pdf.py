@@ -20,7 +20,7 @@ from parsers.rules.forms import (
     PDF_COMMON_WORDS,
     PDF_MIN_CHARS,
 )
-from parsers.rules.limits import MAX_PDF_PAGES
+from parsers.rules.limits import MAX_PDF_OBJECTS_PURE_PYTHON, MAX_PDF_PAGES
 
 _CID_RE = re.compile(PDF_CID_SOURCE)
 _SPACE_RUN_RE = re.compile(r"[ \t\u3000]{2,}")
@@ -36,13 +36,19 @@ def extract(raw: bytes) -> Extracted:
     """The first engine's text that reads as text; else empty text with needs_ocr.
 
     Raises LimitExceeded when the file declares more than MAX_PDF_PAGES pages; each engine
-    reads at most that many, whatever the page tree holds.
+    reads at most that many, whatever the page tree holds. A file with more characters and
+    drawing objects than MAX_PDF_OBJECTS_PURE_PYTHON is read by PDFium alone.
     """
-    declared = _declared_pages(raw)
-    if declared is not None and declared > MAX_PDF_PAGES:
-        raise LimitExceeded("PDF", declared, "pages declared", MAX_PDF_PAGES, "MAX_PDF_PAGES")
+    survey = _survey(raw)
+    engines = _ENGINES
+    if survey is not None:
+        pages, objects = survey
+        if pages > MAX_PDF_PAGES:
+            raise LimitExceeded("PDF", pages, "pages declared", MAX_PDF_PAGES, "MAX_PDF_PAGES")
+        if objects > MAX_PDF_OBJECTS_PURE_PYTHON:
+            engines = (_pdfium,)
     opened = False
-    for engine in _ENGINES:
+    for engine in engines:
         try:
             text = engine(raw)
         except MemoryError:  # not the file's fault alone: the caller sees it
@@ -71,16 +77,29 @@ def readable(text: str) -> bool:
     return chinese < PDF_MIN_CHARS * 5 or any(w in text for w in PDF_COMMON_WORDS)
 
 
-def _declared_pages(raw: bytes) -> int | None:
-    """The page count the file declares (PDFium reads the tree's /Count: no page is loaded)."""
+def _survey(raw: bytes) -> tuple[int, int] | None:
+    """(pages declared, characters and page objects) by PDFium, in C; None if it cannot open it.
+
+    The page count is the tree's /Count (no page loaded); objects are counted page by page, up
+    to MAX_PDF_PAGES pages, and only until they pass MAX_PDF_OBJECTS_PURE_PYTHON.
+    """
     import pypdfium2
+    import pypdfium2.raw as pdfium_c
 
     try:
         pdf = pypdfium2.PdfDocument(raw)
     except Exception:  # noqa: BLE001 - unreadable here: the engines decide
         return None
     try:
-        return len(pdf)
+        pages, objects = len(pdf), 0
+        for i in range(min(pages, MAX_PDF_PAGES)):
+            if objects > MAX_PDF_OBJECTS_PURE_PYTHON:
+                break
+            page = pdf[i]
+            objects += pdfium_c.FPDFPage_CountObjects(page.raw) + page.get_textpage().count_chars()
+        return pages, objects
+    except Exception:  # noqa: BLE001 - a page PDFium cannot load: the engines decide
+        return None
     finally:
         pdf.close()
 

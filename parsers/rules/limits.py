@@ -36,8 +36,8 @@ MAX_ZIP_INFLATED_BYTES = 100_000_000  # all members together (images, mostly)
 # ~220 MB; 19 MB, or five 9 MB parts, ran out of 512 MB of address space.
 MAX_ZIP_XML_BYTES = 10_000_000
 # Worksheets are streamed, but openpyxl scans a sheet without a <dimension> whole to look for it
-# (~0.2-0.5 s a MB): all worksheets together. 5,000 rows of 60 numbers take ~9 MB.
-MAX_ZIP_SHEETS_BYTES = 10_000_000
+# (~0.2-0.6 s a MB, more under load): all worksheets together. Reports take 20-200 KB.
+MAX_ZIP_SHEETS_BYTES = 5_000_000
 ZIP_READ_CHUNK = 1 << 20
 
 # Spreadsheets: rows and columns read per sheet (sheets are streamed: the cap applies first).
@@ -50,4 +50,8 @@ MAX_SPAN = 50
 # PDF: the page count the file declares is checked first (pypdf reads /Count, not the pages);
 # each engine then reads at most this many pages, since the page tree may lie about its size.
 MAX_PDF_PAGES = 1000
+# pdfplumber and pypdf are pure Python: 25-90 us for each character or drawing object (a 54 KB
+# PDF with a content stream repeated cost pdfplumber 1.5 s). A file with more (counted by PDFium,
+# in C) is read by PDFium alone: ~100,000 is a 50-page report, 3-9 s in pdfplumber.
+MAX_PDF_OBJECTS_PURE_PYTHON = 100_000
 # fmt: on
