@@ -192,10 +192,12 @@ def million_page_pdf(levels: int = 6, fanout: int = 10, declared: int | None = N
     return _pdf(objects)
 
 
-def text_bomb_pdf(chars: int = 300_000) -> bytes:
-    """A ~3 KB PDF whose one page's compressed content stream shows `chars` characters."""
+def text_bomb_pdf(chars: int = 300_000, paths: int = 0) -> bytes:
+    """A ~2 KB PDF whose one page's compressed content stream shows `chars` characters and
+    draws `paths` line segments."""
     shows = b"(report figures 12345) Tj " * (chars // 20)
-    content = zlib.compress(b"BT /F1 6 Tf 10 830 Td " + shows + b"ET", 9)
+    lines = b"10 10 m 20 20 l S " * paths
+    content = zlib.compress(lines + b"BT /F1 6 Tf 10 830 Td " + shows + b"ET", 9)
     return _pdf(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",

@@ -163,6 +163,7 @@ BOMBS: dict[str, Callable[[], bytes]] = {
     "bomb-many-members.docx": many_members,
     "bomb-million-pages.pdf": million_page_pdf,
     "bomb-text-stream.pdf": text_bomb_pdf,
+    "bomb-path-stream.pdf": lambda: text_bomb_pdf(chars=100, paths=300_000),
     "bomb-million-pages-count-1.pdf": lambda: million_page_pdf(declared=1),
     "br-15mb.html": lambda: b"<div id=zoom>" + b"<br>x" * 3_000_000,
     "deep-divs.html": lambda: b"<div>" * 5000 + "收到申请数 12".encode(),
