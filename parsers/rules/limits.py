@@ -3,8 +3,8 @@
 Every limit the parsers enforce is here, each with what it bounds and why the figure. Over a limit
 the input is refused whole with `errors.LimitExceeded`, which names the constant, rather than
 parsed in part: a report read in part would give wrong figures with no sign of it. The figures
-are several times the largest real report seen (measured in tests/test_hostile_parsers.py), and
-keep one input within ~10 s and a few hundred MB (tests/test_fuzz_files.py).
+are several times the largest real report seen, and keep one input within ~10 s and a few
+hundred MB (the hostile inputs of tests/test_hostile_parsers.py, tests/test_fuzz_files.py).
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ MAX_PAGE_BYTES = 16_000_000  # raw bytes of a page, and characters of a decoded 
 # XPath give up (XPathEvalError) after 5 s and 1.5 GB.
 MAX_HTML_TAGS = 250_000
 # Nesting libxml2 builds with its XML_PARSE_HUGE option; beyond it, it drops the rest of the page.
-# A page that reaches it is parsed again without its inline formatting tags
-# (rules.forms.HTML_INLINE_TAGS), so unclosed <font> or <span> from Word never count; what still
-# nests deeper is refused, never read in part.
+# Inline formatting tags (rules.forms.HTML_INLINE_TAGS) are removed before parsing, so unclosed
+# <font> or <span> from Word never count; what still nests deeper is refused, never read in part.
 MAX_HTML_DEPTH = 2048
 # The text snapshot handed to the figure readers (a page's main text, a file's text, plain text).
 # Real reports are 5,000-200,000 characters. The readers are linear but not cheap: 1,000,000
@@ -47,7 +46,7 @@ MAX_SHEETS = 50
 # A colspan="99999" must not blow the grid up.
 MAX_SPAN = 50
 
-# PDF: the page count the file declares is checked first (pypdf reads /Count, not the pages);
+# PDF: the page count the file declares is checked first (PDFium reads /Count, not the pages);
 # each engine then reads at most this many pages, since the page tree may lie about its size.
 MAX_PDF_PAGES = 1000
 # pdfplumber and pypdf are pure Python: 25-90 us for each character or drawing object (a 54 KB
