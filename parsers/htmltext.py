@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from parsers.errors import CorruptFile, LimitExceeded
-from parsers.grid import expand, render_row
+from parsers.grid import SpanCell, expand, render_row
 from parsers.rules.forms import (
     ATTACHMENT_EXTENSIONS,
     ATTACHMENT_MARKERS,
@@ -238,15 +238,19 @@ class _Renderer:
             self.current.append(tail)
 
     def _table(self, table: etree._Element) -> None:
-        rows = [
-            [(_cell_text(td), _span(td, "rowspan"), _span(td, "colspan")) for td in _cells(tr)]
-            for tr in _rows(table)
-        ]
-        self.raw_rows.extend(tuple(text for text, _, _ in row) for row in rows)
-        for row in expand(rows):
+        for row in expand(self._cells_of(table)):
             line = render_row(row)
             if line is not None:
                 self.emit(line)
+
+    def _cells_of(self, table: etree._Element) -> Iterator[list[SpanCell]]:
+        """Each row's cells, read as the grid is expanded: the text limits stop both."""
+        for tr in _rows(table):
+            row = [
+                (_cell_text(td), _span(td, "rowspan"), _span(td, "colspan")) for td in _cells(tr)
+            ]
+            self.raw_rows.append(tuple(text for text, _, _ in row))
+            yield row
 
 
 def _rows(table: etree._Element) -> Iterator[etree._Element]:
