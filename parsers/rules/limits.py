@@ -49,8 +49,9 @@ MAX_SPAN = 50
 # PDF: the page count the file declares is checked first (PDFium reads /Count, not the pages);
 # each engine then reads at most this many pages, since the page tree may lie about its size.
 MAX_PDF_PAGES = 1000
-# pdfplumber and pypdf are pure Python: 25-90 us for each character or drawing object (a 54 KB
-# PDF with a content stream repeated cost pdfplumber 1.5 s). A file with more (counted by PDFium,
-# in C) is read by PDFium alone: ~100,000 is a 50-page report, 3-9 s in pdfplumber.
-MAX_PDF_OBJECTS_PURE_PYTHON = 100_000
+# pdfplumber and pypdf are pure Python: 25-90 us for each character or drawing object (a 91 KB
+# mutated PDF of 60,000 characters cost pdfplumber 2.5 s, 9 s on a loaded machine). A file with
+# more (counted by PDFium, in C) is read by PDFium alone: 50,000 is a 25-page report (~2,000 a
+# page), ~1.5-4 s in pdfplumber; the golden reports have 3,800.
+MAX_PDF_OBJECTS_PURE_PYTHON = 50_000
 # fmt: on
