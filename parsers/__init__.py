@@ -1,7 +1,13 @@
 """nianbao: parsers. A pure leaf: bytes or text in, frozen dataclasses out; no I/O, no clock."""
 
 from parsers.decode import decode_html
-from parsers.errors import ConverterMissing, CorruptFile, ParseError, UnsupportedFormat
+from parsers.errors import (
+    ConverterMissing,
+    CorruptFile,
+    LimitExceeded,
+    ParseError,
+    UnsupportedFormat,
+)
 from parsers.model import (
     PARSER_VERSION,
     Check,
@@ -22,6 +28,7 @@ __all__ = [
     "Decoded",
     "Extracted",
     "Figure",
+    "LimitExceeded",
     "Metadata",
     "ParseError",
     "ParsedReport",

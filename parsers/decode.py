@@ -7,7 +7,13 @@ import re
 
 from parsers.errors import UnsupportedFormat
 from parsers.model import Decoded
-from parsers.rules.forms import GB_CHARSETS
+from parsers.rules.charsets import (
+    GB_SNIFF_CJK_SHARE,
+    LABEL_TO_ENCODING,
+    META_OVERRIDES,
+    PYTHON_CODECS,
+    SERVER_DEFAULT_ENCODINGS,
+)
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -23,20 +29,23 @@ _HTML_SNIFF_RE = re.compile(
     r"<\s*(?:!doctype\s+html|html|head|body|meta|title|div|p|table|span|br|a|script)\b", re.I
 )
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_CJK_RE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+_ASCII_WHITESPACE = "\t\n\f\r "
+_SNIFF_CHARS = 100_000  # enough of a page to tell GBK text from latin1 read as GBK
+
+
+def whatwg_encoding(label: str | None) -> str | None:
+    """A charset label -> its WHATWG encoding name ('gb2312' -> 'GBK'), or None if not a label."""
+    if not label:
+        return None
+    return LABEL_TO_ENCODING.get(label.strip(_ASCII_WHITESPACE).strip("\"'").lower())
 
 
 def normalise_charset(label: str | None) -> str | None:
-    """A charset label -> a Python codec name, or None when unknown. GB labels -> gb18030."""
-    if not label:
-        return None
-    name = label.strip().strip("\"'").lower()
-    if name in GB_CHARSETS:
-        return "gb18030"  # sites declare gb2312 and serve GBK/GB18030 (portals.md)
-    try:
-        codec = codecs.lookup(name).name
-    except (LookupError, ValueError):  # junk labels, e.g. with a NUL in them
-        return None
-    return "utf-8" if codec == "utf-8" else codec
+    """A charset label -> the Python codec that decodes it, or None when browsers would ignore it."""
+    encoding = whatwg_encoding(label)
+    return PYTHON_CODECS[encoding] if encoding else None
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
@@ -50,20 +59,63 @@ def charset_from_content_type(content_type: str | None) -> str | None:
 def decode_html(raw: bytes, header_charset: str | None) -> Decoded:
     """Decode page bytes: BOM, HTTP header, <meta> in the first 2 KB, then utf-8 / gb18030.
 
-    A declared charset that fails strictly gives way to the next candidate (servers often
-    declare utf-8 for GBK pages); when nothing decodes cleanly the first candidate is used
-    with replacement characters and the encoding says '/replace'. Never raises.
+    Only WHATWG labels count (rules/charsets.py). A declared charset that fails strictly gives
+    way to the next candidate (servers often declare utf-8 for GBK pages). A header saying
+    latin1 / windows-1252 is a server default: the page's meta, then its bytes (utf-8, GBK) come
+    first. When nothing decodes cleanly the first candidate is used with replacement characters
+    and the encoding says '/replace'. Never raises.
     """
     for bom, codec in _BOMS:
         if raw.startswith(bom):
             return _decode_lenient(raw[len(bom) :], [codec])
-    candidates = [normalise_charset(header_charset), _meta_charset(raw), "utf-8", "gb18030"]
+    header, meta = whatwg_encoding(header_charset), _meta_encoding(raw)
+    if header in SERVER_DEFAULT_ENCODINGS:
+        own = _page_says(raw, meta)
+        if own is not None:
+            return own
+    candidates = [_codec(header), _codec(meta), "utf-8", "gb18030"]
     return _decode_lenient(raw, [c for c in candidates if c])
 
 
-def _meta_charset(raw: bytes) -> str | None:
+def _codec(encoding: str | None) -> str | None:
+    return PYTHON_CODECS[encoding] if encoding else None
+
+
+def _meta_encoding(raw: bytes) -> str | None:
     m = _META_CHARSET_RE.search(raw[:_META_WINDOW])
-    return normalise_charset(m.group(1).decode("ascii", "replace")) if m else None
+    encoding = whatwg_encoding(m.group(1).decode("ascii", "replace")) if m else None
+    return META_OVERRIDES.get(encoding, encoding) if encoding else None
+
+
+def _page_says(raw: bytes, meta: str | None) -> Decoded | None:
+    """What a page under a server-default header says of itself: its meta, or bytes that are
+    clearly utf-8 or clearly GBK; None when nothing does (the header then stands)."""
+    meta_codec = _codec(meta)
+    if meta_codec and meta not in SERVER_DEFAULT_ENCODINGS:
+        found = _decode_strict(raw, meta_codec)
+        if found is not None:
+            return found
+    if raw.isascii():
+        return None  # pure ASCII: every candidate reads it alike, the header's name is kept
+    found = _decode_strict(raw, "utf-8")
+    if found is not None:
+        return found
+    found = _decode_strict(raw, "gb18030")
+    return found if found is not None and _mostly_cjk(found.text) else None
+
+
+def _mostly_cjk(text: str) -> bool:
+    sample = text[:_SNIFF_CHARS]
+    non_ascii = len(sample) - len(_NON_ASCII_RE.sub("", sample))
+    cjk = len(sample) - len(_CJK_RE.sub("", sample))
+    return non_ascii > 0 and cjk >= GB_SNIFF_CJK_SHARE * non_ascii
+
+
+def _decode_strict(raw: bytes, codec: str) -> Decoded | None:
+    try:
+        return Decoded(raw.decode(codec), codec)
+    except (ValueError, LookupError):
+        return None
 
 
 def _decode_lenient(raw: bytes, codecs_to_try: list[str]) -> Decoded:

@@ -27,3 +27,11 @@ class ConverterMissing(UnsupportedFormat):
 
 class BadNumber(ParseError, ValueError):
     """A token that looked like a number but is not one (e.g. 十十, 1.2.3)."""
+
+
+class LimitExceeded(ParseError):
+    """An input over a limit of rules/limits.py: refused whole, never parsed in part."""
+
+    def __init__(self, what: str, amount: int, unit: str, limit: int, name: str) -> None:
+        super().__init__(f"{what} too large to parse: {amount:,} {unit}, limit {limit:,} ({name})")
+        self.what, self.amount, self.limit, self.name = what, amount, limit, name

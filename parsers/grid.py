@@ -7,15 +7,17 @@ item (gov2021's 本年处理决定数量) still sits in the row's last cell. Rea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 SpanCell = tuple[str, int, int]  # (text, rowspan, colspan)
 MAX_COLUMNS = 200
 
 
-def expand(rows: Sequence[Sequence[SpanCell]]) -> list[list[str]]:
-    """Rows of (text, rowspan, colspan) -> a grid of texts with every span filled in."""
-    grid: list[list[str]] = []
+def expand(rows: Iterable[Sequence[SpanCell]]) -> Iterator[list[str]]:
+    """Rows of (text, rowspan, colspan) -> the grid's rows of texts with every span filled in.
+
+    A generator: a caller bounding its output (htmltext's text limits) stops the expansion too.
+    """
     carried: dict[int, tuple[str, int]] = {}  # column -> (text, rows still to cover)
     for row in rows:
         out: list[str] = []
@@ -37,8 +39,7 @@ def expand(rows: Sequence[Sequence[SpanCell]]) -> list[list[str]]:
                 out.append(text)
                 if rowspan > 1:
                     carried[col + offset] = (text, rowspan - 1)
-        grid.append(out)
-    return grid
+        yield out
 
 
 def _carried_at(carried: dict[int, tuple[str, int]], col: int) -> bool:
@@ -57,9 +58,10 @@ def render_rows(grid: Iterable[Sequence[str]]) -> list[str]:
 
     Trailing empty cells are kept: a row whose last cells are blank must still show them.
     """
-    lines = []
-    for row in grid:
-        cells = [c.replace("\t", " ").replace("\n", " ").strip() for c in row]
-        if any(cells):
-            lines.append("\t".join(cells))
-    return lines
+    return [line for line in map(render_row, grid) if line is not None]
+
+
+def render_row(row: Sequence[str]) -> str | None:
+    """One row as a tab-joined line; None for a row with no text."""
+    cells = [c.replace("\t", " ").replace("\n", " ").strip() for c in row]
+    return "\t".join(cells) if any(cells) else None

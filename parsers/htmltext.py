@@ -15,13 +15,22 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from parsers.grid import expand, render_rows
+from parsers.errors import CorruptFile, LimitExceeded
+from parsers.grid import SpanCell, expand, render_row
 from parsers.rules.forms import (
     ATTACHMENT_EXTENSIONS,
     ATTACHMENT_MARKERS,
     HTML_BLOCK_TAGS,
+    HTML_INLINE_TAGS,
     HTML_SKIP_TAGS,
     MAIN_CONTENT_XPATHS,
+)
+from parsers.rules.limits import (
+    MAX_HTML_DEPTH,
+    MAX_HTML_TAGS,
+    MAX_SPAN,
+    MAX_TEXT_CHARS,
+    MAX_TEXT_LINES,
 )
 
 _SPACES_RE = re.compile(r"[ \t\r\n\f\v\xa0]+")
@@ -29,7 +38,26 @@ _SPACES_RE = re.compile(r"[ \t\r\n\f\v\xa0]+")
 _BAD_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.I)
 _SPAN_RE = re.compile(r"\s*(\d{1,4})")
-MAX_SPAN = 50  # a colspan="99999" must not blow the grid up
+
+
+def _alternation(names: tuple[str, ...]) -> str:
+    """'(?:s(?:pan|trong|)|font|…)': grouped by first letter, which re tries twice as fast."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(name[0], []).append(name[1:])
+    parts = [
+        first + (f"(?:{'|'.join(sorted(rests, key=lambda r: r == ''))})" if rests != [""] else "")
+        for first, rests in groups.items()
+    ]
+    return f"(?:{'|'.join(parts)})"
+
+
+# An inline tag, open or close. Its attributes stop at the next '<' (quoted values too), so an
+# unclosed tag costs a scan to the next tag only: linear on a page of 100,000 unclosed <font.
+_INLINE_TAG_RE = re.compile(
+    rf"""<(?:/\s*)?{_alternation(HTML_INLINE_TAGS)}(?=[\s/>])(?:[^<>"']|"[^"<]*"|'[^'<]*')*>""",
+    re.I,
+)
 _MAIN_XPATHS = tuple(etree.XPath(x) for x in MAIN_CONTENT_XPATHS)
 _STRING_VALUE = etree.XPath("string()", smart_strings=False)  # what lxml.html's text_content() runs
 
@@ -47,7 +75,20 @@ class Page:
 
 
 def read_page(html: str) -> Page:
-    """Parse once and extract every piece; junk input gives an empty page, never an exception."""
+    """Parse once and extract every piece; junk input gives an empty page.
+
+    Raises LimitExceeded for a page over MAX_HTML_TAGS or nested deeper than MAX_HTML_DEPTH.
+    """
+    tags = html.count("<")
+    if tags > MAX_HTML_TAGS:
+        raise LimitExceeded("page", tags, "tags", MAX_HTML_TAGS, "MAX_HTML_TAGS")
+    try:
+        return _read_page(html)
+    except etree.Error as exc:  # lxml's own limits (e.g. XPath node sets): a named error
+        raise CorruptFile("HTML") from exc
+
+
+def _read_page(html: str) -> Page:
     root = _parse(html)
     if root is None:
         return Page("", "", (), {}, (), ())
@@ -71,14 +112,39 @@ def read_page(html: str) -> Page:
 
 def _parse(html: str) -> etree._Element | None:
     cleaned = _BAD_CHARS_RE.sub("", _XML_DECL_RE.sub("", html, count=1))
+    # Unclosed inline tags (Word-pasted <font>, <span>) would stay open across the paragraphs,
+    # cells and rows after them: tables broken apart (a report's 212 figures read as 3) and the
+    # page nested past libxml2's depth limit. Without them the text is the same.
+    cleaned = _INLINE_TAG_RE.sub("", cleaned)
     if not cleaned.strip():
         return None
-    parser = etree.HTMLParser(encoding="utf-8")  # one per call: a parser is not thread-safe
+    root, too_deep = _build(cleaned)
+    if too_deep:
+        unit = "levels of nesting or more"
+        raise LimitExceeded("page", MAX_HTML_DEPTH, unit, MAX_HTML_DEPTH, "MAX_HTML_DEPTH")
+    return root
+
+
+def _build(html: str) -> tuple[etree._Element | None, bool]:
+    """The tree (None: empty) and whether libxml2 stopped at its depth limit."""
+    # One parser per call: a parser is not thread-safe. huge_tree lifts libxml2's depth limit
+    # from 256 to MAX_HTML_DEPTH (its other limits are far above rules.limits').
+    parser = etree.HTMLParser(encoding="utf-8", huge_tree=True)
     try:
-        root = etree.fromstring(cleaned.encode("utf-8"), parser)
+        root = etree.fromstring(html.encode("utf-8"), parser)
     except (etree.ParserError, ValueError):
-        return None
-    return root if root is not None and isinstance(root.tag, str) else None  # None: empty
+        return None, False
+    too_deep = _hit_depth_limit(parser)
+    return (root if root is not None and isinstance(root.tag, str) else None), too_deep
+
+
+def _hit_depth_limit(parser: etree.HTMLParser) -> bool:
+    """libxml2 stops at a resource limit and returns what it had: never lose the rest silently."""
+    for entry in parser.error_log.filter_types([etree.ErrorTypes.ERR_RESOURCE_LIMIT]):
+        if "depth" in entry.message:
+            return True
+        raise CorruptFile(f"HTML ({entry.message.strip()})")
+    return False
 
 
 def _main_element(root: etree._Element) -> etree._Element:
@@ -108,6 +174,16 @@ class _Renderer:
     lines: list[str] = field(default_factory=list)
     current: list[str] = field(default_factory=list)
     raw_rows: list[tuple[str, ...]] = field(default_factory=list)
+    chars: int = 0
+
+    def emit(self, line: str) -> None:
+        """Add a line, within the text limits: spans can make a small page render huge text."""
+        self.lines.append(line)
+        self.chars += len(line) + 1
+        if len(self.lines) > MAX_TEXT_LINES:
+            raise LimitExceeded("text", len(self.lines), "lines", MAX_TEXT_LINES, "MAX_TEXT_LINES")
+        if self.chars > MAX_TEXT_CHARS:
+            raise LimitExceeded("text", self.chars, "characters", MAX_TEXT_CHARS, "MAX_TEXT_CHARS")
 
     def text(self) -> str:
         self.flush()
@@ -117,9 +193,9 @@ class _Renderer:
         if not self.current:
             return
         line = clean("".join(self.current))
-        if line:
-            self.lines.append(line)
         self.current.clear()
+        if line:
+            self.emit(line)
 
     def walk(self, root: etree._Element) -> None:
         # A node is pushed to be entered; a (node, tag) pair to be left once its children are done.
@@ -162,12 +238,19 @@ class _Renderer:
             self.current.append(tail)
 
     def _table(self, table: etree._Element) -> None:
-        rows = [
-            [(_cell_text(td), _span(td, "rowspan"), _span(td, "colspan")) for td in _cells(tr)]
-            for tr in _rows(table)
-        ]
-        self.raw_rows.extend(tuple(text for text, _, _ in row) for row in rows)
-        self.lines.extend(render_rows(expand(rows)))
+        for row in expand(self._cells_of(table)):
+            line = render_row(row)
+            if line is not None:
+                self.emit(line)
+
+    def _cells_of(self, table: etree._Element) -> Iterator[list[SpanCell]]:
+        """Each row's cells, read as the grid is expanded: the text limits stop both."""
+        for tr in _rows(table):
+            row = [
+                (_cell_text(td), _span(td, "rowspan"), _span(td, "colspan")) for td in _cells(tr)
+            ]
+            self.raw_rows.append(tuple(text for text, _, _ in row))
+            yield row
 
 
 def _rows(table: etree._Element) -> Iterator[etree._Element]:
@@ -224,11 +307,12 @@ def _title_candidates(root: etree._Element, main: etree._Element) -> tuple[str, 
 
 
 def _attachments(main: etree._Element) -> tuple[str, ...]:
-    links: list[str] = []
+    # A dict keeps the first-seen order; a list's `in` made 30,000 links cost 4 s (quadratic).
+    links: dict[str, None] = {}
     for a in main.iter("a"):
         href = (a.get("href") or "").strip()
-        if href and _is_attachment(href) and href not in links:
-            links.append(href)
+        if href and href not in links and _is_attachment(href):
+            links[href] = None
     return tuple(links)
 
 

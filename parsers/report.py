@@ -9,11 +9,17 @@ from typing import Any
 from parsers import figureset, forms, htmltext, identity, metadata
 from parsers.checks import all_checks
 from parsers.decode import charset_from_content_type, decode_html, looks_like_html, sniff_kind
+from parsers.errors import LimitExceeded
 from parsers.model import Figure, Metadata, Number, ParsedReport
+from parsers.rules.limits import MAX_PAGE_BYTES, MAX_TEXT_CHARS, MAX_TEXT_LINES
 
 
 def parse_text(text: str, url: str | None = None) -> ParsedReport:
-    """Parse a plain-text snapshot (the seeds' form: pasted or extracted page text)."""
+    """Parse a plain-text snapshot (the seeds' form: pasted or extracted page text).
+
+    Raises LimitExceeded over MAX_TEXT_CHARS characters or MAX_TEXT_LINES lines.
+    """
+    _refuse_oversized(text)
     text = _normalise_newlines(text)
     header = text.splitlines()[: metadata.HEADER_LINES]
     meta = metadata.build(metadata.from_lines(header))
@@ -21,8 +27,14 @@ def parse_text(text: str, url: str | None = None) -> ParsedReport:
 
 
 def parse_html(html: str, url: str | None = None) -> ParsedReport:
-    """Parse an article or annual-report module page."""
+    """Parse an article or annual-report module page.
+
+    Raises LimitExceeded for a page over a limit of rules/limits.py, CorruptFile when lxml fails.
+    """
+    if len(html) > MAX_PAGE_BYTES:
+        raise LimitExceeded("page", len(html), "characters", MAX_PAGE_BYTES, "MAX_PAGE_BYTES")
     page = htmltext.read_page(_normalise_newlines(html))
+    _refuse_oversized(page.main_text)
     main_lines = page.main_text.splitlines()
     meta = metadata.build(
         metadata.from_cells(page.table_rows),
@@ -38,15 +50,26 @@ def parse_bytes(
     """Sniff the bytes and parse them as HTML, plain text, PDF, DOCX, DOC, XLSX or XLS.
 
     Text is decoded recording the codec. A PDF no engine reads gives `needs_ocr`. Raises
-    UnsupportedFormat (images, archives, ...), ConverterMissing or CorruptFile.
+    UnsupportedFormat (images, archives, ...), ConverterMissing, CorruptFile or LimitExceeded.
     """
     kind = sniff_kind(raw)
+    if kind == "text" and len(raw) > MAX_PAGE_BYTES:  # before decoding it
+        raise LimitExceeded("page", len(raw), "bytes", MAX_PAGE_BYTES, "MAX_PAGE_BYTES")
     if kind != "text":
         extracted = forms.extract(raw, kind)
         return dataclasses.replace(parse_text(extracted.text, url), needs_ocr=extracted.needs_ocr)
     decoded = decode_html(raw, charset_from_content_type(content_type))
     parse = parse_html if looks_like_html(decoded.text) else parse_text
     return dataclasses.replace(parse(decoded.text, url), encoding=decoded.encoding)
+
+
+def _refuse_oversized(text: str) -> None:
+    """The figure readers' bounds on the text snapshot (rules/limits.py)."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise LimitExceeded("text", len(text), "characters", MAX_TEXT_CHARS, "MAX_TEXT_CHARS")
+    lines = text.count("\n") + 1
+    if lines > MAX_TEXT_LINES:
+        raise LimitExceeded("text", lines, "lines", MAX_TEXT_LINES, "MAX_TEXT_LINES")
 
 
 def _normalise_newlines(text: str) -> str:

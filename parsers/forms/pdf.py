@@ -10,8 +10,9 @@ import io
 import logging
 import re
 from collections.abc import Callable
+from itertools import islice
 
-from parsers.errors import CorruptFile
+from parsers.errors import CorruptFile, LimitExceeded
 from parsers.model import Extracted
 from parsers.rules.forms import (
     PDF_BAD_TEXT_SHARE,
@@ -19,6 +20,7 @@ from parsers.rules.forms import (
     PDF_COMMON_WORDS,
     PDF_MIN_CHARS,
 )
+from parsers.rules.limits import MAX_PDF_OBJECTS_PURE_PYTHON, MAX_PDF_PAGES
 
 _CID_RE = re.compile(PDF_CID_SOURCE)
 _SPACE_RUN_RE = re.compile(r"[ \t\u3000]{2,}")
@@ -31,11 +33,26 @@ for _name in ("pdfminer", "pypdf"):
 
 
 def extract(raw: bytes) -> Extracted:
-    """The first engine's text that reads as text; else empty text with needs_ocr."""
+    """The first engine's text that reads as text; else empty text with needs_ocr.
+
+    Raises LimitExceeded when the file declares more than MAX_PDF_PAGES pages; each engine
+    reads at most that many, whatever the page tree holds. A file with more characters and
+    drawing objects than MAX_PDF_OBJECTS_PURE_PYTHON is read by PDFium alone.
+    """
+    survey = _survey(raw)
+    engines = _ENGINES
+    if survey is not None:
+        pages, objects = survey
+        if pages > MAX_PDF_PAGES:
+            raise LimitExceeded("PDF", pages, "pages declared", MAX_PDF_PAGES, "MAX_PDF_PAGES")
+        if objects > MAX_PDF_OBJECTS_PURE_PYTHON:
+            engines = (_pdfium,)
     opened = False
-    for engine in _ENGINES:
+    for engine in engines:
         try:
             text = engine(raw)
+        except MemoryError:  # not the file's fault alone: the caller sees it
+            raise
         except Exception:  # noqa: BLE001 - third-party readers raise anything on broken files
             continue
         opened = True
@@ -60,11 +77,47 @@ def readable(text: str) -> bool:
     return chinese < PDF_MIN_CHARS * 5 or any(w in text for w in PDF_COMMON_WORDS)
 
 
+def _survey(raw: bytes) -> tuple[int, int] | None:
+    """(pages declared, characters and page objects) by PDFium, in C; None if it cannot open it.
+
+    The page count is the tree's /Count (no page loaded); objects are counted page by page, up
+    to MAX_PDF_PAGES pages, and only until they pass MAX_PDF_OBJECTS_PURE_PYTHON.
+    """
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        pdf = pypdfium2.PdfDocument(raw)
+    except Exception:  # noqa: BLE001 - unreadable here: the engines decide
+        return None
+    try:
+        pages, objects = len(pdf), 0
+        for i in range(min(pages, MAX_PDF_PAGES)):
+            if objects > MAX_PDF_OBJECTS_PURE_PYTHON:
+                break
+            page = pdf[i]
+            objects += pdfium_c.FPDFPage_CountObjects(page.raw) + page.get_textpage().count_chars()
+        return pages, objects
+    except Exception:  # noqa: BLE001 - a page PDFium cannot load: the engines decide
+        return None
+    finally:
+        pdf.close()
+
+
 def _pdfplumber(raw: bytes) -> str:
     import pdfplumber  # imported on use: slow to import, and most inputs are HTML
+    from pdfminer.pdfpage import PDFPage
+    from pdfplumber.page import Page
 
+    # pdf.pages would walk the whole page tree first; the pages are made one by one instead.
     with pdfplumber.open(io.BytesIO(raw)) as pdf:
-        return "\n".join(page.extract_text() or "" for page in pdf.pages)
+        texts, doctop = [], 0.0
+        for number, leaf in enumerate(islice(PDFPage.create_pages(pdf.doc), MAX_PDF_PAGES), 1):
+            page = Page(pdf, leaf, page_number=number, initial_doctop=doctop)
+            texts.append(page.extract_text() or "")
+            doctop += float(page.height)
+            page.close()
+        return "\n".join(texts)
 
 
 def _pdfium(raw: bytes) -> str:
@@ -72,7 +125,8 @@ def _pdfium(raw: bytes) -> str:
 
     pdf = pypdfium2.PdfDocument(raw)
     try:
-        return "\n".join(page.get_textpage().get_text_range() for page in pdf)
+        pages = (pdf[i] for i in range(min(len(pdf), MAX_PDF_PAGES)))
+        return "\n".join(page.get_textpage().get_text_range() for page in pages)
     finally:
         pdf.close()
 
@@ -80,8 +134,8 @@ def _pdfium(raw: bytes) -> str:
 def _pypdf(raw: bytes) -> str:
     import pypdf
 
-    reader = pypdf.PdfReader(io.BytesIO(raw))
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
+    reader = pypdf.PdfReader(io.BytesIO(raw))  # its page tree walk stops at 100,000 entries
+    return "\n".join(page.extract_text() or "" for page in islice(reader.pages, MAX_PDF_PAGES))
 
 
 _ENGINES: tuple[Callable[[bytes], str], ...] = (_pdfplumber, _pdfium, _pypdf)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 # fmt: off
-# Declared charsets that are really GBK / GB18030 on these sites (portals.md "Encodings").
-GB_CHARSETS = frozenset({"gb2312", "gbk", "gb_2312-80", "gb2312-80", "x-gbk", "cp936", "csgb2312",
-                         "euc-cn", "gb18030", "x-euc-cn", "chinese", "ms936", "windows-936"})
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".xls", ".xlsx")
 ATTACHMENT_MARKERS = ("downfile.jsp",)  # Hanweb /module/download/downfile.jsp?...filename=….pdf
 
@@ -22,6 +19,13 @@ HTML_BLOCK_TAGS = frozenset(
      "h3", "h4", "h5", "h6", "header", "hr", "html", "li", "main", "nav", "ol", "p", "pre",
      "section", "table", "tbody", "thead", "tfoot", "ul", "td", "th", "tr"]
 )
+# Purely inline formatting, removed when a page nests too deep (the text between stays): Word-pasted
+# CMS pages leave <font> and <span> unclosed, one per paragraph, and each nests the rest of the
+# page one level deeper, until libxml2's depth limit drops everything after (issue 12: 130
+# unclosed <font> paragraphs took a report from 210 figures to 0). None of these starts a line.
+# o:p and st1:* are Word's own (empty paragraph marks, smart tags around dates).
+HTML_INLINE_TAGS = ("font", "span", "b", "i", "u", "s", "em", "strong", "small", "big", "strike",
+                    "tt", "o:p", r"st1:[\w-]+")
 # Never text: scripts, styles, Word's <xml> islands and the head.
 HTML_SKIP_TAGS = frozenset(
     ["script", "style", "noscript", "template", "head", "iframe", "object", "select", "option",
@@ -35,9 +39,6 @@ PDF_MIN_CHARS = 20
 # Words every readable report has; garbled text (glyph ids read as characters) has none.
 PDF_COMMON_WORDS = ("公开", "政府", "信息", "的", "年")  # fewer readable characters than this on every page: a scan, needs OCR
 
-# Limits on what a spreadsheet or document may make us read (junk or hostile files).
-MAX_SHEET_ROWS = 5000
-MAX_SHEET_COLUMNS = 60
 DOC_CONVERTER = ("antiword", "-x", "db", "-m", "UTF-8.txt", "-")  # DOC -> DocBook on stdin
 DOC_CONVERTER_TIMEOUT = 60  # seconds
 # antiword exits 0 yet gives up on some files, saying so on stderr.
