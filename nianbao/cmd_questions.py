@@ -73,11 +73,14 @@ def emit_late(found: Timeliness, year: int, undated: bool, fmt: str) -> None:
         emit(as_dicts(found.late, LATE_FIELDS), LATE_FIELDS, fmt, f"late {year}")
         if found.undated:
             n = len(found.undated)
-            click.echo(
-                f"note: {n} report{'s' if n > 1 else ''} of {year} claim no date and were first "
-                "seen after the deadline, so may be late: --undated lists them",
-                err=True,
+            said = (
+                f"{n} reports of {year} claim no date and were first seen only after the "
+                "deadline: they may be late; --undated lists them"
+                if n > 1
+                else f"1 report of {year} claims no date and was first seen only after the "
+                "deadline: it may be late; --undated lists it"
             )
+            click.echo(f"note: {said}", err=True)
         return
     rows = [
         {
