@@ -125,7 +125,12 @@ def missing(
 def _untold(pages: tuple[FaultPage, ...] | list[FaultPage], search: Searches) -> str:
     """The blocked pages naming no publisher that the search rests on, said, not blanketed."""
     since = day_end(search.deadline)
-    shown = [p for p in pages if not search.after or p.fetched_at >= since]
+    # Pages of the runs since the deadline; when none ran, of the last clean one before it.
+    shown = [
+        p
+        for p in pages
+        if (p.fetched_at >= since if search.after else p.run_id == search.last_clean_id)
+    ]
     if not shown:
         return ""
     more = len(shown) - _SHOWN_UNTOLD
@@ -239,9 +244,11 @@ def _undated_rows(
         text = f"no date on its page; first seen {minute(when)}, after the deadline {deadline}"
         run = searched[(portal, deadline)]
         if run is None:
-            text += f"; no clean search of {portal} before the deadline, so when it went online is unknown"
+            text += f"; no clean search of {portal} before the deadline: when it went online"
+            text += " is unknown"
         else:
-            text += f"; the last clean search of {portal} before the deadline, run {run[0]} at {minute(run[1])}, did not find it"
+            text += f"; the last clean search of {portal} before the deadline, run {run[0]}"
+            text += f" at {minute(run[1])}, did not find it"
         found.append(UndatedRow(portal, name, kind, year, deadline, when, url, text))
     found.sort(key=attrgetter("portal", "publisher"))
     return found
