@@ -378,3 +378,17 @@ def test_a_blocked_listing_page_is_said_not_blanketed(engine: Engine, store: Blo
         assert status == "missing", (name, evidence)
         assert f"a listing page {listing} was blocked" in evidence
         assert "which publishers it lists cannot be told" in evidence
+
+
+def test_as_of_before_a_blocked_run_neither_the_run_nor_its_pages_exist(
+    engine: Engine, store: BlobStore
+) -> None:
+    module = f"{BASE}/module/xxgk/xxgkAnnualReport.jsp?area=330483ZFC00000&fbtime=2020"
+    blocked_run(engine, store, (module, "module"))
+    as_of = date(2021, 4, 5)  # after the 2021-03-31 deadline, before the run of 2021-04-10
+    with session_scope(engine) as session:
+        rows = missing(session, 2020, as_of, RULES, until_end_of(as_of))
+    assert {(r.publisher, r.status, r.evidence) for r in rows} == {
+        (name, "unreachable", "no crawl of tongxiang recorded")
+        for name in ("桐乡市人民政府", "桐乡市教育局")
+    }
