@@ -78,15 +78,17 @@ class UndatedRow:
     first_seen_at: datetime  # Asia/Shanghai
     url: str
     evidence: str
-    status: str = "undated"
+    status: str = "undated"  # or "on_time", when first seen by the deadline
 
 
 @dataclass(slots=True)
 class Timeliness:
-    """The reports of one year that are late, and those that are undated."""
+    """The reports of one year that are late, those that are undated, and those that claim no
+    date but were seen in time (status `on_time`, with when they were first seen)."""
 
     late: list[LateRow]
     undated: list[UndatedRow]
+    seen_in_time: list[UndatedRow]
 
 
 def missing(
@@ -172,7 +174,16 @@ def timeliness(
     ]
     rows.sort(key=attrgetter("portal", "publisher"))
     unknown = [row for pid, row in undated.items() if pid not in seen_in_time and pid not in first]
-    return Timeliness(rows, _undated_rows(session, year, deadlines, unknown, until))
+    in_time = [_seen_in_time(undated[pid], year, deadlines) for pid in seen_in_time]
+    in_time.sort(key=attrgetter("portal", "publisher"))
+    return Timeliness(rows, _undated_rows(session, year, deadlines, unknown, until), in_time)
+
+
+def _seen_in_time(row: Any, year: int, deadlines: dict[str, date]) -> UndatedRow:
+    _, portal, name, kind, _, _, _, seen, url = row
+    deadline, when = deadlines[kind], shanghai(seen)
+    text = f"no date on its page; first seen {minute(when)}, by the deadline {deadline}"
+    return UndatedRow(portal, name, kind, year, deadline, when, url, text, "on_time")
 
 
 def _candidates(

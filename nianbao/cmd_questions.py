@@ -68,7 +68,8 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
 
 
 def emit_late(found: Timeliness, year: int, undated: bool, fmt: str) -> None:
-    """`nianbao late`: the late reports; with `undated`, the undated ones too, in one table."""
+    """`nianbao late`: the late reports; with `undated`, in one table with them, every report
+    that claims no date: `undated` (first seen after the deadline) or `on_time` (by it)."""
     if not undated:
         emit(as_dicts(found.late, LATE_FIELDS), LATE_FIELDS, fmt, f"late {year}")
         if found.undated:
@@ -91,7 +92,7 @@ def emit_late(found: Timeliness, year: int, undated: bool, fmt: str) -> None:
         }
         for row in as_dicts(found.late, LATE_FIELDS)
     ]
-    rows += as_dicts(found.undated, TIMELINESS_FIELDS)
+    rows += as_dicts(found.undated + found.seen_in_time, TIMELINESS_FIELDS)
     rows.sort(key=lambda r: (r["portal"], r["publisher"]))
     emit(as_dicts(rows, TIMELINESS_FIELDS), TIMELINESS_FIELDS, fmt, f"late or undated {year}")
 

@@ -238,7 +238,8 @@ def missing(obj: Context, year: int | None, as_of: date | None, fmt: str) -> Non
 @click.option(
     "--undated",
     is_flag=True,
-    help="Also list the undated reports (status undated), in one table with the late ones.",
+    help="Also list the reports that claim no date (status undated, or on_time when first "
+    "seen by the deadline), in one table with the late ones.",
 )
 @format_option
 @pass_ctx
@@ -250,7 +251,8 @@ def late(obj: Context, year: int | None, as_of: date | None, undated: bool, fmt:
     saw it by the deadline; seen only later, it is `undated`: it may be late, nobody can tell.
     Undated reports are not counted as late: they are counted on stderr, and --undated lists
     them with the late ones, told apart by `status`, with when each was first seen and the last
-    clean search before the deadline, so they can be checked by hand before being called late.
+    clean search before the deadline, so they can be checked by hand before being called late
+    (and the dateless reports judged on time, `on_time`, with when they were first seen).
 
     Example: nianbao late --year 2019 --format json
     Example: nianbao late --year 2019 --as-of 2020-03-01 --undated

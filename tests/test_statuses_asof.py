@@ -141,6 +141,9 @@ def test_an_undated_report_first_seen_before_its_deadline_is_on_time(timeline: T
         absent = missing(session, 2019, date(2026, 1, 1), RULES)
     assert "桐乡市政务服务办" not in {r.publisher for r in got.undated}
     assert "桐乡市政务服务办" not in {r.publisher for r in got.late}
+    [seen] = [r for r in got.seen_in_time if r.publisher == "桐乡市政务服务办"]
+    assert seen.status == "on_time" and f"first seen {T1}" in seen.evidence
+    assert "by the deadline 2020-01-31" in seen.evidence
     assert "桐乡市政务服务办" not in {r.publisher for r in absent}  # a report that exists
 
 
@@ -253,6 +256,7 @@ def test_late_and_missing_as_of_on_the_command_line(timeline: Timeline) -> None:
     both = run_json(config, "late", "--year", "2019", "--undated")
     expected = {(key, "late") for key in TRUTH.expected_late(2019)}
     expected |= {(key, "undated") for key in undated_in_truth(2019, timeline.now)}
+    expected |= {(("tongxiang", "桐乡市政务服务办"), "on_time")}  # no date, but seen in time
     assert {((r["portal"], r["publisher"]), r["status"]) for r in both} == expected
     assert (("tongxiang", "桐乡市人民政府"), "undated") in expected
     undated = next(r for r in both if r["status"] == "undated")
