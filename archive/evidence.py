@@ -1,29 +1,32 @@
-"""The evidence behind a status: which crawls searched a portal and when, and deleted pages.
+"""The evidence behind a status: which crawls searched a portal and when; the archive's clock.
 
-A search is *clean* when its run ended `ok` and met no anti-bot challenge (`blocked` = 0); a run
-that failed, or was blocked, is no evidence that a report is absent. Capture outcomes (`gone`,
-`blocked`) come from the crawler (crawler.outcomes); runs count them.
+A search is *clean* when its run ended `ok` and met no anti-bot challenge (`blocked` = 0), or met
+only challenges recorded page by page (a *told* run, archive.page_faults: those pages are evidence
+about their own publishers); a run that failed, or was blocked unrecorded, is no evidence that a
+report is absent. Capture outcomes (`gone`, `blocked`) come from the crawler (crawler.outcomes).
+
+`--as-of DATE` reads the archive as it stood at the end of DATE (`until`): a query that selects
+runs, captures, documents or versions keeps only those finished, fetched or first seen before it.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cached_property
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, TypeVar
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, SQLColumnExpression, case, func, select
 from sqlalchemy.orm import Session
 
-from archive.models import Capture, CrawlRun
-from archive.registry import PublisherRegistry
+from archive.models import CrawlRun
 
 # China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact for every
 # report year and needs no tz database.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
-_TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 def local(moment: datetime) -> datetime:
@@ -38,6 +41,16 @@ def minute(moment: datetime) -> str:
 def day_end(day: date) -> datetime:
     """The first moment after `day` in Asia/Shanghai: a deadline day is on time to its end."""
     return datetime.combine(day + timedelta(days=1), time(), SHANGHAI)
+
+
+def until_end_of(as_of: date | None) -> datetime | None:
+    """The cut of `--as-of DATE`: what was fetched from the end of DATE on did not exist yet."""
+    return None if as_of is None else day_end(as_of)
+
+
+def stood(stmt: S, column: SQLColumnExpression[Any], until: datetime | None) -> S:
+    """`stmt` over the archive as it stood at `until`: rows whose `column` is before it."""
+    return stmt if until is None else stmt.where(column < until)
 
 
 @dataclass(frozen=True)
@@ -80,9 +93,14 @@ class Searches:
 
 
 def searches(
-    session: Session, portals: Iterable[str], deadlines: Iterable[date]
+    session: Session,
+    portals: Iterable[str],
+    deadlines: Iterable[date],
+    until: datetime | None = None,
+    told: Collection[int] = (),
 ) -> dict[tuple[str, date], Searches]:
-    """Per portal and deadline, the portal's runs, and those finished after the deadline."""
+    """Per portal and deadline, the portal's runs finished before `until`, and those finished
+    after the deadline; the `told` runs (archive.page_faults) count as clean."""
     wanted, ends = sorted(set(portals)), sorted(set(deadlines))
     if not wanted or not ends:
         return {}
@@ -104,9 +122,13 @@ def searches(
         .group_by(CrawlRun.portal, CrawlRun.status, CrawlRun.blocked)
     )
     groups: dict[str, list[_Group]] = {}
-    for portal, status, blocked, runs, first, last, last_id, *n_after in session.execute(stmt):
+    for portal, status, blocked, runs, first, last, last_id, *n_after in session.execute(
+        stood(stmt, CrawlRun.finished_at, until)
+    ):
         group = _Group(status, blocked, runs, _aware(first), _aware(last), last_id, n_after)
         groups.setdefault(portal, []).append(group)
+    if told:
+        _tell(session, groups, told, ends, until)
     return {
         (portal, d): _fold(portal, d, found, i)
         for portal, found in groups.items()
@@ -116,7 +138,8 @@ def searches(
 
 @dataclass(frozen=True)
 class _Group:
-    """Runs of one portal with one status and one count of challenge pages met."""
+    """Runs of one portal with one status and one count of challenge pages met; `told` when
+    every challenge page they met is recorded (they are judged page by page)."""
 
     status: str
     blocked: int
@@ -125,14 +148,40 @@ class _Group:
     last: datetime | None
     last_id: int
     after: list[int]
+    told: bool = False
 
     @property
     def clean(self) -> bool:
-        return self.status == "ok" and not self.blocked
+        return self.status == "ok" and (not self.blocked or self.told)
+
+
+def _tell(
+    session: Session,
+    groups: dict[str, list[_Group]],
+    told: Collection[int],
+    ends: list[date],
+    until: datetime | None,
+) -> None:
+    """Moves each told run out of its group into a clean group of its own (a few runs)."""
+    stmt = select(
+        CrawlRun.id, CrawlRun.portal, CrawlRun.status, CrawlRun.blocked, CrawlRun.finished_at
+    ).where(CrawlRun.id.in_(sorted(told)))
+    for run_id, portal, status, blocked, finished in session.execute(stmt):
+        found = groups.get(portal, [])
+        at = next(
+            (i for i, g in enumerate(found) if (g.status, g.blocked) == (status, blocked)), None
+        )
+        if at is None or finished is None or (until is not None and finished >= until):
+            continue  # unfinished, or finished after the cut: in no group
+        after = [int(finished >= day_end(d)) for d in ends]
+        rest = replace(found[at], runs=found[at].runs - 1)
+        rest = replace(rest, after=[a - b for a, b in zip(rest.after, after, strict=True)])
+        found[at : at + 1] = [rest] if rest.runs else []
+        found.append(_Group(status, blocked, 1, finished, finished, run_id, after, told=True))
 
 
 def _fold(portal: str, deadline: date, groups: list[_Group], i: int) -> Searches:
-    clean = [g for g in groups if g.clean]
+    clean = sorted((g for g in groups if g.clean), key=lambda g: g.last or _EPOCH, reverse=True)
     firsts = [g.first for g in groups if g.first]
     lasts = [g.last for g in groups if g.last]
     return Searches(
@@ -168,61 +217,3 @@ def utc(value: datetime | str) -> datetime:
 def _aware(value: datetime | str | None) -> datetime | None:
     """Aggregates lose the column type on SQLite (text comes back); put back UTC."""
     return None if value is None else utc(value)
-
-
-@dataclass(frozen=True)
-class Gone:
-    """A report page deleted before nianbao captured it, as its listing named it."""
-
-    publisher_id: int
-    year: int
-    url: str
-    title: str | None
-    fetched_at: datetime
-    run_id: int | None
-
-    def evidence(self) -> str:
-        named = f"listed as {self.title!r} at " if self.title else "at "
-        run = f" (run {self.run_id})" if self.run_id else ""
-        return f"{named}{self.url}: deleted when fetched at {minute(self.fetched_at)}{run}"
-
-
-def gone_pages(session: Session, year: int, portals: Sequence[str]) -> dict[int, Gone]:
-    """Deleted report pages of `year`, by publisher: named by the module URL's unit code and year,
-    or by the title the listing gave the link."""
-    if not portals:
-        return {}
-    stmt = (
-        select(
-            Capture.portal, Capture.url, Capture.listed_title, Capture.fetched_at, Capture.run_id
-        )
-        .where(Capture.outcome == "gone", Capture.portal.in_(sorted(set(portals))))
-        .where(Capture.kind.in_(("article", "module")))
-        .order_by(Capture.fetched_at)
-    )
-    pages = []
-    for portal, url, title, fetched, run_id in session.execute(stmt):
-        code, page_year = _module_cell(url)
-        if (page_year or _title_year(title)) == year:
-            pages.append((portal, url, title, fetched, run_id, code))
-    if not pages:
-        return {}  # the usual case, and no registry to load
-    registry = PublisherRegistry.load(session)
-    found: dict[int, Gone] = {}
-    for portal, url, title, fetched, run_id, code in pages:
-        entry = registry.match(portal, None, title, code, year)
-        if entry is not None and entry.id not in found:
-            found[entry.id] = Gone(entry.id, year, url, title, fetched, run_id)
-    return found
-
-
-def _module_cell(url: str) -> tuple[str | None, int | None]:
-    """(unit code, year) of an annual-report module URL (`?area=…&fbtime=…`)."""
-    query = parse_qs(urlsplit(url).query)
-    area, year = query.get("area", [None])[0], query.get("fbtime", [""])[0]
-    return area, int(year) if year.isdigit() else None
-
-
-def _title_year(title: str | None) -> int | None:
-    match = _TITLE_YEAR.search(title or "")
-    return int(match.group(1)) if match else None

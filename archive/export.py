@@ -53,18 +53,27 @@ def export_tables(
     rules: DeadlineRules,
     as_of: date,
     replace: bool = False,
+    until: datetime | None = None,
 ) -> list[Written]:
-    """reports, figures, statuses and findings, one file each in `fmt` (csv or jsonl).
+    """reports, figures, statuses and findings, one file each in `fmt` (csv or jsonl); statuses
+    judged at `as_of`; with `until`, the archive as it stood then (archive.evidence.stood).
 
     The four files appear together, whole, once all are written (archive.files); an existing
     one is replaced only when `replace` is set, else `ExportRefused` and nothing is written."""
     if fmt not in TABLE_FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(TABLE_FORMATS)}")
+    reports = list_reports(session, until=until)
+    figures = figure_values(session, None)
+    if until is not None:
+        # A figure as of `until` is its report's, while the report existed then (the values are
+        # those of its latest version: archive.figures reads no older one).
+        present = {r.id for r in reports}
+        figures = [f for f in figures if f.report_id in present]
     tables: dict[str, tuple[Sequence[str], Sequence[Any]]] = {
-        "reports": (REPORT_FIELDS, list_reports(session)),
-        "figures": (FIGURE_FIELDS, figure_values(session, None)),
-        "statuses": (STATUS_FIELDS, statuses(session, rules, as_of)),
-        "findings": (FINDING_FIELDS, findings(session, rules)),
+        "reports": (REPORT_FIELDS, reports),
+        "figures": (FIGURE_FIELDS, figures),
+        "statuses": (STATUS_FIELDS, statuses(session, rules, as_of, until)),
+        "findings": (FINDING_FIELDS, findings(session, rules, until=until)),
     }
     written = []
     with staged_files(out_dir, replace) as files:
@@ -75,12 +84,14 @@ def export_tables(
     return written
 
 
-def statuses(session: Session, rules: DeadlineRules, as_of: date) -> list[dict[str, Any]]:
+def statuses(
+    session: Session, rules: DeadlineRules, as_of: date, until: datetime | None = None
+) -> list[dict[str, Any]]:
     """Every expected report not found and every late one, for each year the archive spans."""
     rows: list[dict[str, Any]] = []
     for year in _years(session):
-        rows += [dataclasses.asdict(r) for r in missing(session, year, as_of, rules)]
-        rows += [{**_row_dict(r), "status": "late"} for r in late(session, year, rules)]
+        rows += [dataclasses.asdict(r) for r in missing(session, year, as_of, rules, until)]
+        rows += [{**_row_dict(r), "status": "late"} for r in late(session, year, rules, until)]
     return rows
 
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 from archive.copies import (
@@ -29,7 +29,7 @@ from archive.copies import (
     latest_texts,
 )
 from archive.deadlines import DeadlineRules, deadline_for
-from archive.evidence import SHANGHAI, day_end, minute
+from archive.evidence import SHANGHAI, day_end, minute, stood
 from archive.models import (
     Attachment,
     Capture,
@@ -39,6 +39,7 @@ from archive.models import (
     DocumentVersion,
     Publisher,
 )
+from archive.queries import copies_as_of
 from archive.similarity import SAME_TEXT, resemblance
 
 FINDING_KINDS = ("changed", "backdated", "failed_check", "copied", "unreadable")
@@ -85,17 +86,22 @@ def findings(
     rules: DeadlineRules,
     year: int | None = None,
     report_id: int | None = None,
+    until: datetime | None = None,
 ) -> list[FindingRow]:
-    """Every finding, optionally for one report year or one report, by kind, portal, publisher."""
-    docs = _documents(session, year, report_id)
-    found = _changed(session, docs) + _backdated(session, docs, rules) + _failed(session, docs)
-    found += _copied(session, docs) + _unreadable(session, docs)
+    """Every finding, optionally for one report year or one report, by kind, portal, publisher;
+    over the archive as it stood at `until` (archive.evidence.stood) when given."""
+    docs = _documents(session, year, report_id, until)
+    found = _changed(session, docs, until) + _backdated(session, docs, rules)
+    found += _failed(session, docs, until) + _copied(session, docs, until)
+    found += _unreadable(session, docs, until)
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
     found.sort(key=lambda f: (order[f.kind], f.portal, f.publisher or "", f.year or 0, f.report_id))
     return found
 
 
-def _documents(session: Session, year: int | None, report_id: int | None) -> dict[int, _Doc]:
+def _documents(
+    session: Session, year: int | None, report_id: int | None, until: datetime | None
+) -> dict[int, _Doc]:
     stmt = select(
         Document.id,
         Document.portal,
@@ -111,10 +117,11 @@ def _documents(session: Session, year: int | None, report_id: int | None) -> dic
         stmt = stmt.where(Document.report_year == year)
     if report_id is not None:
         stmt = stmt.where(Document.id == report_id)
+    stmt = stood(stmt, Document.first_seen_at, until)
     return {row[0]: _Doc(*row) for row in session.execute(stmt)}
 
 
-def _changed(session: Session, docs: dict[int, _Doc]) -> list[FindingRow]:
+def _changed(session: Session, docs: dict[int, _Doc], until: datetime | None) -> list[FindingRow]:
     stmt = (
         select(
             DocumentVersion.document_id,
@@ -127,7 +134,9 @@ def _changed(session: Session, docs: dict[int, _Doc]) -> list[FindingRow]:
         .having(func.count() > 1)
     )
     found = []
-    for doc_id, versions, first, last in session.execute(stmt):
+    for doc_id, versions, first, last in session.execute(
+        stood(stmt, DocumentVersion.seen_at, until)
+    ):
         doc = docs[doc_id]
         detail = f"{versions} versions of its text"
         evidence = (
@@ -184,8 +193,8 @@ def _clean_search(
     return (row[0], row[1]) if row and row[1] else None
 
 
-def _failed(session: Session, docs: dict[int, _Doc]) -> list[FindingRow]:
-    latest = latest_seen(list(docs))
+def _failed(session: Session, docs: dict[int, _Doc], until: datetime | None) -> list[FindingRow]:
+    latest = _latest_seen(list(docs), until)
     stmt = (
         select(DocumentVersion.document_id, DocumentVersion.id, Check.rule, Check.detail)
         .join(latest, is_latest(latest))
@@ -200,13 +209,18 @@ def _failed(session: Session, docs: dict[int, _Doc]) -> list[FindingRow]:
     return found
 
 
-def _unreadable(session: Session, docs: dict[int, _Doc]) -> list[FindingRow]:
+def _unreadable(
+    session: Session, docs: dict[int, _Doc], until: datetime | None
+) -> list[FindingRow]:
     pages = select(Capture.document_id, Capture.id).where(Capture.index_error.is_not(None))
     files = (
         select(Attachment.document_id, Capture.id)
         .join(Capture, Capture.id == Attachment.capture_id)
         .where(Capture.index_error.is_not(None))
     )
+    if until is not None:  # the unreadable fetches that had happened by then
+        pages = pages.where(Capture.fetched_at <= until)
+        files = files.where(Capture.fetched_at <= until)
     found = []
     for doc_id, capture_id in session.execute(pages.union(files)):
         if doc_id in docs:
@@ -218,10 +232,12 @@ def _unreadable(session: Session, docs: dict[int, _Doc]) -> list[FindingRow]:
     return found
 
 
-def _copied(session: Session, docs: dict[int, _Doc]) -> list[FindingRow]:
+def _copied(session: Session, docs: dict[int, _Doc], until: datetime | None) -> list[FindingRow]:
     years = {d.year - 1 for d in docs.values() if d.year}
-    earlier = {i: d for y in years for i, d in _documents(session, y, None).items()}
+    earlier = {i: d for y in years for i, d in _documents(session, y, None, until).items()}
     groups = _groups(session, years | {y + 1 for y in years})
+    if until is not None:
+        groups = copies_of(copies_as_of(set(groups.values()), docs.keys() | earlier.keys()))
     previous: dict[tuple[object, ...], list[_Doc]] = defaultdict(list)
     for d in earlier.values():
         if d.id not in groups or groups[d.id].primary == d.id:
@@ -232,7 +248,7 @@ def _copied(session: Session, docs: dict[int, _Doc]) -> list[FindingRow]:
         if doc.year and (doc.id not in groups or groups[doc.id].primary == doc.id)
         for prev in previous.get((*doc.key, doc.year - 1), [])
     ]
-    texts = latest_texts(session, sorted({d.id for pair in pairs for d in pair}))
+    texts = _texts(session, sorted({d.id for pair in pairs for d in pair}), until)
     found = []
     for doc, prev in pairs:
         score = resemblance(texts.get(doc.id, ""), texts.get(prev.id, ""))
@@ -251,6 +267,24 @@ def _groups(session: Session, years: set[int]) -> dict[int, CopyGroup]:
     if len(years) > 4:
         return copies_of(copy_groups(session))
     return copies_of(g for y in sorted(years) for g in copy_groups(session, year=y))
+
+
+def _latest_seen(ids: list[int], until: datetime | None) -> Subquery:
+    """(document_id, seen): when each document's latest version before `until` was seen."""
+    if until is None:
+        return latest_seen(ids)
+    stmt = select(DocumentVersion.document_id, func.max(DocumentVersion.seen_at).label("seen"))
+    stmt = stood(stmt.where(DocumentVersion.document_id.in_(ids)), DocumentVersion.seen_at, until)
+    return stmt.group_by(DocumentVersion.document_id).subquery()
+
+
+def _texts(session: Session, ids: list[int], until: datetime | None) -> dict[int, str]:
+    """The text of each document's latest version before `until`."""
+    if until is None or not ids:
+        return latest_texts(session, ids)
+    latest = _latest_seen(ids, until)
+    stmt = select(DocumentVersion.document_id, DocumentVersion.text).join(latest, is_latest(latest))
+    return {doc_id: text for doc_id, text in session.execute(stmt)}
 
 
 def _minute(value: datetime | None) -> str:

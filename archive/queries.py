@@ -8,7 +8,7 @@ differs from the one before.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from archive.copies import copies_of, copy_groups
+from archive.copies import CopyGroup, copies_of, copy_groups
+from archive.evidence import stood
 from archive.models import (
     Attachment,
     Capture,
@@ -27,7 +28,7 @@ from archive.models import (
     Publisher,
 )
 from archive.registry import PublisherRegistry, normalize_name
-from archive.status import LateRow, MissingRow, late, local, missing
+from archive.status import LateRow, MissingRow, UndatedRow, late, local, missing, timeliness
 
 __all__ = [
     "AttachmentRow",
@@ -37,12 +38,15 @@ __all__ = [
     "MissingRow",
     "ReportDetail",
     "ReportRow",
+    "UndatedRow",
     "VersionRow",
+    "copies_as_of",
     "diff_versions",
     "get_report",
     "late",
     "list_reports",
     "missing",
+    "timeliness",
 ]
 
 
@@ -126,10 +130,13 @@ def list_reports(
     portal: str | None = None,
     publisher: str | None = None,
     year: int | None = None,
+    until: datetime | None = None,
 ) -> list[ReportRow]:
     """Archived reports, by portal, year and id; `publisher` matches a name, an alias or a 发布机构.
-    A report archived more than once is one row, its earliest copy's, listing the others."""
-    stmt = _reports()
+    A report archived more than once is one row, its earliest copy's, listing the others. With
+    `until`, the archive as it stood then (archive.evidence.stood): the reports first seen before
+    it, their versions and captures before it (their fields are those of the latest parse)."""
+    stmt = stood(_reports(until), Document.first_seen_at, until)
     if portal is not None:
         stmt = stmt.where(Document.portal == portal)
     if year is not None:
@@ -142,6 +149,9 @@ def list_reports(
     stmt = stmt.order_by(Document.portal, Document.report_year, Document.id)
     rows = [_report_row(row) for row in session.execute(stmt)]
     groups = copies_of(copy_groups(session, year=year, portal=portal))
+    if groups and until is not None:
+        present = set(session.scalars(stood(select(Document.id), Document.first_seen_at, until)))
+        groups = copies_of(copies_as_of(groups.values(), present))
     if not groups:
         return rows
     urls = {row.id: row.url for row in rows}
@@ -204,28 +214,41 @@ def _url(session: Session, document_id: int) -> str:
     return session.scalar(select(Document.url).where(Document.id == document_id)) or ""
 
 
-def _reports() -> Select[Document, str | None, int, int]:
-    versions = (
-        select(DocumentVersion.document_id, func.count().label("n"))
-        .group_by(DocumentVersion.document_id)
-        .subquery()
-    )
-    captures = (
-        select(Capture.document_id, func.count().label("n"))
-        .where(Capture.document_id.is_not(None))
-        .group_by(Capture.document_id)
-        .subquery()
-    )
+def copies_as_of(groups: Iterable[CopyGroup], present: Collection[int]) -> list[CopyGroup]:
+    """Copy groups as they stood when only the `present` documents existed: the earliest present
+    member stands for its group; a group left with one member is no group."""
+    found = {}
+    for group in groups:
+        members = [m for m in group.members if m in present]
+        if len(members) > 1:
+            found[members[0]] = CopyGroup(members[0], tuple(members[1:]), group.resemblance)
+    return list(found.values())
+
+
+def _reports(until: datetime | None = None) -> Select[Document, str | None, int, int]:
+    versions = stood(
+        select(DocumentVersion.document_id, func.count().label("n")),
+        DocumentVersion.seen_at,
+        until,
+    ).group_by(DocumentVersion.document_id)
+    captures = stood(
+        select(Capture.document_id, func.count().label("n")).where(
+            Capture.document_id.is_not(None)
+        ),
+        Capture.fetched_at,
+        until,
+    ).group_by(Capture.document_id)
+    v, c = versions.subquery(), captures.subquery()
     return (
         select(
             Document,
             func.coalesce(Publisher.name, Document.publisher_label),
-            func.coalesce(versions.c.n, 0),
-            func.coalesce(captures.c.n, 0),
+            func.coalesce(v.c.n, 0),
+            func.coalesce(c.c.n, 0),
         )
         .outerjoin(Publisher, Publisher.id == Document.publisher_id)
-        .outerjoin(versions, versions.c.document_id == Document.id)
-        .outerjoin(captures, captures.c.document_id == Document.id)
+        .outerjoin(v, v.c.document_id == Document.id)
+        .outerjoin(c, c.c.document_id == Document.id)
     )
 
 

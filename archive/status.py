@@ -1,11 +1,15 @@
-"""Statuses of expected reports: missing (with the runs that searched), late (with both dates).
+"""Statuses of expected reports: missing (with the runs that searched), late and undated.
 
 `missing` classifies every registered publisher that existed in a year and has no report for it:
 `not_yet_due` until the deadline day has passed (the deadline day itself is on time), then `gone`
-when its report's page was listed but deleted before nianbao could capture it, `missing` when a
-clean search found nothing, `unreachable` when the portal was failing or blocked when searched.
+when its report's page was listed but deleted before nianbao could capture it, `unreachable` when
+its report's page was blocked (archive.page_faults) or the portal was failing when searched,
+`missing` when a clean search found nothing (a blocked page that names no publisher, such as a
+listing page, is said in the evidence rather than making the whole portal unreachable).
 `late` judges a report by the date it claims: 发布时间, else 成文日期; a report published more
-than once counts from its first copy.
+than once counts from its first copy. A report whose copies claim no date is on time when nianbao
+first saw one by the end of the deadline day, else `undated`: it may be late, nobody can tell when.
+Every question takes `until` (archive.evidence.stood): the archive as it stood at that moment.
 """
 
 from __future__ import annotations
@@ -20,11 +24,16 @@ from sqlalchemy.orm import Session, aliased
 
 from archive.copies import claimed_date
 from archive.deadlines import DeadlineRules, deadline_for
-from archive.evidence import SHANGHAI, Searches, gone_pages, local, searches, shanghai
-from archive.models import PUBLISHER_KINDS, Document, Publisher
+from archive.evidence import SHANGHAI, Searches, day_end, local, minute, searches, shanghai, stood
+from archive.models import PUBLISHER_KINDS, CrawlRun, Document, Publisher
+from archive.page_faults import FaultPage, page_faults
 
-__all__ = ["SHANGHAI", "LateRow", "MissingRow", "late", "local", "missing"]
+__all__ = [
+    "SHANGHAI", "LateRow", "MissingRow", "Timeliness", "UndatedRow", "late", "local", "missing",
+    "timeliness",
+]  # fmt: skip
 STATUSES = ("missing", "not_yet_due", "unreachable", "gone")
+_SHOWN_UNTOLD = 3  # untold blocked pages named in one evidence text; the rest counted
 
 
 @dataclass(slots=True)
@@ -57,49 +66,141 @@ class LateRow:
     url: str
 
 
-def missing(session: Session, year: int, as_of: date, rules: DeadlineRules) -> list[MissingRow]:
-    """Every registered publisher that existed in `year` and has no report for it."""
+@dataclass(slots=True)
+class UndatedRow:
+    """A report that claims no date, first seen by nianbao only after its deadline: maybe late."""
+
+    portal: str
+    publisher: str
+    kind: str
+    year: int
+    deadline: date
+    first_seen_at: datetime  # Asia/Shanghai
+    url: str
+    evidence: str
+    status: str = "undated"  # or "on_time", when first seen by the deadline
+
+
+@dataclass(slots=True)
+class Timeliness:
+    """The reports of one year that are late, those that are undated, and those that claim no
+    date but were seen in time (status `on_time`, with when they were first seen)."""
+
+    late: list[LateRow]
+    undated: list[UndatedRow]
+    seen_in_time: list[UndatedRow]
+
+
+def missing(
+    session: Session, year: int, as_of: date, rules: DeadlineRules, until: datetime | None = None
+) -> list[MissingRow]:
+    """Every registered publisher that existed in `year` and has no report for it, judged at
+    `as_of`, over the archive as it stood at `until` (all of it when None)."""
     stmt = select(Publisher.id, Publisher.portal, Publisher.name, Publisher.kind).where(
-        _existed_in(year), ~_has_report(year)
+        _existed_in(year), ~_has_report(year, until)
     )
     # Sorted here, not in SQL: walking the (portal, name) index jumps around the table.
     expected = sorted(session.connection().execute(stmt).all(), key=lambda r: (r[1], r[2]))
     deadlines = _deadlines(rules, year)
     overdue = [r for r in expected if as_of > deadlines[r[3]]]
     portals = [portal for _, portal, _, _ in overdue]
-    runs = searches(session, portals, {deadlines[kind] for _, _, _, kind in overdue})
-    gone = gone_pages(session, year, portals)
+    faults = page_faults(session, year, portals, until)
+    ends = {deadlines[kind] for _, _, _, kind in overdue}
+    runs = searches(session, portals, ends, until, faults.told_runs)
     rows = []
     for pub_id, portal, name, kind in expected:
         deadline = deadlines[kind]
         if as_of <= deadline:
             status, evidence = "not_yet_due", f"due {deadline}; as of {as_of} not yet overdue"
-        elif pub_id in gone:
-            status, evidence = "gone", gone[pub_id].evidence()
+        elif pub_id in faults.gone:
+            status, evidence = "gone", faults.gone[pub_id].evidence()
+        elif pub_id in faults.blocked:
+            status, evidence = "unreachable", faults.blocked[pub_id].evidence()
         else:
             search = runs.get((portal, deadline)) or Searches(portal, deadline)
             status = "missing" if search.reachable else "unreachable"
-            evidence = search.evidence
+            evidence = search.evidence + _untold(faults.untold.get(portal, ()), search)
         rows.append(MissingRow(portal, name, kind, year, deadline, status, evidence))
     return rows
 
 
-def late(session: Session, year: int, rules: DeadlineRules) -> list[LateRow]:
+def _untold(pages: tuple[FaultPage, ...] | list[FaultPage], search: Searches) -> str:
+    """The blocked pages naming no publisher that the search rests on, said, not blanketed."""
+    since = day_end(search.deadline)
+    # Pages of the runs since the deadline; when none ran, of the last clean one before it.
+    shown = [
+        p
+        for p in pages
+        if (p.fetched_at >= since if search.after else p.run_id == search.last_clean_id)
+    ]
+    if not shown:
+        return ""
+    more = len(shown) - _SHOWN_UNTOLD
+    text = "; ".join(p.untold() for p in shown[:_SHOWN_UNTOLD])
+    return f"; but {text}" + (f"; and {more} more such pages" if more > 0 else "")
+
+
+def late(
+    session: Session, year: int, rules: DeadlineRules, until: datetime | None = None
+) -> list[LateRow]:
     """Matched reports of `year` whose earliest claimed date is after the deadline of their kind."""
+    return timeliness(session, year, rules, until).late
+
+
+def timeliness(
+    session: Session, year: int, rules: DeadlineRules, until: datetime | None = None
+) -> Timeliness:
+    """The late reports of `year`, and the undated ones: no copy claims a date, and nianbao first
+    saw one only after the deadline. A copy seen by the deadline's end makes a report on time."""
     deadlines = _deadlines(rules, year)
+    first, undated = _candidates(session, year, deadlines, until)
+    ends = {kind: day_end(day) for kind, day in deadlines.items()}
+    seen_in_time = {pid for pid, row in undated.items() if shanghai(row[7]) < ends[row[3]]}
+    due_day = {kind: day.toordinal() for kind, day in deadlines.items()}
+    rows = [
+        LateRow(
+            portal,
+            name,
+            kind,
+            year,
+            deadlines[kind],
+            published or day,
+            shanghai(seen),
+            date.fromisoformat(day).toordinal() - due_day[kind],
+            url,
+        )
+        for pid, portal, name, kind, day, _, published, seen, url in first.values()
+        if pid not in seen_in_time
+    ]
+    rows.sort(key=attrgetter("portal", "publisher"))
+    unknown = [row for pid, row in undated.items() if pid not in seen_in_time and pid not in first]
+    in_time = [_seen_in_time(undated[pid], year, deadlines) for pid in seen_in_time]
+    in_time.sort(key=attrgetter("portal", "publisher"))
+    return Timeliness(rows, _undated_rows(session, year, deadlines, unknown, until), in_time)
+
+
+def _seen_in_time(row: Any, year: int, deadlines: dict[str, date]) -> UndatedRow:
+    _, portal, name, kind, _, _, _, seen, url = row
+    deadline, when = deadlines[kind], shanghai(seen)
+    text = f"no date on its page; first seen {minute(when)}, by the deadline {deadline}"
+    return UndatedRow(portal, name, kind, year, deadline, when, url, text, "on_time")
+
+
+def _candidates(
+    session: Session, year: int, deadlines: dict[str, date], until: datetime | None
+) -> tuple[dict[int, Any], dict[int, Any]]:
+    """Per publisher with no copy claiming a date on time: its earliest copy claiming a late
+    date, and its first seen copy claiming none."""
     due = case({k: d.isoformat() for k, d in deadlines.items()}, value=Publisher.kind)
     claimed = claimed_date(Document)
     earlier = aliased(Document)
     # A copy published on time makes the publisher on time, whatever later copies say.
-    on_time = (
-        select(earlier.id)
-        .where(
-            earlier.publisher_id == Document.publisher_id,
-            earlier.report_year == year,
-            claimed_date(earlier) <= due,
-        )
-        .exists()
+    on_time = select(earlier.id).where(
+        earlier.publisher_id == Document.publisher_id,
+        earlier.report_year == year,
+        claimed_date(earlier) <= due,
     )
+    on_time = stood(on_time, earlier.first_seen_at, until)
     stmt = (
         select(
             Publisher.id,
@@ -115,34 +216,69 @@ def late(session: Session, year: int, rules: DeadlineRules) -> list[LateRow]:
             Document.url,
         )
         .join(Publisher, Publisher.id == Document.publisher_id)
-        # Implied by the per-kind test, but decided from the index alone, before the join.
-        .where(Document.report_year == year, claimed > min(deadlines.values()).isoformat())
-        .where(claimed > due, ~on_time)
+        # Implied by the per-kind test, but decided before the join.
+        .where(Document.report_year == year)
+        .where(or_(claimed > min(deadlines.values()).isoformat(), claimed.is_(None)))
+        .where(or_(claimed > due, claimed.is_(None)), ~on_time.exists())
     )
     # Core rows, not ORM ones, and plain tuples until the end: at 10,000 late reports the row
     # machinery would cost more than the query (bench/questions_bench.py).
     first: dict[int, Any] = {}
-    for row in session.connection().execute(stmt).all():
+    undated: dict[int, Any] = {}
+    for row in session.connection().execute(stood(stmt, Document.first_seen_at, until)).all():
+        if row[4] is None:
+            seen = undated.get(row[0])
+            if seen is None or (row[7], row[5]) < (seen[7], seen[5]):
+                undated[row[0]] = row  # the first seen copy
+            continue
         known = first.get(row[0])
         if known is None or (row[4], row[5]) < (known[4], known[5]):
             first[row[0]] = row  # the earliest copy stands for the publisher
-    due_day = {kind: day.toordinal() for kind, day in deadlines.items()}
-    rows = [
-        LateRow(
-            portal,
-            name,
-            kind,
-            year,
-            deadlines[kind],
-            published or day,
-            shanghai(seen),
-            date.fromisoformat(day).toordinal() - due_day[kind],
-            url,
-        )
-        for _, portal, name, kind, day, _, published, seen, url in first.values()
-    ]
-    rows.sort(key=attrgetter("portal", "publisher"))
-    return rows
+    return first, undated
+
+
+def _undated_rows(
+    session: Session,
+    year: int,
+    deadlines: dict[str, date],
+    rows: list[Any],
+    until: datetime | None,
+) -> list[UndatedRow]:
+    """Undated reports with what is known: when first seen, and the portal's last clean search
+    before the deadline, which did not find it."""
+    cells = {(row[1], deadlines[row[3]]) for row in rows}
+    searched = {cell: _last_clean_before(session, *cell, until) for cell in cells}
+    found = []
+    for _, portal, name, kind, _, _, _, seen, url in rows:
+        deadline = deadlines[kind]
+        when = shanghai(seen)
+        text = f"no date on its page; first seen {minute(when)}, after the deadline {deadline}"
+        run = searched[(portal, deadline)]
+        if run is None:
+            text += f"; no clean search of {portal} before the deadline: when it went online"
+            text += " is unknown"
+        else:
+            text += f"; the last clean search of {portal} before the deadline, run {run[0]}"
+            text += f" at {minute(run[1])}, did not find it"
+        found.append(UndatedRow(portal, name, kind, year, deadline, when, url, text))
+    found.sort(key=attrgetter("portal", "publisher"))
+    return found
+
+
+def _last_clean_before(
+    session: Session, portal: str, deadline: date, until: datetime | None
+) -> tuple[int, datetime] | None:
+    """The id and end of the last clean run of `portal` finished by the deadline's end."""
+    last = min(day_end(deadline), until) if until is not None else day_end(deadline)
+    stmt = (
+        select(CrawlRun.id, CrawlRun.finished_at)
+        .where(CrawlRun.portal == portal, CrawlRun.status == "ok", CrawlRun.blocked == 0)
+        .where(CrawlRun.finished_at < last)
+        .order_by(CrawlRun.finished_at.desc())
+        .limit(1)
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1]) if row and row[1] else None
 
 
 def _deadlines(rules: DeadlineRules, year: int) -> dict[str, date]:
@@ -157,10 +293,9 @@ def _existed_in(year: int) -> ColumnElement[bool]:
     )
 
 
-def _has_report(year: int) -> ColumnElement[bool]:
+def _has_report(year: int, until: datetime | None) -> ColumnElement[bool]:
     # EXISTS (SELECT id ...), not EXISTS (SELECT * ...): the index alone answers it.
-    return (
-        select(Document.id)
-        .where(Document.publisher_id == Publisher.id, Document.report_year == year)
-        .exists()
+    stmt = select(Document.id).where(
+        Document.publisher_id == Publisher.id, Document.report_year == year
     )
+    return stood(stmt, Document.first_seen_at, until).exists()

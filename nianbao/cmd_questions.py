@@ -1,5 +1,9 @@
 """The questions the archive answers beyond missing and late: `findings`, `figures`, `export`,
-`publishers`, and how `show` prints one report (its copies, how it was matched, its diffs)."""
+`publishers`, how `late` prints its two listings (late and undated), and how `show` prints one
+report (its copies, how it was matched, its diffs).
+
+`--as-of DATE` is one time machine for missing, late, findings and export: the archive as it stood
+at the end of DATE (archive.evidence.stood), deadlines judged on DATE."""
 
 from __future__ import annotations
 
@@ -9,14 +13,25 @@ from typing import Any
 
 import click
 
+from archive.evidence import until_end_of
 from archive.export import FIGURE_FIELDS, FINDING_FIELDS, export_tables
 from archive.figures import figure_values, known_keys
 from archive.files import ExportRefused
 from archive.findings import FINDING_KINDS, FindingRow, findings
 from archive.publishers import registry_rows, unmatched_labels
 from archive.queries import ReportDetail, VersionRow
+from archive.status import Timeliness
 from archive.warc import BlobsMissing, export_warc
-from nianbao.clikit import Context, date_type, emit, format_option, pass_ctx, today, year_type
+from nianbao.clikit import (
+    LATE_FIELDS,
+    Context,
+    date_type,
+    emit,
+    format_option,
+    pass_ctx,
+    today,
+    year_type,
+)
 from nianbao.errors import NianbaoError, SettingsError, UsageError
 from nianbao.output import as_dicts, plain
 from nianbao.settings import parse_years
@@ -25,6 +40,12 @@ PUBLISHER_FIELDS = (
     "portal", "name", "kind", "aliases", "unit_code", "years", "reports", "first_year", "last_year",
 )  # fmt: skip
 UNMATCHED_FIELDS = ("portal", "label", "reports", "years", "matched_to", "example")
+# `late --undated`: both listings in one table, told apart by `status` (late | undated).
+TIMELINESS_FIELDS = (*LATE_FIELDS[:5], "status", *LATE_FIELDS[5:], "evidence")
+AS_OF_HELP = (
+    "The archive as it stood at the end of this date: captures fetched later do not exist, "
+    "deadlines are judged on it."
+)
 
 
 def _year(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
@@ -46,19 +67,54 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
     return None if value is None else date_type(value)
 
 
+def emit_late(found: Timeliness, year: int, undated: bool, fmt: str) -> None:
+    """`nianbao late`: the late reports; with `undated`, in one table with them, every report
+    that claims no date: `undated` (first seen after the deadline) or `on_time` (by it)."""
+    if not undated:
+        emit(as_dicts(found.late, LATE_FIELDS), LATE_FIELDS, fmt, f"late {year}")
+        if found.undated:
+            n = len(found.undated)
+            said = (
+                f"{n} reports of {year} claim no date and were first seen only after the "
+                "deadline: they may be late; --undated lists them"
+                if n > 1
+                else f"1 report of {year} claims no date and was first seen only after the "
+                "deadline: it may be late; --undated lists it"
+            )
+            click.echo(f"note: {said}", err=True)
+        return
+    rows = [
+        {
+            **row,
+            "status": "late",
+            "evidence": f"its page claims {row['published_at']}, "
+            f"{row['days_late']} day{'s' if row['days_late'] > 1 else ''} after the deadline",
+        }
+        for row in as_dicts(found.late, LATE_FIELDS)
+    ]
+    rows += as_dicts(found.undated + found.seen_in_time, TIMELINESS_FIELDS)
+    rows.sort(key=lambda r: (r["portal"], r["publisher"]))
+    emit(as_dicts(rows, TIMELINESS_FIELDS), TIMELINESS_FIELDS, fmt, f"late or undated {year}")
+
+
 @click.command("findings")
 @click.option("--year", callback=_year, help="Only reports of this year, e.g. 2019.")
 @click.option("--kind", type=click.Choice(FINDING_KINDS), help="Only findings of this kind.")
+@click.option("--as-of", "as_of", callback=_date, help=AS_OF_HELP)
 @format_option
 @pass_ctx
-def findings_command(obj: Context, year: int | None, kind: str | None, fmt: str) -> None:
+def findings_command(
+    obj: Context, year: int | None, kind: str | None, as_of: date | None, fmt: str
+) -> None:
     """Reports changed after publication, backdated, failing their checks, or copied from the
-    previous year, each with its evidence.
+    previous year, each with its evidence. With --as-of, as the archive stood at the end of
+    that day: only the reports, versions and crawls nianbao had by then.
 
     Example: nianbao findings --year 2019 --kind backdated
+    Example: nianbao findings --as-of 2020-03-01
     """
     with obj.reading() as session:
-        rows = findings(session, obj.settings.deadlines, year=year)
+        rows = findings(session, obj.settings.deadlines, year=year, until=until_end_of(as_of))
     rows = [r for r in rows if kind is None or r.kind == kind]
     title = f"findings {year}" if year else "findings"
     emit(as_dicts(rows, FINDING_FIELDS), FINDING_FIELDS, fmt, title)
@@ -125,7 +181,7 @@ def _pivot(rows: list[Any]) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
 @click.command("export")
 @click.argument("fmt", metavar="{csv,jsonl,warc}", type=click.Choice(["csv", "jsonl", "warc"]))
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--as-of", "as_of", callback=_date, help="Judge statuses as of this date.")
+@click.option("--as-of", "as_of", callback=_date, help=f"csv, jsonl: {AS_OF_HELP}")
 @click.option("--portal", help="warc: only this portal's captures.")
 @click.option("--force", is_flag=True, help="Replace export files already in DIRECTORY.")
 @pass_ctx
@@ -133,7 +189,9 @@ def export_command(
     obj: Context, fmt: str, directory: Path, as_of: date | None, portal: str | None, force: bool
 ) -> None:
     """Write reports, figures, statuses and findings as CSV or JSON Lines; or every raw capture
-    as WARC files (one per portal) that standard web-archive tools replay.
+    as WARC files (one per portal) that standard web-archive tools replay. With --as-of, the
+    tables are the archive as it stood at the end of that day (reports first seen by then, their
+    figures, statuses judged on that day, findings from the versions and crawls of then).
 
     Files are written under temporary names and renamed into place once all are complete, so
     an interrupted export leaves the previous files whole (and a hidden `.….nianbao-tmp` file,
@@ -153,7 +211,13 @@ def export_command(
                     click.echo(f"{f.path}: {f.records} captures")
                 return
             for written in export_tables(
-                session, directory, fmt, obj.settings.deadlines, as_of or today(), replace=force
+                session,
+                directory,
+                fmt,
+                obj.settings.deadlines,
+                as_of or today(),
+                replace=force,
+                until=until_end_of(as_of),
             ):
                 click.echo(f"{written.path}: {written.rows} rows")
     except (ExportRefused, BlobsMissing) as exc:

@@ -13,6 +13,7 @@ import click
 
 import parsers
 from archive import queries, status
+from archive.evidence import until_end_of
 from archive.findings import findings
 from archive.health import portal_health, scheduler_health
 from archive.locks import SKIPPED_EXIT_CODE, LeaseHeld
@@ -21,7 +22,6 @@ from crawler.config import PortalConfig
 from crawler.job import RUN_KINDS, CrawlJob
 from crawler.process import CrawlFailed, run_crawl
 from nianbao.clikit import (
-    LATE_FIELDS,
     MISSING_FIELDS,
     REPORT_FIELDS,
     RUN_FIELDS,
@@ -34,7 +34,7 @@ from nianbao.clikit import (
     today,
     year_type,
 )
-from nianbao.cmd_questions import print_report
+from nianbao.cmd_questions import AS_OF_HELP, emit_late, print_report
 from nianbao.demo import demo
 from nianbao.errors import NianbaoError, UsageError
 from nianbao.output import as_dicts, plain
@@ -214,37 +214,54 @@ def parse(file: Path, as_json: bool) -> None:
 
 @click.command()
 @year_option
-@click.option(
-    "--as-of", "as_of", callback=_date, help="Judge deadlines as of this date (default today)."
-)
+@click.option("--as-of", "as_of", callback=_date, help=f"{AS_OF_HELP} Default: today.")
 @format_option
 @pass_ctx
 def missing(obj: Context, year: int | None, as_of: date | None, fmt: str) -> None:
-    """Expected publishers with no report for a year, with the evidence.
+    """Expected publishers with no report for a year, with the evidence: missing, not_yet_due,
+    unreachable (its report page, or the portal, was blocked or failing), or gone. A report
+    that exists is never missing, even when it claims no date (see `late --undated`).
 
     Example: nianbao missing --year 2019 --as-of 2020-02-15
     """
     if year is None:
         raise UsageError("missing needs --year, e.g. --year 2019")
     with obj.reading() as session:
-        rows = status.missing(session, year, as_of or today(), obj.settings.deadlines)
+        rules, until = obj.settings.deadlines, until_end_of(as_of)
+        rows = status.missing(session, year, as_of or today(), rules, until)
         emit(as_dicts(rows, MISSING_FIELDS), MISSING_FIELDS, fmt, f"missing {year}")
 
 
 @click.command()
 @year_option
+@click.option("--as-of", "as_of", callback=_date, help=AS_OF_HELP)
+@click.option(
+    "--undated",
+    is_flag=True,
+    help="Also list the reports that claim no date (status undated, or on_time when first "
+    "seen by the deadline), in one table with the late ones.",
+)
 @format_option
 @pass_ctx
-def late(obj: Context, year: int | None, fmt: str) -> None:
-    """Reports published after their legal deadline, with both dates.
+def late(obj: Context, year: int | None, as_of: date | None, undated: bool, fmt: str) -> None:
+    """Reports published after their legal deadline, judged by the date they claim (发布时间,
+    else 成文日期), with both dates.
+
+    A report that claims no date (module pages often print none) is on time when nianbao first
+    saw it by the deadline; seen only later, it is `undated`: it may be late, nobody can tell.
+    Undated reports are not counted as late: they are counted on stderr, and --undated lists
+    them with the late ones, told apart by `status`, with when each was first seen and the last
+    clean search before the deadline, so they can be checked by hand before being called late
+    (and the dateless reports judged on time, `on_time`, with when they were first seen).
 
     Example: nianbao late --year 2019 --format json
+    Example: nianbao late --year 2019 --as-of 2020-03-01 --undated
     """
     if year is None:
         raise UsageError("late needs --year, e.g. --year 2019")
     with obj.reading() as session:
-        rows = status.late(session, year, obj.settings.deadlines)
-        emit(as_dicts(rows, LATE_FIELDS), LATE_FIELDS, fmt, f"late {year}")
+        found = status.timeliness(session, year, obj.settings.deadlines, until_end_of(as_of))
+    emit_late(found, year, undated, fmt)
 
 
 @click.command()
