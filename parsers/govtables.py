@@ -57,6 +57,8 @@ class _Reader:
             return
         start, end = start + len(line) - len(line.lstrip()), end - len(line) + len(line.rstrip())
         row = split_row(line)
+        if row.piped and not row.labels and not row.values:
+            return  # a lone '|' between cells printed one per line
         if _REVIEW_HEADING_RE.search(row.joined):
             self.review_armed = True
         if not row.labels and row.values:
@@ -91,8 +93,9 @@ class _Reader:
         if row.values and (row.cells or len(row.values) >= len(spec.columns)):
             # The first cells: a value spanning columns is repeated by the grid after itself.
             # Plain text with too few numbers lost its blank cells: which ones is unknown.
-            self._emit(pending)
-        elif not row.cells:
+            # '|'-separated cells print every cell, blank ones too: fewer means the text stopped.
+            self._emit(pending, pad=not row.piped)
+        elif not row.cells or row.piped:
             self.pending = pending  # the numbers follow on the next lines (or the row is blank)
 
     def _match(self, row: Row) -> GovRow | None:
@@ -107,8 +110,15 @@ class _Reader:
             self._emit(p)
         self.pending = None
 
-    def _emit(self, p: _Pending) -> None:
-        values = p.values + [None] * (len(p.spec.columns) - len(p.values))
+    def finish(self) -> None:
+        """The text ends: a row still waiting states only the values it has (none: no figure)."""
+        p = self.pending
+        if p is not None and p.values:
+            self._emit(p, pad=False)
+        self.pending = None
+
+    def _emit(self, p: _Pending, pad: bool = True) -> None:
+        values = p.values + [None] * (len(p.spec.columns) - len(p.values)) if pad else p.values
         prov = Provenance(self.text[p.start : p.end], p.start, p.end)
         for column, token in zip(p.spec.columns, values, strict=False):
             key = f"{p.spec.key}.{column}" if p.spec is not _REVIEW_SPEC else column
@@ -157,7 +167,7 @@ def parse_gov(text: str, template: str) -> list[Figure]:
     reader = _Reader(text, template)
     for m in _LINE_RE.finditer(text):
         reader.feed(m.start(), m.end())
-    reader.close()
+    reader.finish()
     return sorted(reader.found.values(), key=lambda f: _ORDER.get(f.key, len(_ORDER)))
 
 
