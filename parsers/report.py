@@ -67,7 +67,7 @@ def _html_title(page: htmltext.Page) -> str | None:
 def _assemble(
     text: str, title: str | None, meta: Metadata, url: str | None, attachments: tuple[str, ...]
 ) -> ParsedReport:
-    template, figures = figureset.extract(text)
+    template, figures, findings = figureset.extract(text)
     return ParsedReport(
         title=title,
         report_year=identity.report_year(title, text, url, meta),
@@ -75,7 +75,7 @@ def _assemble(
         template=template,
         metadata=meta,
         figures=tuple(figures),
-        checks=tuple(all_checks(figures, template)),
+        checks=(*all_checks(figures, template), *findings),
         text=text,
         encoding=None,
         is_report=identity.is_report(title, text, template),

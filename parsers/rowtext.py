@@ -17,7 +17,10 @@ _DASH = r"[—\-－/／─]+|无"
 VALUE_SOURCE = r"[-－+]?(?:" + ARABIC_PATTERN + r")"
 _VALUE_RE = re.compile(VALUE_SOURCE)
 _DASH_RE = re.compile(_DASH)
-_GLUED_RE = re.compile(r"(?P<label>.*?[^\d.,，．０-９\s])(?P<v>" + ARABIC_PATTERN + r")")
+# A '-' inside the number: cells run together, the 本年增/减 cell negative ('行政许可1215-351180').
+_GLUED_RE = re.compile(
+    r"(?P<label>.*?[^\d.,，．０-９\s\-－])(?P<v>[-－]?" + ARABIC_PATTERN + r"(?:-[0-9]+)*)"
+)
 # The characters a value (VALUE_SOURCE) can start and end with: a cheap test that spares prose
 # lines the whitespace removal, digit conversion and lazy glued-number scan.
 _VALUE_STARTS = frozenset("-－+0123456789０１２３４５６７８９")

@@ -77,6 +77,15 @@ PLACEHOLDER_MAX_CHARS = 200
 STAT_PERIOD_SOURCE = r"统计期限\s*(?:自|从|为|是)?\s*(" + YEAR_PATTERN + r")"
 URL_YEAR_SOURCE = r"[?&]fbtime=((?:19|20)\d{2})"  # Hanweb xxgkAnnualReport.jsp?...&fbtime=2017
 
+# --- the text forms a figure is read from (Provenance.form) --------------------------------------
+
+FORM_CELLS = "table-cells"  # a row's cells tab-joined: HTML, DOCX, DOC or sheet grids
+FORM_PIPES = "pipe-table"  # a row's cells on one line, '|' between them (saved page texts)
+FORM_CELLS_PER_LINE = "cells-per-line"  # one cell a line, lone '|' lines or trailing ' |'
+FORM_TEXT_ROW = "text-row"  # a label and its numbers as plain text (PDF text, pastes)
+FORM_RUN_TOGETHER = "run-together"  # cells printed with no separator, recovered by arithmetic
+FORM_PROSE = "prose"  # a sentence of the report's text
+
 # --- headline figures from prose --------------------------------------------------------------
 
 # The headline keys in figures.md order (the order figures are reported in).

@@ -93,6 +93,12 @@ PROACTIVE_ROWS: tuple[GovRow, ...] = (
     GovRow("proactive.art20_9.procurement", r"^政府集中采购$", None, ("gov2019",), ("items", "amount_yuan")),
 )
 
+# 第一项加第二项之和，等于第三项加第四项之和 (table 三's note), per column of table 三.
+GOV_BALANCE = ((("new_received", "carried_over"), ("total_processed", "carried_to_next")),
+               APPLICATION_COLUMNS)
+# Cells printed run together: only these columns may be negative, so only they open with '-'.
+RUN_SIGNED_COLUMNS = frozenset({"change"})  # 本年增/减
+
 # Table 四 (行政复议、行政诉讼): one row of 15 numbers after a heading naming both.
 REVIEW_HEADING_SOURCE = r"行政复议.{0,6}行政诉讼"
 
