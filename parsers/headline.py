@@ -10,6 +10,7 @@ from parsers.model import Figure, Provenance
 from parsers.numbers import NUMBER_PATTERN, parse_number
 from parsers.rules.core import (
     ALL_ANSWERED_SOURCE,
+    FORM_PROSE,
     HEADLINE_KEYS,
     HEADLINE_RULES,
     NONE_RULES,
@@ -49,7 +50,7 @@ def sentence_span(text: str, start: int, end: int) -> tuple[int, int]:
 def provenance(text: str, start: int, end: int) -> Provenance:
     """Provenance for the sentence around a match."""
     s, e = sentence_span(text, start, end)
-    return Provenance(text[s:e], s, e)
+    return Provenance(text[s:e], s, e, form=FORM_PROSE)
 
 
 def headline_figures(text: str) -> list[Figure]:

@@ -10,6 +10,8 @@ import re
 from parsers.model import Figure, Provenance
 from parsers.rowtext import compact, split_row, value_of
 from parsers.rules.core import (
+    FORM_CELLS,
+    FORM_TEXT_ROW,
     LOCAL_COLUMNS,
     LOCAL_HEADER_SOURCE,
     LOCAL_HEADLINE,
@@ -61,7 +63,8 @@ def _rows(text: str, lines: list[tuple[int, int]], columns: list[str]) -> list[F
                 break  # prose again: the table has ended
             continue
         start += len(text[start:end]) - len(text[start:end].lstrip())
-        prov = Provenance(line, start, start + len(line))
+        form = FORM_CELLS if row.cells else FORM_TEXT_ROW
+        prov = Provenance(line, start, start + len(line), form=form)
         for column, token in zip(columns, row.values[-len(columns) :], strict=False):
             number = 0 if token is None else value_of(token)
             key = f"local.{row.joined}.{column}"

@@ -108,6 +108,8 @@ def _provenance(f: Figure) -> dict[str, Any]:
         out["blank"] = True  # a table cell left empty, read as 0
     if p.source is not None:
         out["source"] = p.source
+    if p.form is not None:
+        out["form"] = p.form  # the text form it was read from; 'run-together': by arithmetic
     return out
 
 

@@ -15,6 +15,8 @@ from parsers.errors import BadNumber
 from parsers.model import Figure, Number, Provenance
 from parsers.numbers import ARABIC_PATTERN, ascii_digits, parse_number, tidy
 from parsers.rules.core import (
+    FORM_CELLS,
+    FORM_TEXT_ROW,
     NATIONAL2014,
     NATIONAL2014_HEADING,
     NATIONAL2014_HEADLINE,
@@ -150,7 +152,8 @@ class _Reader:
     def _add(self, key: str, value: Number, start: int, end: int, blank: bool) -> None:
         key = f"stats.{key}"
         if key not in self.found:
-            prov = Provenance(self.text[start:end], start, end)
+            form = FORM_CELLS if "\t" in self.text[start:end] else FORM_TEXT_ROW
+            prov = Provenance(self.text[start:end], start, end, form=form)
             self.found[key] = Figure(key, value, prov, blank=blank)
 
 
