@@ -6,7 +6,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
-from parsers import figureset, forms, htmltext, identity, metadata
+from parsers import figureset, forms, htmltext, identity, metadata, script
 from parsers.checks import all_checks
 from parsers.decode import charset_from_content_type, decode_html, looks_like_html, sniff_kind
 from parsers.model import Figure, Metadata, Number, ParsedReport
@@ -14,7 +14,7 @@ from parsers.model import Figure, Metadata, Number, ParsedReport
 
 def parse_text(text: str, url: str | None = None) -> ParsedReport:
     """Parse a plain-text snapshot (the seeds' form: pasted or extracted page text)."""
-    text = _normalise_newlines(text)
+    text = script.to_simplified(_normalise_newlines(text))
     header = text.splitlines()[: metadata.HEADER_LINES]
     meta = metadata.build(metadata.from_lines(header))
     return _assemble(text, identity.title_from_lines(text), meta, url, ())
@@ -23,6 +23,8 @@ def parse_text(text: str, url: str | None = None) -> ParsedReport:
 def parse_html(html: str, url: str | None = None) -> ParsedReport:
     """Parse an article or annual-report module page."""
     page = htmltext.read_page(_normalise_newlines(html))
+    if script.may_be_traditional(page.main_text):  # a traditional copy: read it as simplified
+        page = htmltext.read_page(script.to_simplified(_normalise_newlines(html)))
     main_lines = page.main_text.splitlines()
     meta = metadata.build(
         metadata.from_cells(page.table_rows),

@@ -75,6 +75,9 @@ class _Reader:
         compact = self._cells(line) if "\t" in line else "".join(ascii_digits(line).split())
         if not compact or _HEADER_RE.fullmatch(compact) or _UNIT_RE.fullmatch(compact):
             return
+        if "。" in compact:
+            self.pending = None  # a sentence: the heading before it was prose, not a table row
+            return
         only = _VALUE_ONLY_RE.fullmatch(compact)
         if only:
             self._value_line(only.group("v"), end)
@@ -181,7 +184,7 @@ def parse_national2014(text: str) -> tuple[list[Figure], int]:
     reader = _Reader(text)
     for m in _LINE_RE.finditer(text, heading.end() if heading else 0):
         reader.feed(m.start(), m.end())
-    reader.close()
+    reader.pending = None  # the text stops at a row label: its figure is not stated
     if not heading and len(reader.sections_seen) < NATIONAL2014_MIN_SECTIONS:
         return [], 0
     figures = [reader.found[f"stats.{k}"] for k in ORDER if f"stats.{k}" in reader.found]
