@@ -9,6 +9,8 @@ from parsers.errors import BadNumber
 from parsers.model import Metadata
 from parsers.numbers import parse_number
 from parsers.rules.core import (
+    BODY_YEAR_SOURCE,
+    BODY_YEAR_WINDOW,
     PLACEHOLDER_MAX_CHARS,
     PLACEHOLDER_SOURCE,
     REPORT_PHRASE_SOURCE,
@@ -22,6 +24,7 @@ _REPORT_PHRASE_RE = re.compile(REPORT_PHRASE_SOURCE)
 _PLACEHOLDER_RE = re.compile(PLACEHOLDER_SOURCE)
 _STAT_PERIOD_RE = re.compile(STAT_PERIOD_SOURCE)
 _URL_YEAR_RE = re.compile(URL_YEAR_SOURCE)
+_BODY_YEAR_RE = re.compile(BODY_YEAR_SOURCE)
 _TITLE_SEPARATOR_RE = re.compile(r"\s+[-_|–—]+\s+|[_|]")
 
 TITLE_SEARCH_LINES = 15  # the title sits above the body; deeper lines are prose
@@ -71,10 +74,13 @@ def _year(token: str) -> int | None:
 
 
 def report_year(title: str | None, text: str, url: str | None, metadata: Metadata) -> int | None:
-    """Title, then the statistics period, then the URL's fbtime, then the publish year - 1."""
+    """Title, the statistics period, the body naming its report, the URL's fbtime, the publish
+    year - 1."""
     year = title_agency_year(title)[1]
     if year is None and (m := _STAT_PERIOD_RE.search(text)):
         year = _year(m.group(1))
+    if year is None and (m := _BODY_YEAR_RE.search(text, 0, BODY_YEAR_WINDOW)):
+        year = _year(m.group(1) or m.group(2))
     if year is None and url and (m := _URL_YEAR_RE.search(url)):
         year = int(m.group(1))
     published = metadata.published_at or metadata.written_date

@@ -92,7 +92,14 @@ PLACEHOLDER_MAX_CHARS = 200
 # Report year from the statistics period. Seed 002 prints '从20171月1日起' (the 年 lost), so no
 # word boundary after the four digits.
 STAT_PERIOD_SOURCE = r"统计期限\s*(?:自|从|为|是)?\s*(" + YEAR_PATTERN + r")"
-URL_YEAR_SOURCE = r"[?&]fbtime=((?:19|20)\d{2})"  # Hanweb xxgkAnnualReport.jsp?...&fbtime=2017
+URL_YEAR_SOURCE = r"[?&]fbtime=((?:19|20)\d{2})"
+# The body naming its report, for pages without a title line: '现公布…2017年政府信息公开工作年度报告',
+# '由…编制的2020年度政府信息公开年度报告', '2025年度信息公开报告', '…年度报告(2020年度)'.
+BODY_YEAR_SOURCE = (
+    r"(" + YEAR_PATTERN + r")\s*年度?(?:政府|政务)?(?:信息公开|政务公开)(?:工作)?(?:年度)?(?:报告|年报)"
+    r"|(?:年度报告|年报)[(（](" + YEAR_PATTERN + r")\s*年度?[)）]"
+)
+BODY_YEAR_WINDOW = 3000  # Hanweb xxgkAnnualReport.jsp?...&fbtime=2017
 
 # --- the text forms a figure is read from (Provenance.form) --------------------------------------
 
