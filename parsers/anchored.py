@@ -23,13 +23,19 @@ class Anchored:
     regex: re.Pattern[str]
     words: tuple[str, ...] | None
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        """The matches of regex.finditer(text), in order."""
+    def finditer(
+        self, text: str, seen: dict[str, list[int]] | None = None
+    ) -> Iterator[re.Match[str]]:
+        """The matches of regex.finditer(text), in order.
+
+        `seen` keeps each word's positions in this text for the next pattern that starts with it
+        (the headline rules share their words: 收到, 未发生, 网站, …), so a word is looked for once.
+        """
         if self.words is None:
             yield from self.regex.finditer(text)
             return
         end = 0
-        for start in _positions(text, self.words):
+        for start in _positions(text, self.words, {} if seen is None else seen):
             if start >= end and (m := self.regex.match(text, start)):
                 yield m
                 end = m.end()  # never empty: it starts with a word
@@ -72,12 +78,21 @@ def _class_end(source: str, start: int) -> int:
     return i + 1
 
 
-def _positions(text: str, words: tuple[str, ...]) -> list[int]:
+def _positions(text: str, words: tuple[str, ...], seen: dict[str, list[int]]) -> list[int]:
     """Every index where one of the words occurs, ascending."""
     found: set[int] = set()
     for word in words:
-        i = text.find(word)
-        while i >= 0:
-            found.add(i)
-            i = text.find(word, i + 1)
+        at = seen.get(word)
+        if at is None:
+            at = seen[word] = _occurrences(text, word)
+        found.update(at)
     return sorted(found)
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    at = []
+    i = text.find(word)
+    while i >= 0:
+        at.append(i)
+        i = text.find(word, i + 1)
+    return at

@@ -63,23 +63,26 @@ def provenance(text: str, start: int, end: int) -> Provenance:
 def headline_figures(text: str) -> list[Figure]:
     """Every headline (and prose.*) figure the prose states, in key order; the first one wins."""
     found: dict[str, Figure] = {}
+    seen: dict[str, list[int]] = {}  # where each rule word occurs, found once for all rules
     for key, regex in _POSITIVE:
         if key not in found:
-            figure = _first_number(key, regex, text)
+            figure = _first_number(key, regex, text, seen)
             if figure:
                 found[key] = figure
     _without_carried_over(found, text)
     _add_all_answered(found)
     for key, regex, requires in _NONE:
         if key not in found:
-            figure = _first_none(key, regex, requires, text)
+            figure = _first_none(key, regex, requires, text, seen)
             if figure:
                 found[key] = figure
     return [found[k] for k in KEY_ORDER if k in found]
 
 
-def _first_number(key: str, regex: Anchored, text: str) -> Figure | None:
-    for m in regex.finditer(text):
+def _first_number(
+    key: str, regex: Anchored, text: str, seen: dict[str, list[int]] | None = None
+) -> Figure | None:
+    for m in regex.finditer(text, seen):
         if _cumulative(text, m.start()):
             continue
         try:
@@ -123,9 +126,13 @@ def _add_all_answered(found: dict[str, Figure]) -> None:
 
 
 def _first_none(
-    key: str, regex: Anchored, requires: re.Pattern[str] | None, text: str
+    key: str,
+    regex: Anchored,
+    requires: re.Pattern[str] | None,
+    text: str,
+    seen: dict[str, list[int]] | None = None,
 ) -> Figure | None:
-    for m in regex.finditer(text):
+    for m in regex.finditer(text, seen):
         prov = provenance(text, m.start(), m.end())
         if requires is None or requires.search(prov.text):
             return Figure(key, 0, prov)

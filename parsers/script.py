@@ -17,9 +17,12 @@ _GATE_RE = re.compile("[" + TRADITIONAL_MARKERS + PINYIN_TONE_VOWELS + "]")
 _GLOSS_RE = re.compile(PINYIN_GLOSS_SOURCE)
 
 
+GATE_CHARS = 3000  # a traditional copy shows it in its first lines: the rest need not be scanned
+
+
 def may_be_traditional(text: str) -> bool:
-    """Whether the text has a traditional-only character or a pinyin tone mark."""
-    return _GATE_RE.search(text) is not None
+    """Whether the text's start has a traditional-only character or a pinyin tone mark."""
+    return _GATE_RE.search(text, 0, GATE_CHARS) is not None
 
 
 def to_simplified(text: str) -> str:
