@@ -38,8 +38,8 @@ def _table(
         figures, findings = govtables.parse_gov(text, template)
         return figures, gov_headline(figures, text), findings
     if template == "local-pre2019":
-        figures = local.parse_local(text)
-        return figures, local.headline_from_local(figures), []
+        figures, findings = local.parse_local(text)
+        return figures, local.headline_from_local(figures), findings
     return [], [], []
 
 

@@ -5,7 +5,8 @@ Saved page texts and PDF extractions print a row's cells with nothing between th
 its row's cells with no leading zeros ('0' alone is a cell), a '-' opening only a signed cell
 (本年增/减), and each group's total equal to the sum of its columns. Rows are then held to the
 identities between rows (第一项加第二项之和等于第三项加第四项之和; the 总计 row sums the outcome
-rows). Cells are given when one split satisfies every identity;
+rows; pre-2019 local tables' 累计 is at least its 本年度). Cells are given when one split
+satisfies every identity;
 otherwise the row's cells stay absent (but for a cell its row's printed '-' closes) and a
 finding says why. Nothing is guessed.
 
@@ -30,11 +31,13 @@ FINDING_RULE = "run_together"
 @dataclass(frozen=True)
 class Layout:
     """A row's cells: `groups` are cell counts, each group's last cell the sum of the others
-    when `summed`; a '-' may open only the cells at `signed` (indexes into the row)."""
+    when `summed`; a '-' may open only the cells at `signed` (indexes into the row); with
+    `ascending`, no cell is less than the one before."""
 
     groups: tuple[int, ...]
     summed: bool
     signed: frozenset[int] = frozenset()
+    ascending: bool = False  # each cell at least the one before (本年度 | 累计: 累计 ≥ 本年度)
 
     @property
     def cells(self) -> int:
@@ -94,6 +97,8 @@ class _Search:
                 self.walk(pos + len(text), cell + 1, (*done, int(text)))
             return
         for text in self._cells_at(pos, cell, left):
+            if self.layout.ascending and done and int(text) < done[-1]:
+                continue
             self.walk(pos + len(text), cell + 1, (*done, int(text)))
             if self.exhausted:
                 return

@@ -131,3 +131,25 @@ def test_a_joined_text_reads_through_parse_text() -> None:
     assert list(got.values()) == [12, 0, 0, 0, 0, 0, 12]
     f = r.figure("applications.new_received.total")
     assert f is not None and f.provenance.form == "run-together"
+
+
+@FAST
+@given(st.integers(0, 5000), st.integers(0, 5000))
+def test_a_year_and_cumulative_pair_is_right_or_absent(year: int, more: int) -> None:
+    """Pre-2019 local tables: 本年度 | 累计 run together, 累计 ≥ 本年度."""
+    row = (year, year + more)
+    run = run_of("l", row, Layout((2,), summed=False, ascending=True))
+    got, findings = recover([run], {}, ())
+    assert all(got[c] == v for c, v in zip(run.cells, row, strict=True) if c in got)
+    assert len(got) == 2 or findings
+
+
+def test_a_local_table_row_run_together_through_parse_text() -> None:
+    text = "指标本年度历年累计\n主动公开政府信息110\n受理依申请公开52312\n"
+    r = parse_text(text)
+    assert r.values() == {
+        "headline.proactive_total": 1,
+        "local.主动公开政府信息.year": 1,
+        "local.主动公开政府信息.cumulative": 10,
+    }
+    assert [c.rule for c in r.checks if not c.ok] == ["run_together:受理依申请公开"]
