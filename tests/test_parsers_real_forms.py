@@ -139,3 +139,9 @@ def test_json_provenance_names_the_form() -> None:
     r = parse_text(GOV2021_HEAD + "规章 | 0 | 0 | 6 |\n")
     prov = report_to_json(r)["provenance"]["proactive.art20_1.rules.in_force"]
     assert prov["form"] == "pipe-table"
+
+
+def test_the_report_year_without_a_title() -> None:
+    assert parse_text("一、总体情况\n现汇报我镇2023年政府信息公开工作。\n").report_year == 2023
+    assert parse_text("一、总体情况\n2025年,郭仓镇严格遵循《条例》。\n").report_year == 2025
+    assert parse_text("某镇2009年度政府信息公开年度报告 | ||\n正文。\n").report_year == 2009

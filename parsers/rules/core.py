@@ -98,7 +98,10 @@ URL_YEAR_SOURCE = r"[?&]fbtime=((?:19|20)\d{2})"
 BODY_YEAR_SOURCE = (
     r"(" + YEAR_PATTERN + r")\s*年度?(?:政府|政务)?(?:信息公开|政务公开)(?:工作)?(?:年度)?(?:报告|年报)"
     r"|(?:年度报告|年报)[(（](" + YEAR_PATTERN + r")\s*年度?[)）]"
+    r"|(?:报告|汇报)[^。\n]{0,8}?(" + YEAR_PATTERN + r")\s*年度?(?:政府|政务)?(?:信息公开|政务公开)工作"
 )
+# Else a paragraph opening with the year: '2025年,郭仓镇严格遵循…', '(一)互联网。2011年,我办…'.
+OPENING_YEAR_SOURCE = r"(?:^|[。\n])[ \t\u3000]*(" + YEAR_PATTERN + r")年度?[,，]"
 BODY_YEAR_WINDOW = 3000  # Hanweb xxgkAnnualReport.jsp?...&fbtime=2017
 
 # --- the text forms a figure is read from (Provenance.form) --------------------------------------
