@@ -25,6 +25,8 @@ from parsers.model import Check
 MAX_NODES = 50_000  # search steps for one run's splits
 MAX_SPLITS = 2_000  # splits kept for one run (more: the row is left absent)
 MAX_COMBINATIONS = 20_000  # row splits tried together against one identity
+MAX_RUN_CHARS = 200  # a longer run is no table row (and int() of thousands of digits raises)
+MAX_CELL_DIGITS = 12  # no figure of a report has more
 FINDING_RULE = "run_together"
 
 
@@ -59,6 +61,8 @@ Split = tuple[int, ...]
 
 def splits(printed: str, layout: Layout) -> list[Split] | None:
     """Every split of `printed` into the layout's cells; None when the search passed its bound."""
+    if len(printed) > MAX_RUN_CHARS:
+        return None
     search = _Search(printed, layout)
     search.walk(0, 0, ())
     return None if search.exhausted else search.found
@@ -106,34 +110,50 @@ class _Search:
     def _last_group(self, pos: int, done: Split) -> None:
         """Each printed total that ends the run, then the parts between that add up to it."""
         parts = self.layout.groups[-1] - 1
-        for size in range(1, len(self.s) - pos - parts + 1):
+        for size in range(1, min(len(self.s) - pos - parts, MAX_CELL_DIGITS) + 1):
             total = self.s[len(self.s) - size :]
-            if total.isdigit() and (size == 1 or total[0] != "0"):
-                self._parts(pos, len(self.s) - size, parts, int(total), done, size)
-            if self.exhausted:
+            if not total.isdigit() or (size > 1 and total[0] == "0"):
+                continue
+            memo: dict[tuple[int, int, int], list[Split]] = {}
+            for tail in self._tails(pos, len(self.s) - size, parts, int(total), size, memo):
+                self.found.append((*done, *tail, int(total)))
+            if self.exhausted or len(self.found) > MAX_SPLITS:
+                self.exhausted = True
                 return
 
-    def _parts(self, pos: int, end: int, parts: int, rest: int, done: Split, width: int) -> None:
-        """Split s[pos:end] into `parts` cells (none wider than the total) adding up to `rest`."""
+    def _tails(
+        self,
+        pos: int,
+        end: int,
+        parts: int,
+        rest: int,
+        width: int,
+        memo: dict[tuple[int, int, int], list[Split]],
+    ) -> list[Split]:
+        """The splits of s[pos:end] into `parts` cells, none wider than the total, adding up to
+        `rest`. Memoised: an all-ones run has many paths to few states."""
+        key = (pos, parts, rest)
+        if key in memo:
+            return memo[key]
         self.nodes += 1
-        if self.nodes > MAX_NODES or len(self.found) > MAX_SPLITS:
+        if self.nodes > MAX_NODES:
             self.exhausted = True
-            return
-        if not parts <= end - pos <= parts * width:
-            return
+            return []
+        out: list[Split] = []
         if parts == 1:
             text = self.s[pos:end]
-            if text.isdigit() and (len(text) == 1 or text[0] != "0") and int(text) == rest:
-                self.found.append((*done, rest, sum(done[self.last_first :]) + rest))
-            return
-        stop = pos + 1 if self.s[pos] == "0" else min(end - parts + 1, pos + width)
-        for cut in range(pos + 1, stop + 1):
-            value = int(self.s[pos:cut])
-            if value > rest:
-                return
-            self._parts(cut, end, parts - 1, rest - value, (*done, value), width)
-            if self.exhausted:
-                return
+            if _plain(text) and len(text) <= width and int(text) == rest:
+                out.append((rest,))
+        elif parts <= end - pos <= parts * width:
+            stop = pos + 1 if self.s[pos] == "0" else min(end - parts + 1, pos + width)
+            for cut in range(pos + 1, stop + 1):
+                value = int(self.s[pos:cut])
+                if value > rest or self.exhausted or len(out) > MAX_SPLITS:
+                    break
+                sub = self._tails(cut, end, parts - 1, rest - value, width, memo)
+                out += [(value, *tail) for tail in sub]
+        memo[key] = out
+        return out
 
     def _cells_at(self, pos: int, cell: int, left: int) -> Iterable[str]:
         """The cell texts that may start at `pos`: '0', or digits not starting with 0."""
@@ -149,9 +169,9 @@ class _Search:
         end = pos
         while end < len(s) and s[end].isdigit():
             end += 1
-        last = min(end, len(s) - left)
+        last = min(end, len(s) - left, pos + MAX_CELL_DIGITS)
         if cell == self.layout.cells - 1:
-            return (s[start:],) if end == len(s) else ()
+            return (s[start:],) if end == len(s) and end - pos <= MAX_CELL_DIGITS else ()
         return (s[start:stop] for stop in range(pos + 1, last + 1))
 
 
@@ -279,6 +299,11 @@ def _closed_by_minus(found: Sequence[Split], i: int) -> bool:
     split the report printed is unknown, and the agreement may be the splits' accident.
     """
     return i + 1 < len(found[0]) and all(s[i + 1] < 0 for s in found)
+
+
+def _plain(text: str) -> bool:
+    """Digits with no leading zero ('0' alone is a cell)."""
+    return text.isdigit() and (len(text) == 1 or text[0] != "0")
 
 
 def _finding(run: Run, detail: str) -> Check:

@@ -17,7 +17,13 @@ APP = layout(tuple(f"x.{c}" for c in APPLICATION_COLUMNS))
 SIGNED = Layout(
     (3,), summed=False, signed=frozenset({1})
 )  # 上一年项目数量 | 本年增/减 | 处理决定数量
-COUNTS = st.one_of(st.just(0), st.integers(0, 9), st.integers(0, 3000))
+# Repeated digits make the most splits (1111|11|1…): the search must still finish.
+COUNTS = st.one_of(
+    st.just(0),
+    st.integers(0, 9),
+    st.integers(0, 3000),
+    st.sampled_from([1, 11, 111, 1111, 10, 100]),
+)
 
 
 def app_row(cells: list[int]) -> tuple[int, ...]:
@@ -153,3 +159,13 @@ def test_a_local_table_row_run_together_through_parse_text() -> None:
         "local.主动公开政府信息.cumulative": 10,
     }
     assert [c.rule for c in r.checks if not c.ok] == ["run_together:受理依申请公开"]
+
+
+def test_hostile_runs_end_quickly_with_nothing() -> None:
+    start = time.process_time()
+    for digits in ("9" * 5000, "1" * 199, "10" * 99):
+        text = f"指标本年度历年累计\n主动公开政府信息{digits}\n行政许可{digits}\n"
+        r = parse_text(text)
+        assert not [f for f in r.figures if f.provenance.form == "run-together"]
+    assert splits("9" * 5000, APP) is None
+    assert time.process_time() - start < 5
