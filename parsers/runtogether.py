@@ -10,8 +10,7 @@ satisfies every identity;
 otherwise the row's cells stay absent (but for a cell its row's printed '-' closes) and a
 finding says why. Nothing is guessed.
 
-The search is bounded (MAX_NODES per run, MAX_COMBINATIONS per identity); past a bound the cells
-stay absent, with a finding.
+The search is bounded (MAX_NODES, MAX_COMBINATIONS); past a bound the cells stay absent.
 """
 
 from __future__ import annotations
@@ -112,7 +111,7 @@ class _Search:
         parts = self.layout.groups[-1] - 1
         for size in range(1, min(len(self.s) - pos - parts, MAX_CELL_DIGITS) + 1):
             total = self.s[len(self.s) - size :]
-            if not total.isdigit() or (size > 1 and total[0] == "0"):
+            if not _plain(total):
                 continue
             memo: dict[tuple[int, int, int], list[Split]] = {}
             for tail in self._tails(pos, len(self.s) - size, parts, int(total), size, memo):
