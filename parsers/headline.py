@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from parsers.anchored import Anchored, anchored
+from parsers.anchored import Anchored, WordIndex, anchored
 from parsers.errors import BadNumber
 from parsers.model import Figure, Provenance
 from parsers.numbers import NUMBER_PATTERN, parse_number
@@ -29,6 +29,10 @@ _NONE = tuple(
     (r.key, anchored(r.pattern), re.compile(r.requires) if r.requires else None) for r in NONE_RULES
 )
 _ALL_ANSWERED_RE = re.compile(ALL_ANSWERED_SOURCE)
+# Every rule's leading words, looked for in one pass over the text.
+_WORDS = WordIndex(
+    w for rx in (*(r for _, r in _POSITIVE), *(r for _, r, _ in _NONE)) for w in rx.words or ()
+)
 _TERMINATORS = frozenset("。；;！!？?\n")
 _CLAUSE_ENDS = frozenset("，,。；;！!？?\n")
 _CUMULATIVE_RE = re.compile(CUMULATIVE_SOURCE)
@@ -63,7 +67,7 @@ def provenance(text: str, start: int, end: int) -> Provenance:
 def headline_figures(text: str) -> list[Figure]:
     """Every headline (and prose.*) figure the prose states, in key order; the first one wins."""
     found: dict[str, Figure] = {}
-    seen: dict[str, list[int]] = {}  # where each rule word occurs, found once for all rules
+    seen = _WORDS.positions(text)  # where each rule's words occur, found once for all rules
     for key, regex in _POSITIVE:
         if key not in found:
             figure = _first_number(key, regex, text, seen)
