@@ -145,3 +145,8 @@ def test_the_report_year_without_a_title() -> None:
     assert parse_text("一、总体情况\n现汇报我镇2023年政府信息公开工作。\n").report_year == 2023
     assert parse_text("一、总体情况\n2025年,郭仓镇严格遵循《条例》。\n").report_year == 2025
     assert parse_text("某镇2009年度政府信息公开年度报告 | ||\n正文。\n").report_year == 2009
+
+
+def test_a_count_of_several_channels_is_no_one_channels() -> None:
+    assert values(parse_text("通过区政府门户网站、微信公众号公开发布信息330条。")) == {}
+    assert values(parse_text("“西山发布”微信和微博分别发布信息1408条、6502条。")) == {}

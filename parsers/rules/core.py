@@ -224,29 +224,32 @@ HEADLINE_RULES: tuple[HeadlineRule, ...] = (
 # table's stats.* (seed 002's prose gives the website 6767 where its table gives 12760).
 _CHANNEL = r"(?:账号|公众号|公众账号|号)?[”\"」]?" + _NOTE + r"(?:上)?"
 # Never across a list of channels: '官方微博微信等主动公开政府信息345条' is all of them together.
-_CHANNEL_GAP = r"[^，,。；;、等\n\d]{0,6}?"
+_CHANNEL_GAP = r"(?:(?!分别)[^，,。；;、等\n\d]){0,6}?"
+# Nor for a channel named in a list ('门户网站、微信公众号公开发布信息330条', '微信和微博分别发布信息
+# 1408条、6502条'): the count is of several channels, or which is whose is not said.
+_LISTED = r"(?![、和及与])"
 PROSE_RULES: tuple[HeadlineRule, ...] = (
     HeadlineRule("prose.via_website",
                  r"(?:政府信息公开网站|政府网站|门户网站|网站)(?:上)?(?:发布|公开)(?:政府)?(?:信息)?{N}条",
                  "seed 002 其中政府信息公开网站发布6767条"),
     HeadlineRule("prose.via_website",
-                 r"网站(?:(?!平台|专栏)[^，,。；;\n\d]){0,8}?(?:发布|公开|推送)(?:(?!平台|专栏)[^，,。；;\n\d]){0,10}?信息"
+                 r"网站" + _LISTED + r"(?:(?!平台|专栏)[^，,。；;\n\d]){0,8}?(?:发布|公开|推送)(?:(?!平台|专栏)[^，,。；;\n\d]){0,10}?信息"
                  + _CONNECT + r"{N}条",
                  "通过市政府网站共公开各类政府信息13679条; 门户网站发布各类信息5110条; "
                  "区政府网站主动公开、审核发布信息9765条 (2002-2025 reports); not 门户网站政府信息公开"
                  "平台上公开信息343条 (seeds 001/004: the disclosure platform, the proactive total)"),
     HeadlineRule("prose.via_website", r"(?:政府网站|门户网站){N}条", "包括政府网站35条"),
     HeadlineRule("prose.via_weibo",
-                 r"微博" + _CHANNEL + _CHANNEL_GAP + r"(?:发布|公开|推送)(?:政府|政务)?(?:信息|文章|稿件)?"
+                 r"微博(?<![和及与]微博)(?<!网站、微博)(?<!微信、微博)" + _LISTED + _CHANNEL + _CHANNEL_GAP + r"(?:发布|公开|推送)(?:政府|政务)?(?:信息|文章|稿件)?"
                  + _CONNECT + r"{N}(?:条|篇)",
                  "seed 002 微博发布1767条; 微博账号累计推送信息792条; “黄平县政务微博”发布信息200条; "
                  "微博账号(1个)发布信息149条"),
     HeadlineRule("prose.via_wechat",
-                 r"微信" + _CHANNEL + _CHANNEL_GAP + r"(?:发布|公开|推送)(?:政府|政务)?(?:信息|文章|稿件)?"
+                 r"微信(?<![和及与]微信)(?<!网站、微信)(?<!微博、微信)" + _LISTED + _CHANNEL + _CHANNEL_GAP + r"(?:发布|公开|推送)(?:政府|政务)?(?:信息|文章|稿件)?"
                  + _CONNECT + r"{N}(?:条|篇)",
                  "seed 002 微信发布4814条; seed 000 微信公众号发布57条; 微信公众号推送信息1350篇; "
                  "微信公众号累计发布信息216条; 微信公众账号(1个)发布信息149条"),
-    HeadlineRule("prose.via_wechat", r"微信(?:公众号|公众账号)[”\"」]?{N}条", "“临洮县新添镇”微信公众号2443条"),
+    HeadlineRule("prose.via_wechat", r"微信(?<![和及与]微信)(?<!网站、微信)(?<!微博、微信)(?:公众号|公众账号)[”\"」]?{N}条", "“临洮县新添镇”微信公众号2443条"),
 )
 # A clause counting since some earlier time is not the year's, for every rule above: '历年累计主动公开
 # 政府信息545条' (泉港 2013, after '年度累计…158'). Not 截至/截止 alone: '截至2010年年底，本年度
