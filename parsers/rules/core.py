@@ -282,9 +282,9 @@ _ZERO = r"(?:均为|均是|为|是|共)?(?:零|0(?:件|起|个|宗))"
 _ZERO_GAP = r"[^。；;\n\d\t|]"
 NONE_RULES: tuple[NoneRule, ...] = (
     NoneRule("headline.applications_received",
-             r"(?:未|没有)(?:收到|受理|接到)" + _GAP + r"{0,30}?(?:申请|要求公开)", None,
+             r"(?:未|没有)(?:收到|受理|接到|接收)" + _GAP + r"{0,30}?(?:申请|要求公开)", None,
              "全年未收到政府信息公开申请; 本年未收到政府信息公开申请 (replica bodies); "
-             "未收到任何公民、法人和其他组织提出的公开政府信息的申请"),
+             "未收到任何公民、法人和其他组织提出的公开政府信息的申请; 未接收到政府信息公开申请"),
     NoneRule("headline.applications_carried_over", r"(?:无上年结转|上年无结转|上年没有结转)", None,
              "也无上年结转申请"),
     NoneRule("headline.review_total", _NEGATION + r"[^。；;\n]{0,40}?复议", None,
