@@ -459,6 +459,7 @@ def _provenance(figure: ParsedFigure, capture: Capture) -> dict[str, object]:
     out: dict[str, object] = {"text": p.text, "start": p.start, "end": p.end}
     if figure.blank:
         out["blank"] = True  # a table cell left empty, read as 0
+    out.update({"form": p.form} if p.form else {})  # the text form; 'run-together': by arithmetic
     out.update(snapshot=capture.sha256, capture_id=capture.id, url=capture.url)
     return out
 

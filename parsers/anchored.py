@@ -9,7 +9,7 @@ str.find). The matches are exactly those of Pattern.finditer: a match starts wit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 # '(?:w1|w2|…)' of plain words at the start of a pattern, not made optional or repeated.
@@ -23,13 +23,19 @@ class Anchored:
     regex: re.Pattern[str]
     words: tuple[str, ...] | None
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        """The matches of regex.finditer(text), in order."""
+    def finditer(
+        self, text: str, seen: dict[str, list[int]] | None = None
+    ) -> Iterator[re.Match[str]]:
+        """The matches of regex.finditer(text), in order.
+
+        `seen` keeps each word's positions in this text for the next pattern that starts with it
+        (the headline rules share their words: 收到, 未发生, 网站, …), so a word is looked for once.
+        """
         if self.words is None:
             yield from self.regex.finditer(text)
             return
         end = 0
-        for start in _positions(text, self.words):
+        for start in _positions(text, self.words, {} if seen is None else seen):
             if start >= end and (m := self.regex.match(text, start)):
                 yield m
                 end = m.end()  # never empty: it starts with a word
@@ -72,12 +78,45 @@ def _class_end(source: str, start: int) -> int:
     return i + 1
 
 
-def _positions(text: str, words: tuple[str, ...]) -> list[int]:
+def _positions(text: str, words: tuple[str, ...], seen: dict[str, list[int]]) -> list[int]:
     """Every index where one of the words occurs, ascending."""
     found: set[int] = set()
     for word in words:
-        i = text.find(word)
-        while i >= 0:
-            found.add(i)
-            i = text.find(word, i + 1)
+        at = seen.get(word)
+        if at is None:
+            at = seen[word] = _occurrences(text, word)
+        found.update(at)
     return sorted(found)
+
+
+class WordIndex:
+    """Where each of many words occurs in a text, found in one pass (for Anchored.finditer's
+    `seen`): one search for all the words at once, instead of one scan of the text per word."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = tuple(sorted(set(words), key=len, reverse=True))
+        self._any = re.compile("|".join(map(re.escape, self.words)))
+        self._by_first: dict[str, tuple[str, ...]] = {}
+        for w in self.words:
+            self._by_first[w[0]] = (*self._by_first.get(w[0], ()), w)
+
+    def positions(self, text: str) -> dict[str, list[int]]:
+        """word -> every index where it occurs (overlapping ones too), ascending."""
+        found: dict[str, list[int]] = {w: [] for w in self.words}
+        m = self._any.search(text)
+        while m is not None:
+            at = m.start()
+            for w in self._by_first[text[at]]:
+                if text.startswith(w, at):
+                    found[w].append(at)
+            m = self._any.search(text, at + 1)  # a word may start inside the one just found
+        return found
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    at = []
+    i = text.find(word)
+    while i >= 0:
+        at.append(i)
+        i = text.find(word, i + 1)
+    return at

@@ -9,36 +9,38 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from parsers import govtables, headline, local, table14
-from parsers.model import Figure, Provenance
+from parsers.model import Check, Figure, Provenance
 from parsers.rules.core import HEADLINE_KEYS
 from parsers.rules.gov import GOV_HEADLINE
 from parsers.templates import gov_template, other_template
 
 
-def extract(text: str) -> tuple[str, list[Figure]]:
-    """(template, figures in order: headline.*, prose.*, then the table's)."""
+def extract(text: str) -> tuple[str, list[Figure], list[Check]]:
+    """(template, figures in order: headline.*, prose.*, then the table's; the tables' findings)."""
     # The gov markers win over any national2014 sections, so a gov text skips that table's read.
     template = gov_template(text)
     stats: list[Figure] = []
     if template is None:
         stats, sections = table14.parse_national2014(text)
         template = other_template(text, sections)
-    table, from_table = _table(text, template, stats)
+    table, from_table, findings = _table(text, template, stats)
     prose = headline.headline_figures(text)
-    return template, [*_merge(prose, from_table), *table]
+    return template, [*_merge(prose, from_table), *table], findings
 
 
-def _table(text: str, template: str, stats: list[Figure]) -> tuple[list[Figure], list[Figure]]:
-    """(the table's figures, the headline figures derived from them)."""
+def _table(
+    text: str, template: str, stats: list[Figure]
+) -> tuple[list[Figure], list[Figure], list[Check]]:
+    """(the table's figures, the headline figures derived from them, findings)."""
     if template == "national2014":
-        return stats, table14.headline_from_table(stats)
+        return stats, table14.headline_from_table(stats), []
     if template in ("gov2019", "gov2021"):
-        figures = govtables.parse_gov(text, template)
-        return figures, gov_headline(figures, text)
+        figures, findings = govtables.parse_gov(text, template)
+        return figures, gov_headline(figures, text), findings
     if template == "local-pre2019":
-        figures = local.parse_local(text)
-        return figures, local.headline_from_local(figures)
-    return [], []
+        figures, findings = local.parse_local(text)
+        return figures, local.headline_from_local(figures), findings
+    return [], [], []
 
 
 def gov_headline(figures: Sequence[Figure], text: str) -> list[Figure]:
@@ -52,7 +54,7 @@ def gov_headline(figures: Sequence[Figure], text: str) -> list[Figure]:
         value = sum(f.value for f in used)
         start = min(f.provenance.start for f in used)
         end = max(f.provenance.end for f in used)
-        prov = Provenance(text[start:end], start, end)
+        prov = Provenance(text[start:end], start, end, form=used[0].provenance.form)
         out.append(Figure(key, value, prov, blank=all(f.blank for f in used)))
     return out
 

@@ -9,6 +9,9 @@ from parsers.errors import BadNumber
 from parsers.model import Metadata
 from parsers.numbers import parse_number
 from parsers.rules.core import (
+    BODY_YEAR_SOURCE,
+    BODY_YEAR_WINDOW,
+    OPENING_YEAR_SOURCE,
     PLACEHOLDER_MAX_CHARS,
     PLACEHOLDER_SOURCE,
     REPORT_PHRASE_SOURCE,
@@ -22,6 +25,8 @@ _REPORT_PHRASE_RE = re.compile(REPORT_PHRASE_SOURCE)
 _PLACEHOLDER_RE = re.compile(PLACEHOLDER_SOURCE)
 _STAT_PERIOD_RE = re.compile(STAT_PERIOD_SOURCE)
 _URL_YEAR_RE = re.compile(URL_YEAR_SOURCE)
+_BODY_YEAR_RE = re.compile(BODY_YEAR_SOURCE)
+_OPENING_YEAR_RE = re.compile(OPENING_YEAR_SOURCE)
 _TITLE_SEPARATOR_RE = re.compile(r"\s+[-_|–—]+\s+|[_|]")
 
 TITLE_SEARCH_LINES = 15  # the title sits above the body; deeper lines are prose
@@ -33,6 +38,7 @@ def title_from_lines(text: str) -> str | None:
     """The first report-title line; a title split over two lines (seeds 000, 001) is joined."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:TITLE_SEARCH_LINES]
     for i, line in enumerate(lines):
+        line = lines[i] = line.strip(" |")  # a title row of a table flattened with '|'
         if len(line) > TITLE_MAX_CHARS:
             continue
         single = _TITLE_RE.match(line)
@@ -71,9 +77,14 @@ def _year(token: str) -> int | None:
 
 
 def report_year(title: str | None, text: str, url: str | None, metadata: Metadata) -> int | None:
-    """Title, then the statistics period, then the URL's fbtime, then the publish year - 1."""
+    """Title, the statistics period, the body naming its report, a paragraph opening with the
+    year, the URL's fbtime, the publish year - 1."""
     year = title_agency_year(title)[1]
     if year is None and (m := _STAT_PERIOD_RE.search(text)):
+        year = _year(m.group(1))
+    if year is None and (m := _BODY_YEAR_RE.search(text, 0, BODY_YEAR_WINDOW)):
+        year = _year(next(g for g in m.groups() if g))
+    if year is None and (m := _OPENING_YEAR_RE.search(text, 0, BODY_YEAR_WINDOW)):
         year = _year(m.group(1))
     if year is None and url and (m := _URL_YEAR_RE.search(url)):
         year = int(m.group(1))

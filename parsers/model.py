@@ -32,13 +32,17 @@ class Provenance:
     """Where a figure came from: `text == report.text[start:end]`.
 
     `source` is None for the report's own text; a figure merged in from an attachment names the
-    attachment's snapshot there (merge.py), and its span is in that attachment's text.
+    attachment's snapshot there (merge.py), and its span is in that attachment's text. `form` says
+    how the text printed it.
     """
 
     text: str
     start: int
     end: int
     source: str | None = None
+    # The form the figure was read from (rules.core.FORMS): 'table-cells', 'pipe-table',
+    # 'cells-per-line', 'text-row', 'run-together' (recovered by arithmetic), 'prose', ...
+    form: str | None = None
 
 
 @dataclass(frozen=True)

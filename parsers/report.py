@@ -6,7 +6,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
-from parsers import figureset, forms, htmltext, identity, metadata
+from parsers import figureset, forms, htmltext, identity, metadata, script
 from parsers.checks import all_checks
 from parsers.decode import charset_from_content_type, decode_html, looks_like_html, sniff_kind
 from parsers.errors import LimitExceeded
@@ -20,7 +20,7 @@ def parse_text(text: str, url: str | None = None) -> ParsedReport:
     Raises LimitExceeded over MAX_TEXT_CHARS characters or MAX_TEXT_LINES lines.
     """
     _refuse_oversized(text)
-    text = _normalise_newlines(text)
+    text = script.to_simplified(_normalise_newlines(text))
     header = text.splitlines()[: metadata.HEADER_LINES]
     meta = metadata.build(metadata.from_lines(header))
     return _assemble(text, identity.title_from_lines(text), meta, url, ())
@@ -35,6 +35,8 @@ def parse_html(html: str, url: str | None = None) -> ParsedReport:
         raise LimitExceeded("page", len(html), "characters", MAX_PAGE_BYTES, "MAX_PAGE_BYTES")
     page = htmltext.read_page(_normalise_newlines(html))
     _refuse_oversized(page.main_text)
+    if script.may_be_traditional(page.main_text):  # a traditional copy: read it as simplified
+        page = htmltext.read_page(script.to_simplified(_normalise_newlines(html)))
     main_lines = page.main_text.splitlines()
     meta = metadata.build(
         metadata.from_cells(page.table_rows),
@@ -90,7 +92,7 @@ def _html_title(page: htmltext.Page) -> str | None:
 def _assemble(
     text: str, title: str | None, meta: Metadata, url: str | None, attachments: tuple[str, ...]
 ) -> ParsedReport:
-    template, figures = figureset.extract(text)
+    template, figures, findings = figureset.extract(text)
     return ParsedReport(
         title=title,
         report_year=identity.report_year(title, text, url, meta),
@@ -98,7 +100,7 @@ def _assemble(
         template=template,
         metadata=meta,
         figures=tuple(figures),
-        checks=tuple(all_checks(figures, template)),
+        checks=(*all_checks(figures, template), *findings),
         text=text,
         encoding=None,
         is_report=identity.is_report(title, text, template),
@@ -131,6 +133,8 @@ def _provenance(f: Figure) -> dict[str, Any]:
         out["blank"] = True  # a table cell left empty, read as 0
     if p.source is not None:
         out["source"] = p.source
+    if p.form is not None:
+        out["form"] = p.form  # the text form it was read from; 'run-together': by arithmetic
     return out
 
 

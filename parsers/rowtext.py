@@ -17,7 +17,10 @@ _DASH = r"[—\-－/／─]+|无"
 VALUE_SOURCE = r"[-－+]?(?:" + ARABIC_PATTERN + r")"
 _VALUE_RE = re.compile(VALUE_SOURCE)
 _DASH_RE = re.compile(_DASH)
-_GLUED_RE = re.compile(r"(?P<label>.*?[^\d.,，．０-９\s])(?P<v>" + ARABIC_PATTERN + r")")
+# A '-' inside the number: cells run together, the 本年增/减 cell negative ('行政许可1215-351180').
+_GLUED_RE = re.compile(
+    r"(?P<label>.*?[^\d.,，．０-９\s\-－])(?P<v>[-－]?" + ARABIC_PATTERN + r"(?:-[0-9]+)*)"
+)
 # The characters a value (VALUE_SOURCE) can start and end with: a cheap test that spares prose
 # lines the whitespace removal, digit conversion and lazy glued-number scan.
 _VALUE_STARTS = frozenset("-－+0123456789０１２３４５６７８９")
@@ -34,6 +37,9 @@ class Row:
     labels: tuple[str, ...]
     values: tuple[str | None, ...]
     cells: bool  # read from cells (blank cells are known) rather than from plain text
+    # Cells flattened with '|' (pipe-table, cells-per-line): a label cell alone on its line waits
+    # for its values on the following lines, as plain text does.
+    piped: bool = False
 
     @property
     def label(self) -> str:
@@ -73,10 +79,23 @@ def compact(text: str) -> str:
 
 
 def split_row(line: str) -> Row:
-    """Cells when the line has tabs, else text with its trailing numbers split off."""
+    """Cells when the line has tabs or '|' separators, else text with its trailing numbers split off."""
     if "\t" in line:
         return _from_cells(line.split("\t"))
+    if "|" in line:
+        return _from_pipes(line)
     return _from_text(line)
+
+
+def _from_pipes(line: str) -> Row:
+    """'规章 | 0 | 0 | 6 |', '47 |', '|||': a '|' closes each cell; a lone '|' ends a row."""
+    cells = line.split("|")
+    if cells and not cells[-1].strip():
+        cells.pop()  # the closing '|' of the last cell
+    if len(cells) <= 1 and not compact("".join(cells)):
+        return Row((), (), cells=True, piped=True)  # a lone '|': a row or cell boundary, no cell
+    row = _from_cells(cells)
+    return Row(row.labels, row.values, cells=True, piped=True)
 
 
 def _from_cells(cells: list[str]) -> Row:

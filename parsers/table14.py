@@ -15,6 +15,8 @@ from parsers.errors import BadNumber
 from parsers.model import Figure, Number, Provenance
 from parsers.numbers import ARABIC_PATTERN, ascii_digits, parse_number, tidy
 from parsers.rules.core import (
+    FORM_CELLS,
+    FORM_TEXT_ROW,
     NATIONAL2014,
     NATIONAL2014_HEADING,
     NATIONAL2014_HEADLINE,
@@ -72,6 +74,9 @@ class _Reader:
         end -= len(line) - len(line.rstrip())
         compact = self._cells(line) if "\t" in line else "".join(ascii_digits(line).split())
         if not compact or _HEADER_RE.fullmatch(compact) or _UNIT_RE.fullmatch(compact):
+            return
+        if "。" in compact:
+            self.pending = None  # a sentence: the heading before it was prose, not a table row
             return
         only = _VALUE_ONLY_RE.fullmatch(compact)
         if only:
@@ -150,7 +155,8 @@ class _Reader:
     def _add(self, key: str, value: Number, start: int, end: int, blank: bool) -> None:
         key = f"stats.{key}"
         if key not in self.found:
-            prov = Provenance(self.text[start:end], start, end)
+            form = FORM_CELLS if "\t" in self.text[start:end] else FORM_TEXT_ROW
+            prov = Provenance(self.text[start:end], start, end, form=form)
             self.found[key] = Figure(key, value, prov, blank=blank)
 
 
@@ -178,7 +184,7 @@ def parse_national2014(text: str) -> tuple[list[Figure], int]:
     reader = _Reader(text)
     for m in _LINE_RE.finditer(text, heading.end() if heading else 0):
         reader.feed(m.start(), m.end())
-    reader.close()
+    reader.pending = None  # the text stops at a row label: its figure is not stated
     if not heading and len(reader.sections_seen) < NATIONAL2014_MIN_SECTIONS:
         return [], 0
     figures = [reader.found[f"stats.{k}"] for k in ORDER if f"stats.{k}" in reader.found]

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers.anchored import anchored, leading_words
+from parsers.anchored import WordIndex, _occurrences, anchored, leading_words
 from parsers.errors import BadNumber
 from parsers.headline import _N
 from parsers.metadata import _FIELD_BY_LABEL, label_field
@@ -49,6 +49,24 @@ def test_anchored_search_finds_what_finditer_finds(text: str) -> None:
         expected = [(m.start(), m.end(), m.groupdict()) for m in re.finditer(pattern, text)]
         got = [(m.start(), m.end(), m.groupdict()) for m in anchored(pattern).finditer(text)]
         assert got == expected, pattern
+
+
+@FAST
+@given(RULE_TEXT)
+def test_anchored_search_with_a_word_index_finds_what_finditer_finds(text: str) -> None:
+    index = WordIndex(w for p in PATTERNS for w in leading_words(p) or ())
+    seen = index.positions(text)
+    assert seen == {w: _occurrences(text, w) for w in index.words}
+    for pattern in PATTERNS:
+        expected = [(m.start(), m.end()) for m in re.finditer(pattern, text)]
+        assert [(m.start(), m.end()) for m in anchored(pattern).finditer(text, seen)] == expected
+
+
+def test_a_word_index_finds_words_inside_and_overlapping_others() -> None:
+    index = WordIndex(["门户网站", "网站", "未", "未发生", "11"])
+    assert index.positions("在门户网站上未发生111") == {
+        "门户网站": [1], "网站": [3], "未发生": [6], "未": [6], "11": [9, 10],
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,23 @@ META_TAGS: dict[str, str] = {
     "ContentSource": "source",
 }
 
+# --- scripts: traditional-character copies -------------------------------------------------------
+
+# Characters only traditional text has, common in reports (報告 公開 條例 網站 縣 鎮 …): one of them
+# sends the text through OpenCC t2s. Seen: big5 gateway pages of 江苏/四川 reports (蘇州市教育局
+# 2012, 樂山 2010), and converter mirrors that also gloss each character in pinyin.
+TRADITIONAL_MARKERS = (
+    "與個們開關於國報務際會發動機書長門問間陽員網資據數為條職業當進還這時傳設計統來對應經過實現"
+    "構點結證處審議規劃辦區縣鎮鄉單項聯繫電話視頻圖檔類號頁導覽獲產權標準範圍復諮詢維護臺灣罰費"
+    "總體況廣東蘇樂"
+)
+# Tone-marked vowels: a pinyin gloss after a character, '報(bào)告', '鎮(zhèn)' (下管鎮 2009 mirror).
+PINYIN_TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+PINYIN_GLOSS_SOURCE = (
+    r"(?<=[\u3400-\u9fff])[(（](?=[a-zü]*[" + PINYIN_TONE_VOWELS + r"])"
+    r"[a-zü" + PINYIN_TONE_VOWELS + r"]{1,7}[)）]"
+)
+
 # --- identity: title, year, report or not ---------------------------------------------------
 
 YEAR_PATTERN = r"(?:19|20)[0-9０-９]{2}|[〇○零一二三四五六七八九]{4}"
@@ -75,7 +92,26 @@ PLACEHOLDER_MAX_CHARS = 200
 # Report year from the statistics period. Seed 002 prints '从20171月1日起' (the 年 lost), so no
 # word boundary after the four digits.
 STAT_PERIOD_SOURCE = r"统计期限\s*(?:自|从|为|是)?\s*(" + YEAR_PATTERN + r")"
-URL_YEAR_SOURCE = r"[?&]fbtime=((?:19|20)\d{2})"  # Hanweb xxgkAnnualReport.jsp?...&fbtime=2017
+URL_YEAR_SOURCE = r"[?&]fbtime=((?:19|20)\d{2})"
+# The body naming its report, for pages without a title line: '现公布…2017年政府信息公开工作年度报告',
+# '由…编制的2020年度政府信息公开年度报告', '2025年度信息公开报告', '…年度报告(2020年度)'.
+BODY_YEAR_SOURCE = (
+    r"(" + YEAR_PATTERN + r")\s*年度?(?:政府|政务)?(?:信息公开|政务公开)(?:工作)?(?:年度)?(?:报告|年报)"
+    r"|(?:年度报告|年报)[(（](" + YEAR_PATTERN + r")\s*年度?[)）]"
+    r"|(?:报告|汇报)[^。\n]{0,8}?(" + YEAR_PATTERN + r")\s*年度?(?:政府|政务)?(?:信息公开|政务公开)工作"
+)
+# Else a paragraph opening with the year: '2025年,郭仓镇严格遵循…', '(一)互联网。2011年,我办…'.
+OPENING_YEAR_SOURCE = r"(?:^|[。\n])[ \t\u3000]*(" + YEAR_PATTERN + r")年度?[,，]"
+BODY_YEAR_WINDOW = 3000  # Hanweb xxgkAnnualReport.jsp?...&fbtime=2017
+
+# --- the text forms a figure is read from (Provenance.form) --------------------------------------
+
+FORM_CELLS = "table-cells"  # a row's cells tab-joined: HTML, DOCX, DOC or sheet grids
+FORM_PIPES = "pipe-table"  # a row's cells on one line, '|' between them (saved page texts)
+FORM_CELLS_PER_LINE = "cells-per-line"  # one cell a line, lone '|' lines or trailing ' |'
+FORM_TEXT_ROW = "text-row"  # a label and its numbers as plain text (PDF text, pastes)
+FORM_RUN_TOGETHER = "run-together"  # cells printed with no separator, recovered by arithmetic
+FORM_PROSE = "prose"  # a sentence of the report's text
 
 # --- headline figures from prose --------------------------------------------------------------
 
@@ -99,25 +135,53 @@ class HeadlineRule(NamedTuple):
     seen: str
 
 
+_NOTE = r"(?:[(（][^()（）\n]{1,8}[)）])?"  # '(更新)', '(1个)' between words
+_CONNECT = r"(?:共计|共|总计|合计|累计|达|为|有)?"
+_NOT_REVIEW = r"(?:(?!复议|诉讼)[^，,。；;\n])"  # 受理答复…申请 is an application; 复议申请 is not
 HEADLINE_RULES: tuple[HeadlineRule, ...] = (
     HeadlineRule("headline.proactive_total",
-                 r"主动公开(?:政府)?信息(?:数|总数)?(?:共计|共|总计|合计|累计|达)?{N}(?:条|件)",
-                 "seed 000 主动公开信息共计218条; seed 002 共主动公开信息20160条"),
+                 r"主动公开(?:政府|政务)?信息(?:数量?|总数)?" + _CONNECT + r"{N}(?:条|件)",
+                 "seed 000 主动公开信息共计218条; seed 002 共主动公开信息20160条; "
+                 "主动公开信息数为158条 (泉港 2013), 主动公开信息数量为46件 (下管镇 2009)"),
     HeadlineRule("headline.proactive_total",
-                 r"信息公开(?:平台|网站|网|专栏)上?(?:主动)?公开(?:了)?(?:政府)?信息{N}条",
-                 "seeds 001/004 政府信息公开平台上公开信息343条"),
+                 r"信息公开(?:平台|网站|网|专栏)上?(?:累计)?(?:主动)?公开" + _NOTE
+                 + r"(?:了)?(?:政府|政务)?信息{N}条",
+                 "seeds 001/004 政府信息公开平台上公开信息343条; 政府信息公开平台累计公开(更新)政务信息1087条"),
     HeadlineRule("headline.proactive_total", r"主动公开(?:了)?{N}条(?:政府)?信息", "common variant"),
+    HeadlineRule("headline.proactive_total", r"主动公开(?:了)?(?:共|共计)?{N}条",
+                 "通过门户网站及政务新媒体方式主动公开907条 (2025)"),
+    HeadlineRule("headline.proactive_total",
+                 r"主动公开(?:各类|各项)(?:政府|政务)?信息(?:数量?|总数)?" + _CONNECT + r"{N}(?:条|件)",
+                 "主动公开各类信息8032条; 全年主动公开各类信息8.2万条"),
+    # With words between, 政府信息 / 政务信息 must be named: '及时公开区政府全体会议信息2条' is one
+    # kind of information, not the year's total.
+    HeadlineRule("headline.proactive_total",
+                 r"(?:主动公开|及时公开|公开发布)[^，,。；;、\n\d]{0,10}?(?:政府|政务)信息(?:数量?|总数)?"
+                 + _CONNECT + r"{N}(?:条|件)",
+                 "全年主动公开政务信息382条; 主动公开各类政府信息53条; 及时公开各类政府信息109条; "
+                 "在主动公开栏目共发布政府信息2892条 (2020-2025 reports)"),
     HeadlineRule("headline.applications_received",
-                 r"(?:收到|受理|承办|接到|接收|新收)[^，,。；;\n复诉]{0,20}?申请[^，,。；;\n\d复诉]{0,15}?{N}"
-                 + COUNT_UNITS,
+                 r"(?:收到|受理|承办|接到|接收|新收|接受)" + _NOT_REVIEW + r"{0,30}?申请"
+                 r"[^，,。；;\n\d复诉]{0,15}?{N}" + COUNT_UNITS,
                  "seed 002 共收到信息公开申请224件; seed 000 承办依申请公开政府信息事项共17件; "
-                 "from 2019 本年新收政府信息公开申请N件"),
+                 "from 2019 本年新收政府信息公开申请N件; 受理答复政府信息公开申请28件; "
+                 "共收到公众向州政府或州政府办公室提交的政府信息公开申请42件; 接受办理…申请623件"),
     HeadlineRule("headline.applications_received",
                  r"(?:收到|受理|承办|接到|接收){N}" + COUNT_UNITS + _GAP + r"{0,8}?申请",
                  "seed 003 共收到5项依申请公开事项"),
+    HeadlineRule("headline.applications_received",
+                 r"(?:提交|提出)[^，,。；;\n\d]{0,20}?信息公开(?:申请)?{N}件",
+                 "向区政府提交政府信息公开190件 (2025)"),
     HeadlineRule("headline.applications_carried_over",
-                 r"上年结转(?:的)?(?:政府信息公开)?(?:申请)?{N}" + COUNT_UNITS,
-                 "from 2019: 上年结转N件 (replica bodies, 国办公开办函〔2019〕60号 wording)"),
+                 r"(?:上年|上一年)度?结转(?:的)?(?:政府信息公开)?(?:申请)?{N}" + COUNT_UNITS,
+                 "from 2019: 上年结转N件 (replica bodies, 国办公开办函〔2019〕60号 wording); "
+                 "上年度结转16件"),
+    HeadlineRule("headline.applications_carried_over",
+                 r"20[0-9]{2}年度?结转(?:的)?(?:政府信息公开)?(?:申请)?{N}" + COUNT_UNITS,
+                 "2020年结转312件 (in a 2021 report)"),
+    HeadlineRule("headline.applications_carried_to_next",
+                 r"(?:结转|转结)(?:至|到)?(?:下一?年度?|[0-9]{4}年度?)(?:继续)?(?:办理)?(?:的)?(?:申请)?{N}件",
+                 "结转下年度继续办理246件; 结转下年继续办理2件; 转结下年度继续办理0件"),
     HeadlineRule("headline.applications_in_person",
                  r"(?:当面|现场)(?:提出)?申请(?:的)?(?:有|共|为)?{N}" + COUNT_UNITS,
                  "seed 000 当面申请2件"),
@@ -129,18 +193,22 @@ HEADLINE_RULES: tuple[HeadlineRule, ...] = (
                  "seed 002 信函申请75件"),
     HeadlineRule("headline.applications_fax", r"传真(?:提出)?申请(?:的)?(?:有|共|为)?{N}" + COUNT_UNITS,
                  "figures.md channel list"),
+    # Only after 申请 in the same sentence: 留言76条，答复76条 and 咨询投诉3607件，办结3607件 are
+    # messages, not applications.
     HeadlineRule("headline.applications_answered",
-                 r"(?:办结|答复|回复)(?:了)?(?:申请)?(?:共)?{N}" + COUNT_UNITS, "seed 002 办结224件"),
+                 r"申请[^\n]{0,80}?(?:办结|答复|回复)(?:了)?(?:申请)?(?:共)?{N}" + COUNT_UNITS,
+                 "seed 002 办结224件; 收到…申请42件…。依法办结35件"),
     # Every pattern opens with a word or a group of words, never an optional group or a
     # lookbehind: the search then jumps from word to word (anchored.py), 5-10x faster. Hence
     # (?<!不) checked after the first word, and (?:同意部分公开|部分公开) for (?:同意)?部分公开.
     HeadlineRule("headline.applications_granted",
-                 r"(?:同意|予以)(?<!不同意|不予以)公开(?:答复)?{N}" + COUNT_UNITS,
+                 r"(?:同意|予以)(?<!不同意|不予以)公开(?:答复)?(?:的)?{N}" + COUNT_UNITS,
                  "seed 002 同意公开29件"),
     HeadlineRule("headline.applications_partially_granted",
-                 r"(?:同意部分公开|部分公开)(?:答复)?{N}" + COUNT_UNITS, "seed 002 同意部分公开8件"),
+                 r"(?:同意部分公开|部分公开)(?:答复)?(?:的)?{N}" + COUNT_UNITS,
+                 "seed 002 同意部分公开8件; 予以公开的7件，部分公开的5件"),
     HeadlineRule("headline.applications_denied",
-                 r"(?:不同意公开|不予公开)(?:答复)?{N}" + COUNT_UNITS, "seed 002 不同意公开59件"),
+                 r"(?:不同意公开|不予公开)(?:答复)?(?:的)?{N}" + COUNT_UNITS, "seed 002 不同意公开59件"),
     HeadlineRule("headline.review_total",
                  r"行政复议(?:申请|案件)?(?:受理)?(?:共|有)?{N}" + COUNT_UNITS,
                  "seed 002 提出行政复议申请受理10件"),
@@ -154,15 +222,41 @@ HEADLINE_RULES: tuple[HeadlineRule, ...] = (
 
 # Prose-only figures: channel counts a report states in its text. Kept under prose.* next to the
 # table's stats.* (seed 002's prose gives the website 6767 where its table gives 12760).
+_CHANNEL = r"(?:账号|公众号|公众账号|号)?[”\"」]?" + _NOTE + r"(?:上)?"
+# Never across a list of channels: '官方微博微信等主动公开政府信息345条' is all of them together.
+_CHANNEL_GAP = r"(?:(?!分别)[^，,。；;、等\n\d]){0,6}?"
+# Nor for a channel named in a list ('门户网站、微信公众号公开发布信息330条', '微信和微博分别发布信息
+# 1408条、6502条'): the count is of several channels, or which is whose is not said.
+_LISTED = r"(?![、和及与])"
 PROSE_RULES: tuple[HeadlineRule, ...] = (
     HeadlineRule("prose.via_website",
                  r"(?:政府信息公开网站|政府网站|门户网站|网站)(?:上)?(?:发布|公开)(?:政府)?(?:信息)?{N}条",
                  "seed 002 其中政府信息公开网站发布6767条"),
-    HeadlineRule("prose.via_weibo", r"微博(?:上)?(?:发布|公开)(?:政府)?(?:信息)?{N}条",
-                 "seed 002 微博发布1767条"),
-    HeadlineRule("prose.via_wechat", r"微信(?:公众号)?(?:上)?(?:发布|公开)(?:政府)?(?:信息)?{N}条",
-                 "seed 002 微信发布4814条; seed 000 微信公众号发布57条"),
+    HeadlineRule("prose.via_website",
+                 r"网站" + _LISTED + r"(?:(?!平台|专栏)[^，,。；;\n\d]){0,8}?(?:发布|公开|推送)(?:(?!平台|专栏)[^，,。；;\n\d]){0,10}?信息"
+                 + _CONNECT + r"{N}条",
+                 "通过市政府网站共公开各类政府信息13679条; 门户网站发布各类信息5110条; "
+                 "区政府网站主动公开、审核发布信息9765条 (2002-2025 reports); not 门户网站政府信息公开"
+                 "平台上公开信息343条 (seeds 001/004: the disclosure platform, the proactive total)"),
+    HeadlineRule("prose.via_website", r"(?:政府网站|门户网站){N}条", "包括政府网站35条"),
+    HeadlineRule("prose.via_weibo",
+                 r"微博(?<![和及与]微博)(?<!网站、微博)(?<!微信、微博)" + _LISTED + _CHANNEL + _CHANNEL_GAP + r"(?:发布|公开|推送)(?:政府|政务)?(?:信息|文章|稿件)?"
+                 + _CONNECT + r"{N}(?:条|篇)",
+                 "seed 002 微博发布1767条; 微博账号累计推送信息792条; “黄平县政务微博”发布信息200条; "
+                 "微博账号(1个)发布信息149条"),
+    HeadlineRule("prose.via_wechat",
+                 r"微信(?<![和及与]微信)(?<!网站、微信)(?<!微博、微信)" + _LISTED + _CHANNEL + _CHANNEL_GAP + r"(?:发布|公开|推送)(?:政府|政务)?(?:信息|文章|稿件)?"
+                 + _CONNECT + r"{N}(?:条|篇)",
+                 "seed 002 微信发布4814条; seed 000 微信公众号发布57条; 微信公众号推送信息1350篇; "
+                 "微信公众号累计发布信息216条; 微信公众账号(1个)发布信息149条"),
+    HeadlineRule("prose.via_wechat", r"微信(?<![和及与]微信)(?<!网站、微信)(?<!微博、微信)(?:公众号|公众账号)[”\"」]?{N}条", "“临洮县新添镇”微信公众号2443条"),
 )
+# A clause counting since some earlier time is not the year's, for every rule above: '历年累计主动公开
+# 政府信息545条' (泉港 2013, after '年度累计…158'). Not 截至/截止 alone: '截至2010年年底，本年度
+# 新增的主动公开政府信息17条' is the year's; nor 累计 alone ('2025年…累计公开(更新)政务信息1087条').
+CUMULATIVE_SOURCE = r"历年|累计总数|建站以来|开通以来|至今累计|以来累计"
+# After the received count, '(含上年结转1件)': from 2019 the headline count is 本年新收, without them.
+INCLUDES_CARRIED_SOURCE = r"[(（]含[^()（）。\n]{0,12}?结转(?P<n>[0-9]+)件[)）]"
 # prose.* key -> the table figure it states (a prose headline figure shadowed by the table's is
 # kept as prose.<name> and compared with headline.<name>).
 PROSE_COUNTERPARTS: dict[str, str] = {
@@ -181,20 +275,31 @@ class NoneRule(NamedTuple):
     seen: str
 
 
-_NEGATION = r"(?:没有|未发生|未出现|未有|未因|未收到|未接到|未产生)"
+_NEGATION = r"(?:没有|未发生|未出现|未有|未因|未收到|未接到|未产生|未引起|未引发)"
+# A stated zero in prose: '均为零', '为0件'. A bare 0 is a table cell ('行政复议\t0\t1' of a local
+# table), so a digit needs its unit, and the gap before it holds no tab or cell separator.
+_ZERO = r"(?:均为|均是|为|是|共)?(?:零|0(?:件|起|个|宗))"
+_ZERO_GAP = r"[^。；;\n\d\t|]"
 NONE_RULES: tuple[NoneRule, ...] = (
     NoneRule("headline.applications_received",
-             r"(?:未|没有)(?:收到|受理|接到)" + _GAP + r"{0,12}?申请", None,
-             "全年未收到政府信息公开申请; 本年未收到政府信息公开申请 (replica bodies)"),
+             r"(?:未|没有)(?:收到|受理|接到|接收)" + _GAP + r"{0,30}?(?:申请|要求公开)", None,
+             "全年未收到政府信息公开申请; 本年未收到政府信息公开申请 (replica bodies); "
+             "未收到任何公民、法人和其他组织提出的公开政府信息的申请; 未接收到政府信息公开申请"),
     NoneRule("headline.applications_carried_over", r"(?:无上年结转|上年无结转|上年没有结转)", None,
              "也无上年结转申请"),
-    NoneRule("headline.review_total", _NEGATION + r"[^。；;\n]{0,40}?行政复议", None,
-             "seed 000 没有因政府信息公开申请行政复议; seeds 001/004 未发生…行政复议"),
-    NoneRule("headline.review_total", r"无" + _GAP + r"{0,8}?行政复议", None, "无行政复议案件"),
-    NoneRule("headline.litigation_total", _NEGATION + r"[^。；;\n]{0,40}?行政诉讼", None,
-             "seed 000 没有因…提起行政诉讼; seeds 001/004 未发生…行政诉讼"),
-    NoneRule("headline.litigation_total", r"无" + _GAP + r"{0,8}?行政诉讼", None,
+    NoneRule("headline.review_total", _NEGATION + r"[^。；;\n]{0,40}?复议", None,
+             "seed 000 没有因政府信息公开申请行政复议; seeds 001/004 未发生…行政复议; "
+             "未发生针对政府信息公开事务的复议、诉讼和申诉"),
+    NoneRule("headline.review_total", r"无" + _GAP + r"{0,16}?行政复议", None,
+             "无行政复议案件; 无因政府信息公开引起的行政复议"),
+    NoneRule("headline.review_total", r"行政复议" + _ZERO_GAP + r"{0,20}?" + _ZERO, None,
+             "被申请行政复议及提起行政诉讼情况均为零; 行政复议、行政诉讼数量为0件"),
+    NoneRule("headline.litigation_total", _NEGATION + r"[^。；;\n]{0,40}?诉讼", None,
+             "seed 000 没有因…提起行政诉讼; seeds 001/004 未发生…行政诉讼; 全年未引起行政诉讼"),
+    NoneRule("headline.litigation_total", r"无" + _GAP + r"{0,24}?行政诉讼", None,
              "无行政诉讼案件; 无行政复议、行政诉讼案件"),
+    NoneRule("headline.litigation_total", r"行政诉讼" + _ZERO_GAP + r"{0,12}?" + _ZERO, None,
+             "行政诉讼情况均为零; 行政复议及行政诉讼0件"),
     # 未按收费通知 is gov2021's row about unpaid fees, no 'none charged'.
     NoneRule("headline.fees_yuan", r"(?:未|没有|无)(?!按收费通知)" + _GAP + r"{0,30}?(?:收取|收费)", r"费",
              "001/004 未向…申请人进行收费; 002 未发生…收取; 003 没有…收取; 未收取信息处理费"),

@@ -68,13 +68,17 @@ APPLICATION_ORDER = ("new_received", "carried_over", "granted", "partially_grant
 # them in text where the group label is printed only once (PDF text, Word-pasted text).
 APPLICATION_GROUP_SOURCE = r"[(（][三四五六][)）](?:不予公开|无法提供|不予处理|其他处理)"
 
-# Table 二 (主动公开政府信息情况), by item; columns differ between the two forms.
+# Table 二 (主动公开政府信息情况), by item; columns differ between the two forms. The first rows may
+# carry the form's own note: '规章(设区的市、自治州人民政府应提供相关数据)' (湖北, 山东 2020).
+_NOTE = r"(?:[(（][^()（）]*[)）])?"
+_RULES = r"^规章" + _NOTE + r"$"
+_NORMATIVE = r"^(?:行政)?规范性文件" + _NOTE + r"$"
 PROACTIVE_ROWS: tuple[GovRow, ...] = (
-    GovRow("proactive.art20_1.rules", r"^规章$", None, ("gov2019",), ("new_made", "new_published", "total_public")),
-    GovRow("proactive.art20_1.rules", r"^规章$", None, ("gov2021",), ("issued", "repealed", "in_force")),
-    GovRow("proactive.art20_1.normative_docs", r"^(?:行政)?规范性文件$", None, ("gov2019",),
+    GovRow("proactive.art20_1.rules", _RULES, None, ("gov2019",), ("new_made", "new_published", "total_public")),
+    GovRow("proactive.art20_1.rules", _RULES, None, ("gov2021",), ("issued", "repealed", "in_force")),
+    GovRow("proactive.art20_1.normative_docs", _NORMATIVE, None, ("gov2019",),
            ("new_made", "new_published", "total_public")),
-    GovRow("proactive.art20_1.normative_docs", r"^(?:行政)?规范性文件$", None, ("gov2021",),
+    GovRow("proactive.art20_1.normative_docs", _NORMATIVE, None, ("gov2021",),
            ("issued", "repealed", "in_force")),
     GovRow("proactive.art20_5.licensing", r"^行政许可$", None, ("gov2019",), ("prev_year_items", "change", "decisions")),
     GovRow("proactive.art20_5.licensing", r"^行政许可$", None, ("gov2021",), ("decisions",)),
@@ -88,6 +92,12 @@ PROACTIVE_ROWS: tuple[GovRow, ...] = (
     GovRow("proactive.art20_8.fees", r"^行政事业性收费$", None, ("gov2021",), ("amount_wan_yuan",)),
     GovRow("proactive.art20_9.procurement", r"^政府集中采购$", None, ("gov2019",), ("items", "amount_yuan")),
 )
+
+# 第一项加第二项之和，等于第三项加第四项之和 (table 三's note), per column of table 三.
+GOV_BALANCE = ((("new_received", "carried_over"), ("total_processed", "carried_to_next")),
+               APPLICATION_COLUMNS)
+# Cells printed run together: only these columns may be negative, so only they open with '-'.
+RUN_SIGNED_COLUMNS = frozenset({"change"})  # 本年增/减
 
 # Table 四 (行政复议、行政诉讼): one row of 15 numbers after a heading naming both.
 REVIEW_HEADING_SOURCE = r"行政复议.{0,6}行政诉讼"
