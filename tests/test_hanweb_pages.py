@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import scrapy
 from replica_fixtures import crawl_all, replica_process
 from scrapy.http import HtmlResponse
@@ -99,3 +100,44 @@ def test_a_portal_given_only_module_urls_is_crawled(tmp_path: Path) -> None:
     engine.dispose()
     assert kinds == {"module"}
     assert found == {(urls["tongxiang"] + r.url, r.year) for r in truth}
+
+
+# Saved real Hanweb article pages (tests/pages/SOURCES.md): 浙江省教育厅, with the xxgk 索引号 table,
+# and 江苏省人民政府, without one.
+ARTICLES = {
+    "hanweb-zj-jyt-article.html": "http://jyt.zj.gov.cn/art/2024/10/21/art_1543973_58942886.html",
+    "hanweb-jiangsu-article.html": "http://www.jiangsu.gov.cn/art/2024/10/14/art_60085_11394426.html",
+}
+DOWNFILE = "/module/download/downfile.jsp?classid=0&filename=0123456789abcdef0123456789abcdef.pdf"
+
+
+@pytest.mark.parametrize("name", sorted(ARTICLES))
+def test_a_real_article_page_is_archived_and_nothing_else_is_followed(name: str) -> None:
+    """Its pictures, the visit counter's iframe, the breadcrumb's columns and the print links are
+    not attachments: the page is one capture and no request."""
+    url = ARTICLES[name]
+    hanweb = spider(("/col/col1/index.html",), base=url.split("/art/")[0])
+    meta = {"listed_title": "标题", "parent_url": url.split("/art/")[0] + "/col/col1/index.html"}
+    out = call(hanweb.parse_report, url, (PAGES / name).read_bytes(), "article", **meta)
+    assert [(type(o).__name__, o.kind, o.outcome, o.detected_type) for o in out] == [
+        ("CaptureItem", "article", "ok", "html")
+    ]
+    assert (out[0].url, out[0].listed_title, out[0].parent_url) == (url, "标题", meta["parent_url"])
+
+
+@pytest.mark.parametrize("name", sorted(ARTICLES))
+def test_a_real_article_page_with_an_attachment_link_asks_for_it(name: str) -> None:
+    """The same page with a report's download link in its div#zoom, as Hanweb writes one."""
+    url = ARTICLES[name]
+    base = url.split("/art/")[0]
+    raw = (PAGES / name).read_bytes()
+    link = f'<p>附件：<a href="{DOWNFILE}" target="_blank">统计表.pdf</a></p>'.encode()
+    raw = raw.replace(b'<meta name="ContentEnd">', link + b'<meta name="ContentEnd">', 1)
+    assert link in raw
+    out = call(spider(("/col/col1/index.html",), base=base).parse_report, url, raw, "article")
+    asked = [
+        (r.url, r.meta["kind"], r.headers.get("Referer"))
+        for r in out
+        if isinstance(r, scrapy.Request)
+    ]
+    assert asked == [(base + DOWNFILE, "attachment", url.encode())]
