@@ -25,6 +25,7 @@ from crawler.spiders.hanweb import HanwebSpider
 from nianbao.settings import parse_settings
 from replica import settings_for
 from replica.records import MODULE_PATH
+from replica.site import Site
 from replica.truth import load_truth
 
 PAGES = Path(__file__).parent / "pages"
@@ -141,3 +142,40 @@ def test_a_real_article_page_with_an_attachment_link_asks_for_it(name: str) -> N
         if isinstance(r, scrapy.Request)
     ]
     assert asked == [(base + DOWNFILE, "attachment", url.encode())]
+
+
+# The landmarks of the real 浙江 article, in the order the page has them.
+LANDMARKS = (
+    "id='hiddenLocation'",
+    'class="current-position"',
+    "当前位置：",
+    'class="xxgk"',
+    "<td>索引号: ",
+    "<td>文件编号: </td>",
+    "<td>发布机构: ",
+    'id="c"',
+    "class=title",
+    "来源：",
+    'id="zoom"',
+    '<!--ZJEG_RSS.content.begin--><meta name="ContentStart">',
+    '<meta name="ContentEnd"><!--ZJEG_RSS.content.end-->',
+    "module/visitcount/visit.jsp?type=3",
+)
+
+
+def landmarks(text: str) -> list[int]:
+    return [text.find(mark) for mark in LANDMARKS]
+
+
+def test_the_replica_articles_of_2019_on_have_the_real_pages_markup() -> None:
+    real = landmarks((PAGES / "hanweb-zj-jyt-article.html").read_text("utf-8"))
+    assert -1 not in real and real == sorted(real)
+    site = Site("tongxiang")
+    recent = [r for r in site.docs.values() if r.layout == "table" and r.year >= 2019]
+    assert len(recent) >= 20
+    for report in recent:
+        text = site.document(report.url).body.decode("utf-8")
+        found = landmarks(text)
+        assert -1 not in found and found == sorted(found), report.url
+        out = call(spider((COLUMN,)).parse_report, BASE + report.url, text.encode(), "article")
+        assert [(c.kind, c.outcome, c.detected_type) for c in out] == [("article", "ok", "html")]
