@@ -125,3 +125,16 @@ def test_a_listing_that_is_not_there_says_so(urls: dict[str, str], tmp_path: Pat
         False,
         "the listing answered 404 (error: HTTP 404)",
     )
+
+
+def test_a_listing_robots_txt_disallows_is_not_fetched(
+    urls: dict[str, str], tmp_path: Path
+) -> None:
+    column = load_truth().portal("tongxiang").column_path
+    path = settings(urls, tmp_path, (column, "/private/drafts.html"))
+    before = served(urls["tongxiang"])
+    report = as_json(check(path, "tongxiang", "--json"))
+    assert (report["readable"], report["why"]) == (False, "robots.txt disallows the listing")
+    assert report["robots_denied"] == 1
+    # robots.txt and the two module pages only.
+    assert served(urls["tongxiang"]) - before == report["requests"] == 3
