@@ -138,3 +138,8 @@ def test_a_listing_robots_txt_disallows_is_not_fetched(
     assert report["robots_denied"] == 1
     # robots.txt and the two module pages only.
     assert served(urls["tongxiang"]) - before == report["requests"] == 3
+
+
+def test_an_unknown_portal_is_one_line(tmp_path: Path) -> None:
+    path = settings({"tongxiang": "http://127.0.0.1:9"}, tmp_path)
+    assert_one_line_error(check(path, "nowhere"), "unknown portal 'nowhere'", "tongxiang")
