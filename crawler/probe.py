@@ -180,7 +180,10 @@ def hanweb_pager(callback: str, text: str) -> dict[str, Any] | None:
 def verdict(job: CrawlJob, report: dict[str, Any]) -> tuple[bool, str]:
     """Whether nianbao reads the portal, and why not."""
     listings, errors = report["listings"], report["errors"]
-    wanted = [p for p in job.portal.entry_points if not hanweb.is_module_page(p)]
+    portal = job.portal
+    wanted = [
+        p for p in portal.entry_points if portal.family != "hanweb" or not hanweb.is_module_page(p)
+    ]
     if not wanted:
         if any(m["outcome"] == "ok" for m in report["modules"]):
             return True, "reads it"
@@ -247,14 +250,17 @@ class ProbeFailed(Exception):
 
 def run_probe(job: CrawlJob, timeout: float = TIMEOUT_SECONDS) -> dict[str, Any]:
     """`python -m crawler.probe` for one portal; its report."""
-    done = subprocess.run(
-        [sys.executable, "-m", "crawler.probe"],
-        input=job.to_json().encode("utf-8"),
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-        preexec_fn=die_with_parent(),
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "crawler.probe"],
+            input=job.to_json().encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            preexec_fn=die_with_parent(),
+        )
+    except subprocess.TimeoutExpired:
+        raise ProbeFailed(f"check of {job.portal.id} took over {timeout:g} s") from None
     lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
     if done.returncode != 0 or not lines:
         err = done.stderr.decode("utf-8", "replace").strip().splitlines()

@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 from test_cli import assert_one_line_error, nianbao
 
+from crawler.probe import MARKERS, hanweb_pager, trs_pager
 from replica import settings_for
 from replica.families import load_family_truth
+from replica.site import Site
 from replica.truth import load_truth
 
 PORTALS = ("tongxiang", "handan")
@@ -143,3 +145,37 @@ def test_a_listing_robots_txt_disallows_is_not_fetched(
 def test_an_unknown_portal_is_one_line(tmp_path: Path) -> None:
     path = settings({"tongxiang": "http://127.0.0.1:9"}, tmp_path)
     assert_one_line_error(check(path, "nowhere"), "unknown portal 'nowhere'", "tongxiang")
+
+
+PAGES = Path(__file__).parent / "pages"
+
+
+def test_the_pager_is_described_as_each_family_reads_it() -> None:
+    """On the saved real TRS column and on the replica's Hanweb variants (no real column page of
+    Hanweb was found: tests/pages/SOURCES.md)."""
+    real = (PAGES / "trs-handan-column.jsp").read_text("utf-8")
+    assert trs_pager(real) == {"pages": 56, "how": "the pager script's variable countPage"}
+    assert trs_pager("<html><body>nothing</body></html>")["pages"] is None
+    taizhou, tongxiang = Site("taizhou"), Site("tongxiang")
+    assert hanweb_pager("parse_column", taizhou.list_page(0).body.decode()) == {
+        "pages": math.ceil(len(taizhou.listing) / 15),
+        "how": f"POST dataproxy.jsp (totalRecord:{len(taizhou.listing)}, perPage:15)",
+    }
+    proxy = hanweb_pager("parse_proxy_page", tongxiang.proxy_page(1).body.decode())
+    assert proxy == {
+        "pages": math.ceil(len(tongxiang.listing) / 15),
+        "how": "GET dataproxy.jsp?page=N (totalpage in its answer)",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "family"),
+    [
+        ("trs-handan-column.jsp", "trs"),
+        ("hanweb-zj-jyt-article.html", "hanweb"),
+        ("hanweb-jiangsu-article.html", "hanweb"),
+    ],
+)
+def test_a_real_page_looks_like_its_family(name: str, family: str) -> None:
+    text = (PAGES / name).read_text("utf-8")
+    assert [f for f, marker in MARKERS.items() if marker.search(text)] == [family]
