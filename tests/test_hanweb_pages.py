@@ -4,10 +4,12 @@ URL given in `entry_points`, as interface.md allows: crawled as a module page (c
 from __future__ import annotations
 
 import asyncio
+import math
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 import scrapy
@@ -179,3 +181,143 @@ def test_the_replica_articles_of_2019_on_have_the_real_pages_markup() -> None:
         assert -1 not in found and found == sorted(found), report.url
         out = call(spider((COLUMN,)).parse_report, BASE + report.url, text.encode(), "article")
         assert [(c.kind, c.outcome, c.detected_type) for c in out] == [("article", "ok", "html")]
+
+
+# The listing variants. No real Hanweb column page, dataproxy answer or jpaas answer was found
+# (tests/pages/SOURCES.md, the corpus's README): the column page of docs/portals.md's real
+# datastore, and the replica's pages of each variant.
+SPEC_COLUMN = """<div id="212860"><script type="text/xml"><datastore>
+<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&appid=1&webid=1&path=/&columnid=33718&unitid=212860&webname=江苏省人民政府&permissiontype=0"></a>]]></nextgroup>
+<recordset>
+<record><![CDATA[<li><a href='/art/2026/9/11/art_33718_11828204.html' title='连云港跨里海班列运输提质提速'>连云港跨里海班列运输提质提速</a><span>2026-09-11</span></li>]]></record>
+</recordset></datastore></script></div>"""
+
+
+def split(out: list[Any]) -> tuple[list[CaptureItem], list[scrapy.Request], list[scrapy.Request]]:
+    """(captures, record requests, listing requests) of one callback call."""
+    requests = [o for o in out if isinstance(o, scrapy.Request)]
+    return (
+        [o for o in out if isinstance(o, CaptureItem)],
+        [r for r in requests if r.meta["kind"] == "article"],
+        [r for r in requests if r.meta["kind"] == "listing"],
+    )
+
+
+def test_the_spec_datastore_column_asks_for_its_record_and_the_get_dataproxy() -> None:
+    base = "http://www.jiangsu.gov.cn"
+    hanweb = spider(("/col/col33718/index.html",), base=base)
+    out = call(
+        hanweb.parse_column, base + "/col/col33718/index.html", SPEC_COLUMN.encode(), "listing"
+    )
+    captures, records, lists = split(out)
+    assert [(c.kind, c.outcome) for c in captures] == [("listing", "ok")]
+    assert [(r.url, r.meta["listed_title"]) for r in records] == [
+        (base + "/art/2026/9/11/art_33718_11828204.html", "连云港跨里海班列运输提质提速")
+    ]
+    assert [(r.method, r.url.split("?")[0], r.meta["page"]) for r in lists] == [
+        ("GET", base + "/module/web/jpage/dataproxy.jsp", 1)
+    ]
+
+
+def replica_page(portal: str, which: str, number: int = 0) -> bytes:
+    site = Site(portal)
+    page = {
+        "column": lambda: site.list_page(0),
+        "proxy": lambda: site.proxy_page(number),
+        "range": lambda: site.proxy_range(1, 45),
+        "jpaas": lambda: site.jpaas_page(number),
+    }[which]()
+    return page.body
+
+
+def test_the_get_dataproxy_pages_through_its_totalpage() -> None:
+    site = Site("tongxiang")
+    pages = math.ceil(len(site.listing) / 15)
+    hanweb = spider((site.portal.column_path,))
+    proxy = BASE + "/module/web/jpage/dataproxy.jsp?page=1&columnid=1&unitid=2"
+    out = call(
+        hanweb.parse_column,
+        BASE + site.portal.column_path,
+        replica_page("tongxiang", "column"),
+        "listing",
+    )
+    _, records, lists = split(out)
+    assert len(records) == 15 and [r.meta["page"] for r in lists] == [1]
+    _, records, lists = split(
+        call(
+            hanweb.parse_proxy_page, proxy, replica_page("tongxiang", "proxy", 2), "listing", page=2
+        )
+    )
+    assert len(records) == 15 and [
+        (r.url.split("?")[1].split("&")[0], r.meta["page"]) for r in lists
+    ] == [("page=3", 3)]
+    last = proxy.replace("page=1", f"page={pages}")
+    _, _, lists = split(
+        call(
+            hanweb.parse_proxy_page,
+            last,
+            replica_page("tongxiang", "proxy", pages),
+            "listing",
+            page=pages,
+        )
+    )
+    assert lists == []
+
+
+def test_the_post_dataproxy_asks_for_record_ranges_from_totalrecord() -> None:
+    site = Site("taizhou")
+    total = len(site.listing)
+    hanweb = spider((site.portal.column_path,))
+    out = call(
+        hanweb.parse_column,
+        BASE + site.portal.column_path,
+        replica_page("taizhou", "column"),
+        "listing",
+    )
+    _, records, lists = split(out)
+    assert len(records) == 15
+    (first,) = lists
+    assert (first.method, first.url) == (
+        "POST",
+        BASE + "/module/jpage/dataproxy.jsp?startrecord=1&endrecord=45&perpage=15",
+    )
+    form = dict(parse_qsl(first.body.decode()))
+    assert form["columnid"] == str(site.portal.column_id) and form["unitid"] == str(
+        site.portal.unit_id
+    )
+    assert (form["col"], form["appid"], form["sourceContentType"]) == ("1", "1", "1")
+    _, records, lists = split(
+        call(
+            hanweb.parse_proxy_records,
+            first.url,
+            replica_page("taizhou", "range"),
+            "listing",
+            job=first.meta["job"],
+            call=first.meta["call"],
+        )
+    )
+    assert len(records) == 45 - 15  # the first 15 were on the column page
+    assert [r.url.split("?")[1] for r in lists] == [f"startrecord=46&endrecord={total}&perpage=15"]
+
+
+def test_the_jpaas_unit_pages_by_page_number() -> None:
+    site = Site("lanxi")
+    hanweb = spider((site.portal.column_path,))
+    out = call(
+        hanweb.parse_column,
+        BASE + site.portal.column_path,
+        replica_page("lanxi", "column"),
+        "listing",
+    )
+    _, records, lists = split(out)
+    assert records == [] and len(lists) == 1
+    query = dict(parse_qsl(lists[0].url.split("?", 1)[1]))
+    assert (query["pageNo"], query["pageId"], query["webId"]) == (
+        "1",
+        str(site.portal.column_id),
+        site.config["jpaas_web_id"],
+    )
+    _, records, lists = split(
+        call(hanweb.parse_jpaas, lists[0].url, replica_page("lanxi", "jpaas", 1), "listing", page=1)
+    )
+    assert len(records) == site.per_page and [r.meta["page"] for r in lists] == [2]
