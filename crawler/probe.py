@@ -27,6 +27,7 @@ from crawler.job import CrawlJob
 from crawler.process import die_with_parent
 from crawler.settings import scrapy_settings
 from crawler.spiders import SPIDERS, hanweb, trs
+from crawler.worker import listings
 from parsers import parse_bytes
 
 # Requests let through, by kind: four listing pages (the entry points first), three records, two
@@ -179,24 +180,20 @@ def hanweb_pager(callback: str, text: str) -> dict[str, Any] | None:
 
 def verdict(job: CrawlJob, report: dict[str, Any]) -> tuple[bool, str]:
     """Whether nianbao reads the portal, and why not."""
-    listings, errors = report["listings"], report["errors"]
-    portal = job.portal
-    wanted = [
-        p for p in portal.entry_points if portal.family != "hanweb" or not hanweb.is_module_page(p)
-    ]
-    if not wanted:
+    fetched, errors = report["listings"], report["errors"]
+    if not listings(job):
         if any(m["outcome"] == "ok" for m in report["modules"]):
             return True, "reads it"
         return False, errors[0] if errors else "no module page answered"
-    if not listings:
+    if not fetched:
         if report["robots_denied"]:
             return False, "robots.txt disallows the listing"
         return False, "the listing did not answer"
-    first = listings[0]
+    first = fetched[0]
     if first["outcome"] != "ok":
         why = f": {first['finding']}" if first["finding"] else ""
         return False, f"the listing answered {first['status']} ({first['outcome']}{why})"
-    if errors or not sum(entry["records"] for entry in listings):
+    if errors or not sum(entry["records"] for entry in fetched):
         family = job.portal.family
         why = f"the {family} spider found no record on the listing"
         why += f" ({errors[0]})" if errors else ""
