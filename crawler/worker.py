@@ -31,6 +31,7 @@ from crawler.job import CrawlJob, RunSummary
 from crawler.pipeline import FAULT_STAT
 from crawler.settings import scrapy_settings
 from crawler.spiders import SPIDERS
+from crawler.spiders.hanweb import is_module_page
 
 GC_THRESHOLDS = (10_000, 50, 100)
 
@@ -149,7 +150,7 @@ def judge(
         if count("unanswered"):
             return "failed", f"the portal did not answer ({count('unanswered')} requests failed)"
         return "failed", "the crawl archived nothing: the portal may be down or its layout changed"
-    if job.portal.entry_points and not count("listing_records"):
+    if listings(job) and not count("listing_records"):
         if count("listing_blocked"):
             return "failed", "blocked: the 年报 listing answered with an anti-bot challenge"
         if count("listing_unanswered"):
@@ -164,6 +165,12 @@ def judge(
     if failures:
         return "failed", failures[0]
     return "ok", None
+
+
+def listings(job: CrawlJob) -> list[str]:
+    """The entry points that are listings: a Hanweb annual-report module page is one report."""
+    portal = job.portal
+    return [p for p in portal.entry_points if portal.family != "hanweb" or not is_module_page(p)]
 
 
 def _counter(stats: Mapping[str, Any]) -> Callable[[str], int]:

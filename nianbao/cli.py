@@ -12,6 +12,7 @@ from archive.db import ArchiveUnavailable
 from nianbao import cmd_questions, cmd_schedule, commands
 from nianbao.clikit import Context
 from nianbao.cmd_archive import archive_group
+from nianbao.cmd_portals import portals_group
 from nianbao.cmd_reparse import reparse
 from nianbao.errors import NianbaoError
 
@@ -36,6 +37,7 @@ def cli(ctx: click.Context, config: str | None) -> None:
 for command in commands.ALL:
     cli.add_command(command)
 cli.add_command(archive_group)
+cli.add_command(portals_group)
 cli.add_command(reparse)
 cli.add_command(cmd_schedule.schedule)
 cli.add_command(cmd_schedule.backfill)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from email.utils import formatdate, parsedate_to_datetime
@@ -20,6 +22,9 @@ from replica.state import ReplicaState
 HOOKS = "/__replica__/"
 DOWNFILE = "/module/download/downfile.jsp"
 ATTACH = "/attach/0/"
+# Each answer waits this long first (REPLICA_HOLD_SECONDS), so that a second request sent while
+# one is being answered is seen for sure (tests/test_politeness.py); 0 by default.
+HOLD_SECONDS = float(os.environ.get("REPLICA_HOLD_SECONDS") or 0)
 SLOW_SECONDS = 1.5  # a `slow` page's first answer comes after this long (tests time out at 1 s)
 
 Query = dict[str, str]
@@ -36,6 +41,29 @@ class PortalServer(ThreadingHTTPServer):
         super().__init__(address, PortalHandler)
         self.site = site
         self.state = ReplicaState()
+        # How many requests are being answered at once, and the most seen (tests/test_politeness.py).
+        self._flight_lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def enter(self) -> None:
+        """A request is being answered."""
+        with self._flight_lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        """A request's answer is written (handle_one_request flushes it after this)."""
+        with self._flight_lock:
+            self.in_flight -= 1
+
+    def concurrency(self) -> dict[str, int]:
+        with self._flight_lock:
+            return {"in_flight": self.in_flight, "max_in_flight": self.max_in_flight}
+
+    def reset_concurrency(self) -> None:
+        with self._flight_lock:
+            self.max_in_flight = self.in_flight
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up on a slow page has closed its end: nothing to report.
@@ -71,20 +99,34 @@ class PortalHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
-        query = _flat(parse_qs(parts.query, keep_blank_values=True))
-        if not parts.path.startswith(HOOKS):
-            self.state.count(self.path, method)
+        if parts.path.startswith(HOOKS):
+            self._answer(method, parts.path, parts.query)
+            return
+        self.state.count(self.path, method)
+        # From the request line read to the answer written: the window in which a second
+        # request from the same crawler means two in flight (its bytes leave after this).
+        server = cast(PortalServer, self.server)
+        server.enter()
+        try:
+            if HOLD_SECONDS:
+                time.sleep(HOLD_SECONDS)
+            self._answer(method, parts.path, parts.query)
+        finally:
+            server.leave()
+
+    def _answer(self, method: str, path: str, raw_query: str) -> None:
+        query = _flat(parse_qs(raw_query, keep_blank_values=True))
         if method == "POST":
             query = {**query, **self._form()}
         verb = "GET" if method == "HEAD" else method
         routes = self._routes()
-        route = routes.get((verb, parts.path))
+        route = routes.get((verb, path))
         if route is not None:
             route(query)
             return
-        if verb == "GET" and self._get_path(parts.path):
+        if verb == "GET" and self._get_path(path):
             return
-        if allowed := self._allowed(parts.path, routes):
+        if allowed := self._allowed(path, routes):
             self._send_text(405, "method not allowed\n", {"Allow": ", ".join(allowed)})
         else:
             self._send_page(_not_found(), status=404)
@@ -94,6 +136,9 @@ class PortalHandler(BaseHTTPRequestHandler):
             ("GET", MODULE_PATH): self._module,
             ("GET", DOWNFILE): self._downfile,
             ("GET", HOOKS + "stats"): lambda q: self._send_json(200, self.state.stats()),
+            ("GET", HOOKS + "concurrency"): lambda q: self._send_json(
+                200, cast(PortalServer, self.server).concurrency()
+            ),
             ("POST", HOOKS + "revise"): self._revise,
             ("POST", HOOKS + "delete"): self._delete,
             ("POST", HOOKS + "break"): self._break,
@@ -233,6 +278,7 @@ class PortalHandler(BaseHTTPRequestHandler):
 
     def _reset(self, q: Query) -> None:
         self.state.reset()
+        cast(PortalServer, self.server).reset_concurrency()
         self._send_json(200, {"ok": True})
 
     def _not_modified(self, page: Page) -> bool:

@@ -106,8 +106,124 @@ def _meta_inline(report: Report) -> str:
     )
 
 
+def _xxgk_table(report: Report) -> str:
+    # 浙江省教育厅's 2024 article (tests/pages/hanweb-zj-jyt-article.html): label and value in one
+    # cell, three cells a row, an empty 文件编号 kept as the label alone.
+    cells = [
+        ("索引号", report.index_no or ""),
+        ("文件编号", ""),
+        ("发布机构", report.publisher_label or ""),
+        ("生成日期", report.written_date or ""),
+        ("主题分类", "政府信息公开年报"),
+        ("公开方式", "主动公开"),
+    ]
+    rows = [cells[:3], cells[3:]]
+    body = "".join(
+        "\t\t<tr>\n"
+        + "".join(f"\t\t\t<td>{lab}: {escape(val)}</td>\n" for lab, val in row)
+        + "\t\t</tr>\n"
+        for row in rows
+    )
+    return (
+        '\t<table border=\'1\' width=\'1000px\' align="center" cellpadding="0" cellspacing="0" '
+        f'class="xxgk">\n{body}\t</table>\n'
+    )
+
+
+def _zj_crumbs(portal: Portal, trail: Sequence[str]) -> str:
+    cells = "".join(
+        f'<TD> > <a href="{portal.column_path if item == portal.column_name else "javascript:void(0)"}">'
+        f"{escape(item)}</a></TD>"
+        for item in trail
+    )
+    return (
+        '<table cellspacing="0" cellpadding="0" border="0"><tr><td> 当前位置：<a href="/index.html" >'
+        "首页</a></td><td><TABLE WIDTH=100% CELLSPACING=0 CELLPADDING=0 BORDER=0>\n"
+        f"<TR>\n{cells}\n</TR></TABLE></td></tr></table>"
+    )
+
+
+def zj_article_page(
+    portal: Portal, report: Report, trail: Sequence[str], body: Sequence[str]
+) -> str:
+    """An article page in the markup of 浙江省教育厅's (tests/pages/hanweb-zj-jyt-article.html,
+    2024): the meta set, the hidden column trail, the breadcrumb as nested tables, the xxgk
+    table, the title and the date/source cells in table#c, the body in div#zoom between the
+    ZJEG_RSS markers, the visit counter's iframe. Two departures: the charset is declared as
+    江苏's Hanweb page does (http-equiv), and where the real page prints 发布日期 with the date
+    alone this one prints 桐乡's 发布时间 with the time (the time is the ground truth)."""
+    docid = report.url.rsplit("_", 1)[-1].split(".")[0]
+    when = _pubtime(report, " ")
+    metas = [
+        ("SiteName", portal.site_name),
+        ("ColumnName", portal.column_name),
+        ("ColumnType", "信息公开"),
+        ("ArticleTitle", report.title),
+        ("PubDate", when),
+        ("ContentSource", report.source or ""),
+    ]
+    head = (
+        '<!DOCTYPE html>\n<html lang="en">\n\n<head>\n'
+        # The charset as 江苏's Hanweb page declares it (tests/pages/hanweb-jiangsu-article.html).
+        '<meta http-equiv="Content-Type" '
+        f'content="text/html; charset={charset_label(report.encoding)}" />\n'
+        f"    <title>{escape(report.title)}</title>\n"
+        f"<meta name='Maketime' content='{when}:00_000'>\n"
+        + "".join(f'<meta name="{n}" content="{escape(v)}">\n' for n, v in metas)
+        + "</head>\n\n"
+    )
+    hidden = (
+        "<body><div id='hiddenLocation' style='display:none;'>"
+        f"<span id='ss_webid'>{portal.webid}</span><span id='col1_name'>{escape(portal.column_name)}"
+        f"</span><span id='col1_url'>{portal.column_path}</span></div>\n"
+    )
+    position = (
+        '    <div class="current-position">\n        <div class="current-content">\n'
+        f'            <span style="padding-left: 25px; float:left">\n{_zj_crumbs(portal, trail)}\n'
+        "            </span>\n        </div>\n    </div>\n\n"
+    )
+    title = (
+        '<table width=\'100%\' border="0" align=\'center\' cellpadding="0" cellspacing="1" id="c">\n'
+        "    <tr>\n        <td align='center' class=title style=\"padding:0 25px;\">\n"
+        f"            {escape(report.title)}\n        </td>\n    </tr>\n"
+        '    <tr>\n        <td>\n            <table border=0 width=90% class=".bt_size_14">\n'
+        '                <tr style="font-size:15px;">\n'
+        f"                 <td width=25% align='center'>发布时间：{when} </td>\n"
+        f"\t\t\t\t\t<td width=25% align='center'>来源：{escape(report.source or '')}</td>\n"
+        "                    <td width=25% align='center'>浏览次数：</td>\n"
+        "                </tr>\n            </table><BR>\n        </td>\n    </tr>\n"
+    )
+    zoom = (
+        '    <tr>\n        <td class="bt_content">\n            <div id="zoom">\n'
+        '                <!--ZJEG_RSS.content.begin--><meta name="ContentStart">'
+        f'{_paragraphs(body)}{_attachment(report)}<meta name="ContentEnd"><!--ZJEG_RSS.content.end-->\n'
+        "            </div>\n        </td>\n    </tr>\n</table>\n"
+    )
+    visit = (
+        "<!-- visitcount Begin --><iframe src='../../../../module/visitcount/visit.jsp?type=3"
+        f"&i_webid={portal.webid}&i_columnid={portal.column_id}&i_articleid={docid}' "
+        'name="vishidden" id="vishidden" frameborder="0" style="display:none"></iframe>'
+        "<!-- visitcount End -->\n"
+    )
+    return (
+        head
+        + hidden
+        + position
+        + '    <div class="main">\n        <div class="wzy_cont" style=\'font-size:15px\'>\n'
+        + _xxgk_table(report)
+        + title
+        + zoom
+        + "        </div>\n    </div>\n"
+        + visit
+        + "</body>\n\n</html>\n"
+    )
+
+
 def article_page(portal: Portal, report: Report, trail: Sequence[str], body: Sequence[str]) -> str:
-    """An article page: breadcrumb, metadata block, title, then the body in div#zoom."""
+    """An article page: breadcrumb, metadata block, title, then the body in div#zoom; 桐乡's
+    reports from 2019 in the markup of a real 2024 Zhejiang Hanweb article (zj_article_page)."""
+    if report.layout == "table" and report.year >= 2019:
+        return zj_article_page(portal, report, trail, body)
     metas = [
         ("SiteName", portal.site_name),
         ("ColumnName", portal.column_name),

@@ -41,6 +41,14 @@ UNIT_URL = re.compile(r"""\burl\s*=\s*["']([^"']+)["']""", re.I)
 QUERY_DATA = re.compile(r"""\bqueryData\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 QUERY_PAIR = re.compile(r"""['"](\w+)['"]\s*:\s*['"]([^'"]*)['"]""")
 PAGER = re.compile(r"""data-page\s*=\s*["']?(\d+)""", re.I)
+# An annual-report module page given as an entry point (interface.md allows it): one report page,
+# crawled as the `annual_report` setting's pages are, never read as a column.
+MODULE_PAGE = re.compile(r"/module/xxgk/xxgkAnnualReport\.jsp$", re.I)
+
+
+def is_module_page(url: str) -> bool:
+    """Whether `url` (absolute, or a site path) is a page of the annual-report module."""
+    return bool(MODULE_PAGE.search(urlsplit(url).path))
 
 
 def records(text: str) -> list[str]:
@@ -79,11 +87,14 @@ class HanwebSpider(FamilySpider):
     """Crawls one Hanweb portal from its settings row."""
 
     async def start(self) -> Any:
+        modules = [self.portal.url(p) for p in self.portal.entry_points if is_module_page(p)]
         for path in self.portal.entry_points:
-            yield self.request(self.portal.url(path), self.parse_column, "listing")
+            if not is_module_page(path):
+                yield self.request(self.portal.url(path), self.parse_column, "listing")
         if self.portal.annual_report is not None:
-            for url in self.portal.annual_report.urls(self.portal.base_url):
-                yield self.request(url, self.parse_report, "module")
+            modules += self.portal.annual_report.urls(self.portal.base_url)
+        for url in dict.fromkeys(modules):
+            yield self.request(url, self.parse_report, "module")
 
     def parse_column(self, response: Response) -> Iterator[Any]:
         """A column page: its embedded records, then the endpoint that serves the rest."""
