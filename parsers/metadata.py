@@ -74,7 +74,9 @@ def from_cells(rows: Iterable[Sequence[str]]) -> dict[str, str]:
             if not is_label:
                 continue
             nxt = cells[i + 1] if i + 1 < len(cells) else ""
-            if field and nxt and not label_field(nxt)[0]:
+            # An empty label cell ('文件编号: ') followed by an inline pair ('发布机构: 省教育厅',
+            # Hanweb's xxgk table) has no value: the next cell is another label's.
+            if field and nxt and not label_field(nxt)[0] and not _LABEL_RE.match(nxt.lstrip()):
                 found.setdefault(field, _clean(nxt))
         # A cell may also hold 'label：value' inline.
         for field, value in from_lines(c for c in cells if not label_field(c)[0]).items():
@@ -98,6 +100,15 @@ def build(*sources: dict[str, str]) -> Metadata:
         for field, value in source.items():
             merged.setdefault(field, value)
     normalised = {f: _normalise(f, v) for f, v in merged.items()}
+    # A date-only 发布日期 in the page body and the same day with its time in <meta PubDate>
+    # (Hanweb's xxgk pages): the time is kept, a later source adding precision, never a new day.
+    day = normalised.get("published_at")
+    if day and "T" not in day:
+        for source in sources[1:]:
+            other = _normalise("published_at", source.get("published_at", ""))
+            if other and other.startswith(day + "T"):
+                normalised["published_at"] = other
+                break
     return Metadata(**{f: v for f, v in normalised.items() if v})
 
 

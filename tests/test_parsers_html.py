@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from pathlib import Path
 
 import pytest
 
@@ -270,3 +271,29 @@ def test_deep_nesting_does_not_exhaust_the_stack() -> None:
     except ParseError:
         return  # a named refusal is acceptable; a RecursionError is not
     assert r.values().get("headline.applications_received") in (3, None)
+
+
+# Real Hanweb articles (tests/pages/SOURCES.md), their metadata read by hand from the HTML:
+# 浙江省教育厅's xxgk table has an empty 文件编号 cell before 发布机构, a date-only 发布日期 in the
+# body and the time in <meta PubDate>; 江苏's article ends 来源 with 字号：默认 小 大.
+REAL_ARTICLE_METADATA = {
+    "hanweb-zj-jyt-article.html": Metadata(
+        index_no="002482082/2024-00332",
+        publisher="省教育厅",
+        disclosure="主动公开",
+        written_date="2024-10-21",
+        category="教育",
+        doc_number=None,
+        published_at="2024-10-21T12:51",
+        source="新闻办",
+    ),
+    "hanweb-jiangsu-article.html": Metadata(
+        published_at="2024-10-14T10:17", source="省文化和旅游厅办公室"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_ARTICLE_METADATA))
+def test_real_hanweb_article_metadata(name: str) -> None:
+    raw = (Path(__file__).parent / "pages" / name).read_bytes()
+    assert parse_bytes(raw, "text/html").metadata == REAL_ARTICLE_METADATA[name]

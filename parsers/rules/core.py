@@ -39,6 +39,7 @@ METADATA_LABELS: tuple[tuple[str, str | None, str], ...] = (
     ("访问次数", None, "other Hanweb skins"),
     ("点击数", None, "TRS skins"),
     ("字体", None, "字体：[大 中 小] after the date"),
+    ("字号", None, "字号：默认 小 大 after 来源 (江苏省人民政府's Hanweb article, tests/pages/)"),
     ("填报单位", None, "statistics-table header, seeds 002/003"),
 )
 
