@@ -267,7 +267,8 @@ def print_report(detail: ReportDetail, found: list[FindingRow]) -> None:
         click.echo(f"\n--- version {version.id} seen {version.seen_at:%Y-%m-%dT%H:%M}")
         if version is latest:
             for fig in version.figures:
-                click.echo(f"  {fig.key} = {fig.value}   ← {fig.provenance.get('text', '')!r}")
+                source = f"{fig.provenance.get('text', '')!r}{_how_read(fig.provenance)}"
+                click.echo(f"  {fig.key} = {fig.value}   ← {source}")
             for check in version.checks:
                 mark = "ok  " if check.ok else "FAIL"
                 click.echo(f"  check {mark} {check.rule}: {check.detail}")
@@ -277,6 +278,15 @@ def print_report(detail: ReportDetail, found: list[FindingRow]) -> None:
             click.echo(f"  changes from the version before:\n{_indent(detail.diffs[i - 1])}")
     if latest is not None:
         click.echo("\n" + latest.text)
+
+
+def _how_read(provenance: dict[str, object]) -> str:
+    """Where a figure was read from (parsers' Provenance.form); a figure whose cells ran together
+    in the text was recovered by the form's arithmetic, which a reader must be told."""
+    form = provenance.get("form")
+    if form == "run-together":
+        return " (run-together cells: recovered by the table's arithmetic)"
+    return f" [{form}]" if form else ""
 
 
 def _print_differences(old: VersionRow, latest: VersionRow) -> None:

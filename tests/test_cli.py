@@ -234,3 +234,44 @@ def test_reparse_reads_every_snapshot_again_and_changes_nothing(crawled_config: 
     assert done_count == total and int(total) > 40
     after = cli_json(crawled_config, "reports", "--year", "2017")
     assert after == before
+
+
+def test_show_says_which_figures_were_recovered_by_arithmetic(settings_file: Path) -> None:
+    """A real table whose cells ran together (tests/real/texts/0074-joined.txt, derived from a
+    real report by joining each row's cells): `show` names the figures read by the arithmetic."""
+    from datetime import UTC, datetime
+
+    from archive.blobs import BlobStore
+    from archive.captures import CaptureIn, record_capture
+    from archive.db import make_engine, session_scope, upgrade
+    from archive.indexing import index_captures
+    from archive.runs import start_run
+
+    root = settings_file.parent
+    text = (Path(__file__).parent / "real" / "texts" / "0074-joined.txt").read_bytes()
+    engine = make_engine(f"sqlite:///{root / 'a.db'}")
+    upgrade(engine)
+    store = BlobStore(root / "blobs")
+    url = "http://127.0.0.1:9/art/2020/1/20/art_1_1.html"
+    with session_scope(engine) as session:
+        run = start_run(session, "tongxiang", "manual")
+        record_capture(session, store, CaptureIn(
+            portal="tongxiang", run_id=run.id, url=url, final_url=url, status=200,
+            headers=[("Content-Type", "text/plain; charset=utf-8")], body=text,
+            fetched_at=datetime(2020, 1, 20, 8, tzinfo=UTC), kind="article", parent_url=None,
+            content_type="text/plain; charset=utf-8",
+        ))  # fmt: skip
+        assert index_captures(session, store, run_id=run.id).new_reports == 1
+    engine.dispose()
+    shown = nianbao("--config", str(settings_file), "show", "1")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    recovered = [line for line in lines if "recovered by the table's arithmetic" in line]
+    # Labelled by hand (tests/real/labels/0074-joined.json): '行政许可1215-351180' gives 1215.
+    assert any(
+        line.strip().startswith("proactive.art20_5.licensing.prev_year_items = 1215 ")
+        for line in recovered
+    ), recovered
+    # A figure read from prose says so, and is not said to be recovered.
+    prose = [line for line in lines if line.rstrip().endswith("[prose]")]
+    assert prose and not set(prose) & set(recovered)
