@@ -1,0 +1,399 @@
+"""The web view in a real browser: Debian's chromium driven by Playwright, over an archive crawled
+from the replica portals and served by `nianbao serve` in a subprocess.
+
+The board is checked cell by cell against the replica's truth; every page loads without a
+console error; an archived page carrying `<script>`, `onerror=` and a title with HTML runs
+nothing. Screenshots of each page are kept under build/screenshots/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Dialog, Page, sync_playwright
+from replica_fixtures import crawl_all, replica_process, replica_settings
+
+from archive.blobs import BlobStore
+from archive.captures import CaptureIn, record_capture
+from archive.db import make_engine, session_scope
+from archive.indexing import index_captures
+from replica import settings_for
+from replica.truth import load_truth
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
+TRUTH = load_truth()
+PORTAL = "tongxiang"
+YEARS = (TRUTH.first_year, TRUTH.last_year)
+MARKER = "PWNED-9f3c"
+HOSTILE_TITLE = f"外来机构2023年度政府信息公开工作报告<img src=x onerror=console.log('{MARKER}')>"
+HOSTILE_PAGE = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+<title>外来机构2023年度政府信息公开工作报告&lt;img src=x onerror=console.log('{MARKER}')&gt;</title>
+<script>console.log('{MARKER} script'); alert('{MARKER}'); document.title = '{MARKER}';</script>
+<meta name="ArticleTitle" content="{HOSTILE_TITLE.replace("<", "&lt;").replace(">", "&gt;")}">
+<meta name="PubDate" content="2024-01-10 09:00">
+<meta name="ContentSource" content="外来机构">
+</head>
+<body onload="console.log('{MARKER} onload')">
+<img src="x" onerror="console.log('{MARKER} onerror'); alert('{MARKER}')">
+<svg onload="console.log('{MARKER} svg')"></svg>
+<div class="article">
+<table class="xxgk_table"><tr><td class="label">索引号：</td><td>HOSTILE/2024-1</td>
+<td class="label">发布机构：</td><td>外来机构</td></tr>
+<tr><td class="label">成文日期：</td><td>2024-01-08</td></tr></table>
+<div class="title"><h1>{HOSTILE_TITLE.replace("<", "&lt;").replace(">", "&gt;")}</h1></div>
+<div class="info">发布时间:2024-01-10&nbsp;&nbsp;09:00 来源:外来机构</div>
+<div id="zoom">
+<p>本报告根据《中华人民共和国政府信息公开条例》编制。统计期限自2023年1月1日起至2023年12月31日止。</p>
+<p>一、总体情况</p><p>2023年，外来机构扎实做好信息公开。</p>
+<p>二、主动公开政府信息情况</p><p>2023年度共主动公开政府信息12条。</p>
+<p>三、依申请公开政府信息情况</p><p>本年未收到政府信息公开申请。</p>
+<script>console.log('{MARKER} body')</script>
+</div></div></body></html>"""
+
+
+@dataclass
+class Served:
+    url: str
+    db: Path
+    db_sha256: str
+    hostile_url: str
+    proc: subprocess.Popen[str]
+
+
+@dataclass
+class Browser:
+    page: Page
+    console: list[tuple[str, str]] = field(default_factory=list)  # (type, text), every frame
+    errors: list[str] = field(default_factory=list)  # uncaught exceptions
+    dialogs: list[str] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.console.clear()
+        self.errors.clear()
+        self.dialogs.clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _add_hostile_page(database_url: str, blobs: Path, base_url: str) -> str:
+    """Archive HOSTILE_PAGE as a report of `taizhou` (its 发布机构 matches no one, so the board's
+    truth is untouched) and index it, as a crawl would."""
+    url = f"{base_url}/art/2024/1/10/art_hostile.html"
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        store = BlobStore(blobs)
+        record_capture(
+            session,
+            store,
+            CaptureIn(
+                portal="taizhou",
+                run_id=None,
+                url=url,
+                final_url=url,
+                status=200,
+                headers=[("Content-Type", "text/html; charset=utf-8")],
+                body=HOSTILE_PAGE.encode("utf-8"),
+                fetched_at=datetime.now(UTC),
+                kind="article",
+                content_type="text/html; charset=utf-8",
+                detected_type="html",
+            ),
+        )
+        index_captures(session, store, portal="taizhou")
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The replica crawled into a SQLite archive, then `nianbao serve` on a free port."""
+    root = tmp_path_factory.mktemp("web")
+    database_url = f"sqlite:///{root / 'archive.db'}"
+    with replica_process() as urls:
+        settings = replica_settings(urls, database_url, root / "blobs")
+        assert [s.status for s in crawl_all(settings)] == ["ok"] * len(urls)
+    hostile_url = _add_hostile_page(database_url, root / "blobs", urls["taizhou"])
+    config = root / "settings.toml"
+    config.write_text(settings_for(urls, database_url, str(root / "blobs")), encoding="utf-8")
+    db = root / "archive.db"
+    sha = hashlib.sha256(db.read_bytes()).hexdigest()
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nianbao", "--config", str(config), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base, proc)
+        yield Served(base, db, sha, hostile_url, proc)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _wait_for(base: str, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"nianbao serve exited: {proc.stderr.read() if proc.stderr else ''}"
+            )
+        try:
+            with urllib.request.urlopen(f"{base}/style.css", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("nianbao serve did not answer within 20 s")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is required (scripts/test installs Debian's chromium)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = chromium.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        b = Browser(page)
+        page.on("console", lambda m: b.console.append((m.type, m.text)))
+        page.on("pageerror", lambda e: b.errors.append(str(e)))
+
+        def dialog(d: Dialog) -> None:
+            b.dialogs.append(d.message)
+            d.dismiss()
+
+        page.on("dialog", dialog)
+        yield b
+        chromium.close()
+
+
+def _visit(b: Browser, url: str, shot: str) -> None:
+    b.clear()
+    page = b.page
+    response = page.goto(url)
+    assert response is not None and response.status == 200, url
+    page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)
+
+
+def _no_console_errors(b: Browser) -> None:
+    assert [t for kind, t in b.console if kind == "error"] == [] and b.errors == []
+
+
+def expected_cell(publisher: str, kind: str, years: tuple[int, int], year: int) -> tuple[str, int]:
+    """The truth's status of one cell: (status, days late)."""
+    pub = next(p for p in TRUTH.publishers_of(PORTAL) if p.name == publisher)
+    if not pub.existed(year):
+        return ("not_expected", 0)
+    if pub.key in TRUTH.expected_missing(year):
+        return ("missing", 0)  # every deadline of the replica's years has passed
+    days = TRUTH.expected_late(year).get(pub.key)
+    return ("late", days) if days else ("on_time", 0)
+
+
+BOARD_CELLS = """() => [...document.querySelectorAll('#board tbody tr')].flatMap(tr =>
+  [...tr.querySelectorAll('td.cell')].map(td => [tr.dataset.publisher, +td.dataset.year,
+   td.dataset.status, +(td.dataset.daysLate || 0), td.innerText, td.querySelector('a')?.getAttribute('href') || '']))"""
+
+
+def test_the_board_matches_the_replicas_truth_cell_by_cell(
+    served: Served, browser: Browser
+) -> None:
+    first, last = YEARS
+    _visit(browser, f"{served.url}/board?portal={PORTAL}&from={first}&to={last}", "board")
+    cells = browser.page.evaluate(BOARD_CELLS)
+    publishers = {p.name for p in TRUTH.publishers_of(PORTAL)}
+    assert {c[0] for c in cells} == publishers
+    assert len(cells) == len(publishers) * (last - first + 1)
+    wrong = []
+    for name, year, status, days, text, href in cells:
+        want, want_days = expected_cell(name, "", YEARS, year)
+        got = status
+        if status == "undated" and want == "on_time":
+            # The report exists and is not late, but the archived copy states no date: only the
+            # annual-report module's pages, which print the date outside the report.
+            report = TRUTH.report(PORTAL, name, year)
+            got = "on_time" if report is not None and report.layout == "module" else status
+        if (got, days) != (want, want_days):
+            wrong.append((name, year, status, days, want, want_days))
+        # The words, not colour alone; a report links to its page, anything else to its evidence.
+        words = {"on_time": "on time", "late": f"late {days} day{'s' if days != 1 else ''}"}
+        assert words.get(status, "") in text
+        assert href.startswith("/report/") if want in ("on_time", "late") else True
+        if want in ("missing",):
+            assert href == f"#{href[1:]}" and href.startswith("#ev-")
+    assert wrong == []
+    _no_console_errors(browser)
+    # Counts per year are the cells' own.
+    counts = browser.page.evaluate(
+        """() => [...document.querySelectorAll('tfoot td[data-count]')].map(td =>
+             [+td.dataset.year, td.dataset.count, +td.innerText])"""
+    )
+    for year, status, n in counts:
+        assert n == sum(1 for c in cells if c[1] == year and c[2] == status), (year, status)
+
+
+def test_filters_live_in_the_query_string_and_data_come_as_json_and_csv(
+    served: Served, browser: Browser
+) -> None:
+    query = f"portal={PORTAL}&from=2019&to=2021&status=late"
+    _visit(browser, f"{served.url}/board?{query}", "board-late-2019-2021")
+    page = browser.page
+    cells = page.evaluate(BOARD_CELLS)
+    late = {
+        (n, y): d
+        for y in range(2019, 2022)
+        for (portal, n), d in TRUTH.expected_late(y).items()
+        if portal == PORTAL
+    }
+    assert {c[0] for c in cells} == {n for n, _ in late} != set()
+    assert {(c[0], c[1]): c[3] for c in cells if c[2] == "late"} == late
+    assert page.input_value("input[name=from]") == "2019"
+    assert page.eval_on_selector("select[name=status]", "s => s.value") == "late"
+    data = page.request.get(f"{served.url}/board.json?{query}").json()
+    assert {(r["publisher"], r["year"], r["status"]) for r in data} == {
+        (c[0], c[1], c[2]) for c in cells
+    }
+    csv_text = page.request.get(f"{served.url}/board.csv?{query}").text()
+    assert csv_text.splitlines()[0].startswith("portal,publisher,kind,year,deadline,status")
+    assert len(csv_text.strip().splitlines()) == len(cells) + 1
+    _no_console_errors(browser)
+
+
+def test_a_late_report_page_shows_dates_deadline_and_verdict(
+    served: Served, browser: Browser
+) -> None:
+    (portal, name), days = next(
+        (key, d) for key, d in sorted(TRUTH.expected_late(2019).items()) if key[0] == PORTAL
+    )
+    report = TRUTH.report(portal, name, 2019)
+    assert report is not None
+    _visit(browser, f"{served.url}/board?portal={portal}&from=2019&to=2019", "board-2019")
+    page = browser.page
+    page.click(f"tr[data-publisher='{name}'] td[data-year='2019'] a")
+    page.wait_for_load_state()
+    page.screenshot(path=str(SCREENSHOTS / "report-late.png"), full_page=True)
+    assert page.inner_text("#report-title") == report.title
+    verdict = page.inner_text("#verdict")
+    assert f"late {days} day{'s' if days != 1 else ''}:" in verdict
+    assert report.deadline in verdict
+    dates = page.inner_text("table.dates")
+    assert report.published_at.replace("T", "T")[:10] in dates and "deadline" in dates
+    live = page.get_attribute("a[rel~=noreferrer]", "href")
+    assert live is not None and live.endswith(report.url)
+    _no_console_errors(browser)
+    json_url = page.url + ".json"
+    data = page.request.get(json_url).json()
+    assert data["report"]["title"] == report.title and data["verdict"].startswith("late")
+
+
+def test_every_page_loads_without_a_console_error(served: Served, browser: Browser) -> None:
+    page = browser.page
+    _visit(browser, f"{served.url}/board?portal={PORTAL}&from=2019&to=2019", "board-one-year")
+    href = page.get_attribute("td[data-status=on_time] a", "href")
+    pages = {
+        "report": f"{served.url}{href}",
+        "runs": f"{served.url}/runs",
+        "search": f"{served.url}/search?q=经济和信息化",
+    }
+    for shot, url in pages.items():
+        _visit(browser, url, shot)
+        _no_console_errors(browser)
+    _visit(browser, pages["report"], "report")
+    capture = page.get_attribute("a[href^='/capture/']", "href")
+    _visit(browser, f"{served.url}{capture}", "capture")
+    page.wait_for_load_state("load")
+    _no_console_errors(browser)
+    assert "search" in page.inner_text("nav")
+
+
+def test_an_archived_hostile_page_runs_nothing(served: Served, browser: Browser) -> None:
+    page = browser.page
+    # The detector works: the same page, opened unprotected, does log the marker.
+    page.goto("about:blank")
+    browser.clear()
+    page.set_content(HOSTILE_PAGE)
+    page.wait_for_timeout(200)
+    assert any(MARKER in t for _, t in browser.console) and browser.dialogs
+    _visit(browser, f"{served.url}/search?q=外来机构", "search-hostile")
+    page.click("table.search a")
+    page.wait_for_load_state()
+    page.screenshot(path=str(SCREENSHOTS / "report-hostile.png"), full_page=True)
+    title = page.inner_text("#report-title")
+    assert "<img src=x onerror=" in title  # shown as text
+    assert page.query_selector("#report-title img") is None
+    capture = page.get_attribute("a[href^='/capture/']", "href")
+    browser.clear()
+    page.goto(f"{served.url}{capture}")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SCREENSHOTS / "capture-hostile.png"), full_page=True)
+    assert "<script>console.log(" in page.inner_text("pre.source")
+    frames = page.frames
+    assert len(frames) == 2 and frames[1].url.endswith("/view")
+    assert page.get_attribute("iframe", "sandbox") == ""
+    assert not [t for _, t in browser.console if MARKER in t], browser.console
+    assert browser.dialogs == [] and browser.errors == []
+    assert page.title() != MARKER
+
+
+def test_headers_blobs_and_a_read_only_archive(served: Served, browser: Browser) -> None:
+    request = browser.page.request
+    for path in ("/board", "/runs", "/search?q=x", "/board.json", "/nowhere"):
+        r = request.get(f"{served.url}{path}")
+        assert "default-src 'none'" in r.headers["content-security-policy"], path
+        assert r.headers["x-content-type-options"] == "nosniff", path
+    for bad in ("/blob/..%2F..%2Fetc%2Fpasswd", "/blob/" + "A" * 64, "/blob/" + "0" * 64):
+        assert request.get(f"{served.url}{bad}").status == 404, bad
+    body = HOSTILE_PAGE.encode("utf-8")
+    sha = hashlib.sha256(body).hexdigest()
+    r = request.get(f"{served.url}/blob/{sha}")
+    assert r.status == 200 and r.body() == body
+    assert r.headers["content-type"] == "application/octet-stream"
+    view = next(f"{served.url}{a}" for a in _capture_links(browser, served))
+    r = request.get(view)
+    csp = r.headers["content-security-policy"]
+    assert "sandbox" in csp and "script-src" not in csp and "default-src 'none'" in csp
+    served.proc.terminate()  # the server has closed the archive: compare it with before
+    served.proc.wait(timeout=10)
+    assert hashlib.sha256(served.db.read_bytes()).hexdigest() == served.db_sha256
+
+
+def _capture_links(browser: Browser, served: Served) -> list[str]:
+    page = browser.page
+    page.goto(f"{served.url}/search?q=外来机构")
+    page.click("table.search a")
+    capture = page.get_attribute("a[href^='/capture/']", "href")
+    return [f"{capture}/view"]
