@@ -1,0 +1,116 @@
+"""The web view without a browser: `nianbao serve`'s checks, the read-only engine, bad requests
+and headers, over an empty migrated SQLite archive (tests/test_web_browser.py drives chromium
+over a crawled one)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from archive.blobs import BlobStore
+from archive.db import make_engine, upgrade
+from archive.deadlines import DeadlineRules
+from replica import settings_for
+from web.app import WebConfig, create_app, read_only_engine
+
+with warnings.catch_warnings():
+    # Starlette 1.x would have its TestClient on `httpx2`, which this index lacks; httpx works.
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+
+def settings_file(tmp_path: Path, database: Path) -> Path:
+    config = tmp_path / "settings.toml"
+    urls = {"tongxiang": "http://127.0.0.1:9", "taizhou": "http://127.0.0.1:9"}
+    text_ = settings_for(urls, f"sqlite:///{database}", str(tmp_path / "blobs"))
+    config.write_text(text_, encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def empty_archive(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def client(empty_archive: str, tmp_path: Path) -> TestClient:
+    config = WebConfig(
+        empty_archive,
+        BlobStore(tmp_path / "blobs"),
+        DeadlineRules(),
+        ("tongxiang", "taizhou"),
+        lambda: date(2026, 1, 1),
+    )
+    return TestClient(create_app(config))
+
+
+def test_serve_without_an_archive_says_so_in_one_line_and_creates_nothing(tmp_path: Path) -> None:
+    database = tmp_path / "typo" / "nianbao.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "nianbao", "--config", str(settings_file(tmp_path, database)),
+         "serve", "--port", "0"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert lines[0].startswith("nianbao: error: no archive at") and str(database) in lines[0]
+    assert not database.parent.exists()
+
+
+def test_the_engine_refuses_writes(empty_archive: str) -> None:
+    engine = read_only_engine(empty_archive)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM publishers")).scalar() == 0
+            with pytest.raises(OperationalError, match="readonly"):
+                conn.execute(text("DELETE FROM publishers"))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "words"),
+    [
+        ("/board?portal=elsewhere", 400, "unknown portal"),
+        ("/board?from=20x9", 400, "from must be a number"),
+        ("/board?from=2020&to=2019", 400, "from ≤ to"),
+        ("/board?status=%3Cscript%3E", 400, "unknown status &#39;&lt;script&gt;&#39;"),
+        ("/board.xml", 400, "unknown format"),
+        ("/report/1", 404, "no report 1"),
+        ("/capture/1/view", 404, "no archived body"),
+        ("/blob/..%2F..%2Fetc%2Fpasswd", 404, "no such page"),
+        ("/blob/" + "A" * 64, 404, "64 lowercase hex"),
+        ("/blob/" + "0" * 64, 404, "no blob"),
+        ("/nowhere", 404, "no such page"),
+    ],
+)
+def test_bad_requests_are_named_and_escaped(
+    client: TestClient, path: str, status: int, words: str
+) -> None:
+    r = client.get(path)
+    assert r.status_code == status and words in r.text
+    assert "<script>" not in r.text
+
+
+def test_every_response_carries_a_csp_and_nosniff(client: TestClient) -> None:
+    for path in ("/board", "/board.json", "/board.csv", "/runs", "/runs.csv", "/search?q=%25",
+                 "/style.css", "/nowhere"):  # fmt: skip
+        r = client.get(path)
+        assert "default-src 'none'" in r.headers["content-security-policy"], path
+        assert "script-src" not in r.headers["content-security-policy"], path
+        assert r.headers["x-content-type-options"] == "nosniff", path
+    assert client.get("/search.json?q=%25").json() == []  # a LIKE wildcard is searched as text
+    assert client.get("/", follow_redirects=False).headers["location"] == "/board"
