@@ -369,6 +369,37 @@ def test_an_archived_hostile_page_runs_nothing(served: Served, browser: Browser)
     assert page.title() != MARKER
 
 
+def test_the_figure_page_charts_and_tabulates_the_truths_figures(
+    served: Served, browser: Browser
+) -> None:
+    key = "headline.applications_received"
+    _visit(browser, f"{served.url}/figure?key={key}&portal={PORTAL}", "figure")
+    page = browser.page
+    table = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.figure-table tbody tr')].map(tr =>
+             [tr.querySelector('th').innerText, [...tr.querySelectorAll('td')].map(td => td.innerText)]))"""
+    )
+    years = [
+        int(t)
+        for t in page.eval_on_selector_all(
+            ".figure-table thead th", "hs => hs.slice(1).map(h => h.innerText)"
+        )
+    ]
+    stated = [
+        (r, dict(r.figures)[key])
+        for r in TRUTH.reports_of(PORTAL)
+        if key in dict(r.figures) and r.copy_of is None and r.registered
+    ]
+    assert stated
+    for report, value in stated:
+        row = table[f"{PORTAL} · {report.publisher}"]
+        assert row[years.index(report.year)] == str(value), (report.publisher, report.year)
+    cells = sum(1 for row in table.values() for v in row if v)
+    assert page.locator("svg.chart circle").count() == cells  # one marker per value (≤ 12 lines)
+    _no_console_errors(browser)
+
+
+# Last: it stops the server to compare the archive with what it was before.
 def test_headers_blobs_and_a_read_only_archive(served: Served, browser: Browser) -> None:
     request = browser.page.request
     for path in ("/board", "/runs", "/search?q=x", "/board.json", "/nowhere"):

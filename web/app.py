@@ -25,11 +25,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from archive.blobs import BlobMissing, BlobStore
 from archive.db import make_engine
 from archive.deadlines import DeadlineRules
+from archive.export import FIGURE_FIELDS as FIGURE_VALUE_FIELDS
+from archive.figures import figure_values, known_keys
 from archive.models import Blob, Capture
 from archive.runs import list_runs
 from parsers import decode_html
 from web import render
 from web.board import BOARD_FIELDS, STATUSES, BoardQuery, board_records, build_board
+from web.figures import chart
 from web.report import CAPTURE_FIELDS, FIGURE_FIELDS, capture_row, figure_records, report_json
 from web.report import report_page as build_report_page
 from web.search import SEARCH_FIELDS, search
@@ -212,6 +215,37 @@ def create_app(config: WebConfig) -> Starlette:
             return render.csv_response(rows, SEARCH_FIELDS, "search")
         return render.page("search.html", q=text, rows=rows)
 
+    def figure(request: Request) -> Response:
+        params = request.query_params
+        key = params.get("key") or None
+        portal = params.get("portal") or None
+        if portal is not None and portal not in config.portals:
+            raise BadRequest(f"unknown portal {portal!r}")
+        first = _int(params.get("from"), 0, "from") or None
+        last = _int(params.get("to"), 0, "to") or None
+        years = (first or 1990, last or 2100) if first or last else None
+        with reading() as session:
+            keys = known_keys(session)
+            rows = figure_values(session, key, portal=portal, years=years) if key else []
+        fmt = request.path_params.get("fmt")
+        if fmt == "json":
+            return render.json_response([_pick(r, FIGURE_VALUE_FIELDS) for r in rows], "figure")
+        if fmt == "csv":
+            data = [_pick(r, FIGURE_VALUE_FIELDS) for r in rows]
+            return render.csv_response(data, FIGURE_VALUE_FIELDS, "figure")
+        query = {"key": key, "portal": portal, "from": first, "to": last}
+        return render.page(
+            "figure.html",
+            key=key,
+            keys=keys,
+            portal=portal,
+            portals=config.portals,
+            first=first,
+            last=last,
+            params=query,
+            c=chart(rows) if rows else None,
+        )
+
     def style(_request: Request) -> Response:
         return Response(render.STYLE, media_type="text/css; charset=utf-8")
 
@@ -221,6 +255,8 @@ def create_app(config: WebConfig) -> Starlette:
     routes = [
         Route("/", home),
         Route("/style.css", style),
+        Route("/figure", figure),
+        Route("/figure.{fmt:str}", figure),
         Route("/board", board),
         Route("/board.{fmt:str}", board),
         Route("/report/{report_id:int}", report),
