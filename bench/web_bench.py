@@ -6,7 +6,9 @@ Example: .venv/bin/python bench/web_bench.py                      (100 publisher
 The archive is bench/questions_bench.py's synthetic one (its generators, with one portal of N
 publishers and report years 2013-2024), built once per size under /tmp and reused. Timed: the whole
 request through the app (Starlette's TestClient: routing, the board's queries, the Jinja2 page),
-cold and warm (best of --repeat), and the same request as JSON.
+cold and warm (best of --repeat), the same request as JSON, and the last page. Cold includes
+`archive.status.missing` and `late` for each of the 12 years over the whole archive; warm requests
+reuse them (web/cache.py) until the archive changes.
 """
 
 from __future__ import annotations
@@ -84,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     with TestClient(create_app(config)) as client:
         query = f"portal=portal000&from={YEARS[0]}&to={YEARS[-1]}"
         print(f"{args.publishers:,} publishers x {len(YEARS)} years, one portal (SQLite)")
-        for name, path in (("board", f"/board?{query}"), ("board.json", f"/board.json?{query}")):
+        last_page = max(1, args.publishers // 100)
+        for name, path in (
+            ("board", f"/board?{query}"),
+            ("board.json", f"/board.json?{query}"),
+            (f"page {last_page}", f"/board?{query}&page={last_page}"),
+        ):
             cold, warm, size = timed(client, path, args.repeat)
             print(
                 f"{name:11} {size / 1024:7.0f} KB   cold {cold:7.1f} ms   "

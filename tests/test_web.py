@@ -114,3 +114,25 @@ def test_every_response_carries_a_csp_and_nosniff(client: TestClient) -> None:
         assert r.headers["x-content-type-options"] == "nosniff", path
     assert client.get("/search.json?q=%25").json() == []  # a LIKE wildcard is searched as text
     assert client.get("/", follow_redirects=False).headers["location"] == "/board"
+
+
+def test_the_boards_cached_statuses_follow_the_archive(
+    client: TestClient, empty_archive: str
+) -> None:
+    before = client.get("/board.json?portal=tongxiang&from=2019&to=2019").json()
+    assert before == []
+    engine = make_engine(empty_archive)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO publishers (portal, name, aliases, kind) "
+                "VALUES ('tongxiang', '桐乡市新设局', '[]', 'department')"
+            )
+        )
+    engine.dispose()
+    after = client.get("/board.json?portal=tongxiang&from=2019&to=2019").json()
+    assert [(r["publisher"], r["status"]) for r in after] == [
+        ("桐乡市新设局", "unreachable")
+    ]  # never crawled
+    page = client.get("/board?portal=tongxiang&from=2019&to=2019").text
+    assert 'data-count="unreachable">1<' in page

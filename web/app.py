@@ -32,6 +32,7 @@ from archive.runs import list_runs
 from parsers import decode_html
 from web import render
 from web.board import BOARD_FIELDS, STATUSES, BoardQuery, board_records, build_board
+from web.cache import AnswerCache
 from web.figures import chart
 from web.report import CAPTURE_FIELDS, FIGURE_FIELDS, capture_row, figure_records, report_json
 from web.report import report_page as build_report_page
@@ -108,6 +109,7 @@ class SecurityHeaders:
 
 def create_app(config: WebConfig) -> Starlette:
     engine = read_only_engine(config.database_url)
+    answers = AnswerCache()
 
     @contextmanager
     def reading() -> Iterator[Session]:
@@ -120,7 +122,7 @@ def create_app(config: WebConfig) -> Starlette:
     def board(request: Request) -> Response:
         q = _board_query(request, config)
         with reading() as session:
-            data = build_board(session, q, config.rules, config.as_of())
+            data = build_board(session, q, config.rules, config.as_of(), answers)
         fmt = request.path_params.get("fmt")
         if fmt == "json":
             return render.json_response(board_records(data), "board")
