@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from nianbao.clikit import Context, pass_ctx, today
+from scheduler.config import health_rules
 
 
 @click.command()
@@ -32,6 +33,7 @@ def serve(obj: Context, host: str, port: int) -> None:
             rules=settings.deadlines,
             portals=tuple(p.id for p in settings.portals),
             as_of=today,
+            health=health_rules(settings.scheduler, settings.alerts),
         )
     )
     click.echo(f"nianbao: serving the archive at http://{host}:{port}/board", err=True)

@@ -107,7 +107,7 @@ def test_bad_requests_are_named_and_escaped(
 
 def test_every_response_carries_a_csp_and_nosniff(client: TestClient) -> None:
     for path in ("/board", "/board.json", "/board.csv", "/runs", "/runs.csv", "/search?q=%25",
-                 "/style.css", "/nowhere"):  # fmt: skip
+                 "/style.css", "/health.json", "/nowhere"):  # fmt: skip
         r = client.get(path)
         assert "default-src 'none'" in r.headers["content-security-policy"], path
         assert "script-src" not in r.headers["content-security-policy"], path

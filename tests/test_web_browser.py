@@ -331,6 +331,13 @@ def test_every_page_loads_without_a_console_error(served: Served, browser: Brows
     for shot, url in pages.items():
         _visit(browser, url, shot)
         _no_console_errors(browser)
+        if shot == "runs":  # one run per portal, and each portal's health
+            assert page.locator("table.runs tbody tr").count() == len(TRUTH.portals)
+            subjects = page.eval_on_selector_all(
+                "table.health tbody tr td:first-child", "tds => tds.map(td => td.innerText)"
+            )
+            assert subjects[-1] == "scheduler"
+            assert sorted(subjects[:-1]) == sorted(p.id for p in TRUTH.portals)
     _visit(browser, pages["report"], "report")
     capture = page.get_attribute("a[href^='/capture/']", "href")
     _visit(browser, f"{served.url}{capture}", "capture")

@@ -11,7 +11,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, event, select
@@ -27,7 +27,8 @@ from archive.db import make_engine
 from archive.deadlines import DeadlineRules
 from archive.export import FIGURE_FIELDS as FIGURE_VALUE_FIELDS
 from archive.figures import figure_values, known_keys
-from archive.models import Blob, Capture
+from archive.health import HealthRules, portal_health, scheduler_health
+from archive.models import AlertState, Blob, Capture
 from archive.runs import list_runs
 from parsers import decode_html
 from web import render
@@ -52,6 +53,9 @@ RUN_FIELDS = (
     "id", "kind", "portal", "started_at", "finished_at", "status", "pages", "new_reports",
     "errors",
 )  # fmt: skip
+HEALTH_FIELDS = (
+    "subject", "healthy", "last_success", "last_run", "last_status", "failed_in_a_row", "problems",
+)  # fmt: skip
 RUN_PAGE_FIELDS = (*RUN_FIELDS, "blocked", "gone", "not_modified", "finding")
 
 
@@ -62,6 +66,7 @@ class WebConfig:
     rules: DeadlineRules
     portals: tuple[str, ...]
     as_of: Callable[[], date]  # today in Asia/Shanghai, unless a test fixes it
+    health: HealthRules = HealthRules()  # `[alerts]` and `[scheduler]`'s thresholds
 
 
 class BadRequest(ValueError):
@@ -197,14 +202,32 @@ def create_app(config: WebConfig) -> Starlette:
             raise BadRequest(f"unknown portal {portal!r}")
         with reading() as session:
             rows = list_runs(session, portal=portal, limit=200)
+            health = _health(session, config, portal)
+            alerts = session.scalars(
+                select(AlertState).where(AlertState.active).order_by(AlertState.raised_at)
+            ).all()
         fmt = request.path_params.get("fmt")
         if fmt == "json":
             return render.json_response([_pick(r, RUN_FIELDS) for r in rows], "runs")
         if fmt == "csv":
             return render.csv_response([_pick(r, RUN_FIELDS) for r in rows], RUN_FIELDS, "runs")
         return render.page(
-            "runs.html", runs=rows, fields=RUN_PAGE_FIELDS, portal=portal, portals=config.portals
+            "runs.html",
+            runs=rows,
+            fields=RUN_PAGE_FIELDS,
+            portal=portal,
+            portals=config.portals,
+            health=health,
+            alerts=alerts,
         )
+
+    def health_data(request: Request) -> Response:
+        """`nianbao runs --health --format json|csv`'s rows (exit status aside)."""
+        with reading() as session:
+            rows = _health(session, config, None)
+        if request.path_params["fmt"] == "csv":
+            return render.csv_response(rows, HEALTH_FIELDS, "health")
+        return render.json_response(rows, "health")
 
     def search_page(request: Request) -> Response:
         text = (request.query_params.get("q") or "").strip()[:200]
@@ -269,6 +292,7 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/blob/{sha:str}", blob),
         Route("/runs", runs),
         Route("/runs.{fmt:str}", runs),
+        Route("/health.{fmt:str}", health_data),
         Route("/search", search_page),
         Route("/search.{fmt:str}", search_page),
     ]
@@ -317,6 +341,22 @@ def _int(text: str | None, default: int, name: str) -> int:
     if not re.fullmatch(r"\d{1,6}", text):
         raise BadRequest(f"{name} must be a number, not {text[:40]!r}")
     return int(text)
+
+
+def _health(session: Session, config: WebConfig, portal: str | None) -> list[dict[str, Any]]:
+    """`nianbao runs --health --format json`'s rows: each portal, then the scheduler."""
+    now = datetime.now(UTC)
+    portals = [portal] if portal else list(config.portals)
+    found = [portal_health(session, p, config.health, now) for p in portals]
+    found.append(scheduler_health(session, config.health, now))
+    return [
+        {
+            **_pick(h, HEALTH_FIELDS[:1] + HEALTH_FIELDS[2:-1]),
+            "healthy": h.healthy,
+            "problems": "; ".join(f"{p.rule}: {p.detail}" for p in h.problems),
+        }
+        for h in found
+    ]
 
 
 def _pick(row: object, fields: tuple[str, ...]) -> dict[str, object]:
