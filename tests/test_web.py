@@ -1,6 +1,6 @@
 """The web view without a browser: `nianbao serve`'s checks, the read-only engine, bad requests
-and headers, over an empty migrated SQLite archive (tests/test_web_browser.py drives chromium
-over a crawled one)."""
+and headers, over an empty migrated archive on SQLite and PostgreSQL (tests/test_web_browser.py
+drives chromium over a crawled one)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,17 @@ import os
 import subprocess
 import sys
 import warnings
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from archive.blobs import BlobStore
-from archive.db import make_engine, upgrade
+from archive.db import make_engine, session_scope, upgrade
 from archive.deadlines import DeadlineRules
+from archive.models import Document, Publisher
 from replica import settings_for
 from web.app import WebConfig, create_app, read_only_engine
 
@@ -36,12 +37,12 @@ def settings_file(tmp_path: Path, database: Path) -> Path:
 
 
 @pytest.fixture
-def empty_archive(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'archive.db'}"
-    engine = make_engine(url)
+def empty_archive(database_url: str) -> str:
+    """A migrated, empty archive on SQLite and on PostgreSQL (conftest's `database_url`)."""
+    engine = make_engine(database_url)
     upgrade(engine)
     engine.dispose()
-    return url
+    return database_url
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def test_the_engine_refuses_writes(empty_archive: str) -> None:
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM publishers")).scalar() == 0
-            with pytest.raises(OperationalError, match="readonly"):
+            with pytest.raises(DBAPIError, match="readonly|read-only"):
                 conn.execute(text("DELETE FROM publishers"))
     finally:
         engine.dispose()
@@ -136,3 +137,48 @@ def test_the_boards_cached_statuses_follow_the_archive(
     ]  # never crawled
     page = client.get("/board?portal=tongxiang&from=2019&to=2019").text
     assert 'data-count="unreachable">1<' in page
+
+
+def test_board_statuses_and_counts_on_both_backends(client: TestClient, empty_archive: str) -> None:
+    engine = make_engine(empty_archive)
+    seen = datetime(2024, 5, 1, tzinfo=UTC)
+    with session_scope(engine) as session:
+        pubs = {}
+        for name, first in (
+            ("甲局", None),
+            ("乙局", None),
+            ("丙局", None),
+            ("丁局", None),
+            ("戊局", 2021),
+        ):
+            pubs[name] = Publisher(
+                portal="tongxiang", name=name, aliases=[], kind="department", first_year=first
+            )
+            session.add(pubs[name])
+        session.flush()
+        for name, published in (
+            ("甲局", "2020-01-15T10:00"),
+            ("乙局", "2020-02-03T10:00"),
+            ("丙局", None),
+        ):
+            session.add(
+                Document(
+                    portal="tongxiang", url=f"http://x/{name}", publisher_id=pubs[name].id,
+                    report_year=2019, published_at=published, first_seen_at=seen, last_seen_at=seen,
+                )
+            )  # fmt: skip
+    engine.dispose()
+    rows = client.get("/board.json?portal=tongxiang&from=2019&to=2019").json()
+    got = {r["publisher"]: (r["status"], r["days_late"]) for r in rows}
+    assert got == {
+        "甲局": ("on_time", 0),
+        "乙局": ("late", 3),
+        "丙局": ("undated", None),
+        "丁局": ("unreachable", None),
+        "戊局": ("not_expected", None),
+    }
+    page = client.get("/board?portal=tongxiang&from=2019&to=2019").text
+    for status in ("on_time", "late", "undated", "unreachable", "not_expected"):
+        assert f'data-count="{status}">1<' in page, status
+    only_late = client.get("/board.json?portal=tongxiang&from=2019&to=2019&status=late").json()
+    assert [r["publisher"] for r in only_late] == ["乙局"]
