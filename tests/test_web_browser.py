@@ -355,12 +355,16 @@ def test_an_archived_hostile_page_runs_nothing(served: Served, browser: Browser)
     page.wait_for_timeout(200)
     assert any(MARKER in t for _, t in browser.console) and browser.dialogs
     _visit(browser, f"{served.url}/search?q=外来机构", "search-hostile")
+    assert "<img src=x onerror=" in page.inner_text("table.search")  # the title, as text
     page.click("table.search a")
     page.wait_for_load_state()
+    page.wait_for_timeout(200)
     page.screenshot(path=str(SCREENSHOTS / "report-hostile.png"), full_page=True)
     title = page.inner_text("#report-title")
     assert "<img src=x onerror=" in title  # shown as text
-    assert page.query_selector("#report-title img") is None
+    assert page.query_selector("main img") is None and page.query_selector("main script") is None
+    _no_console_errors(browser)  # on the search and report pages: nothing even tried to run
+    assert browser.dialogs == [] and not [t for _, t in browser.console if MARKER in t]
     capture = page.get_attribute("a[href^='/capture/']", "href")
     browser.clear()
     page.goto(f"{served.url}{capture}")
@@ -374,6 +378,8 @@ def test_an_archived_hostile_page_runs_nothing(served: Served, browser: Browser)
     assert not [t for _, t in browser.console if MARKER in t], browser.console
     assert browser.dialogs == [] and browser.errors == []
     assert page.title() != MARKER
+    # The iframe's own document: its script never set its title (scripts did not run there).
+    assert frames[1].evaluate("document.title").startswith("外来机构2023")
 
 
 def test_the_figure_page_charts_and_tabulates_the_truths_figures(

@@ -30,7 +30,7 @@ from archive.figures import figure_values, known_keys
 from archive.health import HealthRules, portal_health, scheduler_health
 from archive.models import AlertState, Blob, Capture
 from archive.runs import list_runs
-from parsers import decode_html
+from parsers import ParseError, decode_html
 from web import render
 from web.board import BOARD_FIELDS, STATUSES, BoardQuery, board_records, build_board
 from web.cache import AnswerCache
@@ -40,6 +40,8 @@ from web.report import report_page as build_report_page
 from web.search import SEARCH_FIELDS, search
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
+CHARSET = re.compile(r"[A-Za-z0-9_.:-]{1,32}")  # a label fit for a Content-Type header
+SOURCE_LIMIT = 1_000_000  # characters of an archived page's source shown as text
 PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -166,7 +168,8 @@ def create_app(config: WebConfig) -> Starlette:
         if fmt == "csv":
             return render.csv_response([row], CAPTURE_FIELDS, f"capture-{capture_id}")
         source = _source_text(config.store, row)
-        return render.page("capture.html", c=row, source=source)
+        text, length = source if source else (None, 0)
+        return render.page("capture.html", c=row, source=text, length=length, limit=SOURCE_LIMIT)
 
     def capture_view(request: Request) -> Response:
         """The archived bytes for the sandboxed iframe: HTML under CAPTURE_CSP, else text."""
@@ -180,7 +183,7 @@ def create_app(config: WebConfig) -> Starlette:
             return _not_found("no archived body for this capture")
         media = "text/html" if kind in (None, "html") else "text/plain"
         headers = {"Content-Security-Policy": CAPTURE_CSP, "X-Frame-Options": "SAMEORIGIN"}
-        charset = encoding or "utf-8"
+        charset = encoding if encoding and CHARSET.fullmatch(encoding) else "utf-8"
         return Response(body, headers=headers, media_type=f"{media}; charset={charset}")
 
     def blob(request: Request) -> Response:
@@ -372,14 +375,19 @@ def _blob(store: BlobStore, sha: str | None) -> bytes | None:
         return None
 
 
-def _source_text(store: BlobStore, row: dict[str, object]) -> str | None:
-    """The archived page's source, decoded, to be shown escaped; None for a file or no body."""
+def _source_text(store: BlobStore, row: dict[str, Any]) -> tuple[str, int] | None:
+    """The archived page's source, decoded, to be shown escaped (its first SOURCE_LIMIT
+    characters, and its length); None for a file or no body."""
     if row.get("detected_type") not in (None, "html"):
         return None
-    body = _blob(store, row.get("sha256"))  # type: ignore[arg-type]
+    body = _blob(store, row.get("sha256"))
     if body is None:
         return None
-    return decode_html(body, row.get("encoding")).text  # type: ignore[arg-type]
+    try:
+        text = decode_html(body, row.get("encoding")).text
+    except ParseError as exc:
+        return f"(the bytes could not be decoded: {exc})", 0
+    return text[:SOURCE_LIMIT], len(text)
 
 
 def _bad_request(_request: Request, exc: Exception) -> Response:
