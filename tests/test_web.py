@@ -182,3 +182,20 @@ def test_board_statuses_and_counts_on_both_backends(client: TestClient, empty_ar
         assert f'data-count="{status}">1<' in page, status
     only_late = client.get("/board.json?portal=tongxiang&from=2019&to=2019&status=late").json()
     assert [r["publisher"] for r in only_late] == ["乙局"]
+
+
+def test_versions_side_by_side() -> None:
+    from web.diff import side_by_side
+
+    old = "一、总体情况\n共公开12条。\n二、依申请\n无\n三\n四\n五\n六、问题\n<script>x</script>"
+    new = "一、总体情况\n共公开15条。\n二、依申请\n无\n三\n四\n五\n六、问题\n"
+    rows = [(r.kind, r.old, r.new) for r in side_by_side(old, new)]
+    assert rows == [
+        ("equal", "一、总体情况", "一、总体情况"),
+        ("replace", "共公开12条。", "共公开15条。"),
+        ("equal", "二、依申请", "二、依申请"),
+        ("gap", "…", "…"),
+        ("equal", "六、问题", "六、问题"),
+        ("delete", "<script>x</script>", ""),
+    ]
+    assert side_by_side("同", "同") == []

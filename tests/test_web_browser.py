@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Dialog, Page, sync_playwright
-from replica_fixtures import crawl_all, replica_process, replica_settings
+from replica_fixtures import crawl_all, post, replica_process, replica_settings
 
 from archive.blobs import BlobStore
 from archive.captures import CaptureIn, record_capture
@@ -46,6 +46,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 TRUTH = load_truth()
 PORTAL = "tongxiang"
+REVISED = [r for r in TRUTH.reports if r.revised]
 YEARS = (TRUTH.first_year, TRUTH.last_year)
 MARKER = "PWNED-9f3c"
 HOSTILE_TITLE = f"外来机构2023年度政府信息公开工作报告<img src=x onerror=console.log('{MARKER}')>"
@@ -140,6 +141,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     database_url = f"sqlite:///{root / 'archive.db'}"
     with replica_process() as urls:
         settings = replica_settings(urls, database_url, root / "blobs")
+        assert [s.status for s in crawl_all(settings)] == ["ok"] * len(urls)
+        for report in REVISED:  # revised after publication: a second version, a diff to show
+            post(f"{urls[report.portal]}/__replica__/revise?path={report.url}")
         assert [s.status for s in crawl_all(settings)] == ["ok"] * len(urls)
     hostile_url = _add_hostile_page(database_url, root / "blobs", urls["taizhou"])
     config = root / "settings.toml"
@@ -331,8 +335,8 @@ def test_every_page_loads_without_a_console_error(served: Served, browser: Brows
     for shot, url in pages.items():
         _visit(browser, url, shot)
         _no_console_errors(browser)
-        if shot == "runs":  # one run per portal, and each portal's health
-            assert page.locator("table.runs tbody tr").count() == len(TRUTH.portals)
+        if shot == "runs":  # two runs per portal, and each portal's health
+            assert page.locator("table.runs tbody tr").count() == 2 * len(TRUTH.portals)
             subjects = page.eval_on_selector_all(
                 "table.health tbody tr td:first-child", "tds => tds.map(td => td.innerText)"
             )
@@ -380,6 +384,22 @@ def test_an_archived_hostile_page_runs_nothing(served: Served, browser: Browser)
     assert page.title() != MARKER
     # The iframe's own document: its script never set its title (scripts did not run there).
     assert frames[1].evaluate("document.title").startswith("外来机构2023")
+
+
+def test_a_revised_report_shows_its_versions_side_by_side(served: Served, browser: Browser) -> None:
+    report = REVISED[0]
+    _visit(browser, f"{served.url}/search?q={report.title}", "search-revised")
+    page = browser.page
+    page.click(f"table.search a:text-is('{report.title}')")
+    page.wait_for_load_state()
+    page.screenshot(path=str(SCREENSHOTS / "report-revised.png"), full_page=True)
+    assert page.locator("details").count() == 2  # two versions
+    changed = page.locator(
+        "table.diff tr.d-replace, table.diff tr.d-insert, table.diff tr.d-delete"
+    )
+    assert changed.count() >= 1
+    assert "changed" in page.inner_text("main")  # the finding
+    _no_console_errors(browser)
 
 
 def test_the_figure_page_charts_and_tabulates_the_truths_figures(

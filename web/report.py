@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from archive.findings import FindingRow, findings
 from archive.models import Capture, Document, Publisher
 from archive.queries import ReportDetail, VersionRow, get_report
 from archive.status import late, local
+from web.diff import DiffRow, side_by_side
 
 CAPTURE_FIELDS = (
     "id", "run_id", "portal", "kind", "url", "final_url", "status", "outcome", "fetched_at",
@@ -40,6 +42,7 @@ class ReportPage:
     dates: list[DateRow]
     captures: list[dict[str, Any]]
     marked: list[tuple[str, str | None]]  # the latest text, as (segment, figure key or None)
+    diffs: list[list[DiffRow]]  # each version against the one before, side by side
 
 
 def report_page(session: Session, report_id: int, rules: DeadlineRules) -> ReportPage | None:
@@ -67,6 +70,7 @@ def report_page(session: Session, report_id: int, rules: DeadlineRules) -> Repor
         _dates(detail, kind, deadline.isoformat() if deadline else None),
         captures,
         marked_text(latest) if latest else [],
+        [side_by_side(a.text, b.text) for a, b in pairwise(detail.versions)],
     )
 
 
