@@ -70,4 +70,10 @@ def _inline(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'inline; filename="{filename}"'}
 
 
+def web_link(url: str | None) -> bool:
+    """Whether an archived URL may be a link: http(s) only (never javascript: or data:)."""
+    return bool(url) and str(url).lower().startswith(("http://", "https://"))
+
+
 ENV.globals["query_string"] = query_string
+ENV.tests["web_link"] = web_link
