@@ -9,6 +9,7 @@ nothing. Screenshots of each page are kept under build/screenshots/ (gitignored)
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -79,6 +80,7 @@ HOSTILE_PAGE = f"""<!DOCTYPE html>
 @dataclass
 class Served:
     url: str
+    config: Path
     db: Path
     db_sha256: str
     hostile_url: str
@@ -161,7 +163,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base, proc)
-        yield Served(base, db, sha, hostile_url, proc)
+        yield Served(base, config, db, sha, hostile_url, proc)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -430,6 +432,33 @@ def test_the_figure_page_charts_and_tabulates_the_truths_figures(
     cells = sum(1 for row in table.values() for v in row if v)
     assert page.locator("svg.chart circle").count() == cells  # one marker per value (≤ 12 lines)
     _no_console_errors(browser)
+
+
+def _cli_json(served: Served, *args: str) -> object:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "nianbao", "--config", str(served.config), *args],
+        capture_output=True, text=True, env=env, timeout=60, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout)
+
+
+def test_the_json_twins_are_the_clis_json(served: Served, browser: Browser) -> None:
+    request = browser.page.request
+    report = REVISED[0]
+    found = request.get(f"{served.url}/search.json?q={report.title}").json()
+    report_id = next(r["id"] for r in found if r["title"] == report.title)
+    web = request.get(f"{served.url}/report/{report_id}.json").json()
+    assert {k: v for k, v in web.items() if k not in ("deadline", "verdict")} == _cli_json(
+        served, "show", str(report_id), "--json"
+    )
+    key = "headline.applications_received"
+    assert request.get(f"{served.url}/figure.json?key={key}&portal={PORTAL}").json() == _cli_json(
+        served, "figures", key, "--portal", PORTAL, "--format", "json"
+    )
+    assert request.get(f"{served.url}/runs.json").json() == _cli_json(
+        served, "runs", "--format", "json"
+    )
 
 
 # Last: it stops the server to compare the archive with what it was before.
