@@ -83,6 +83,10 @@ def demo(workdir: Path | None, fmt: str) -> None:
         f"archive kept in {workdir}; explore it with: nianbao --config {settings_path} reports",
         err=True,
     )
+    click.echo(
+        f"open the board: nianbao --config {settings_path} serve, then http://127.0.0.1:8000/board",
+        err=True,
+    )
 
 
 def _fresh_dir(workdir: Path | None) -> Path:

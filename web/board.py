@@ -1,0 +1,319 @@
+"""The board: per portal, publishers × years, each cell a status from archive.status.
+
+The statuses are `archive.status.missing`'s and `late`'s, never decided here; a cell with a
+report that neither lists is `on_time` when the report states a date, else `undated` (no date
+to judge by). A publisher that did not exist in a year has no cell (`not_expected`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from typing import TypeVar
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from archive.deadlines import DeadlineRules, deadline_for
+from archive.models import Document, Publisher
+from archive.status import LateRow, MissingRow, late, missing
+from web.cache import AnswerCache, fingerprint
+
+S = TypeVar("S", bound=Select)
+PAGE_SIZE = 100
+# status -> (Chinese, English): every cell shows the words, not the colour alone.
+STATUSES = {
+    "on_time": ("按时", "on time"),
+    "late": ("逾期", "late"),
+    "missing": ("未发布", "missing"),
+    "not_yet_due": ("未到期", "not yet due"),
+    "undated": ("未注明日期", "undated"),
+    "unreachable": ("无法访问", "unreachable"),
+    "gone": ("已删除", "gone"),
+    "not_expected": ("不适用", "not expected"),
+}
+BOARD_FIELDS = (
+    "portal", "publisher", "kind", "year", "deadline", "status", "days_late",
+    "published_at", "report_id", "url", "evidence",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    """What the board shows; every field comes from the query string, so a view can be shared."""
+
+    portal: str
+    first: int
+    last: int
+    status: str | None = None
+    kind: str | None = None
+    page: int = 1
+
+    def params(self, page: int | None = None) -> dict[str, object]:
+        """The query string's parameters (for links to this view, another page or format)."""
+        return {
+            "portal": self.portal,
+            "from": self.first,
+            "to": self.last,
+            "status": self.status,
+            "kind": self.kind,
+            "page": page if page and page > 1 else None,
+        }
+
+
+@dataclass(frozen=True)
+class Cell:
+    status: str
+    deadline: date | None = None
+    days_late: int | None = None
+    published_at: str | None = None
+    report_id: int | None = None
+    url: str | None = None
+    evidence: str | None = None
+
+
+@dataclass
+class BoardRow:
+    publisher_id: int
+    name: str
+    kind: str
+    years: tuple[int, int]  # the years it existed (0 and 9999 when open-ended)
+    cells: dict[int, Cell] = field(default_factory=dict)
+
+
+@dataclass
+class Board:
+    query: BoardQuery
+    years: list[int]
+    rows: list[BoardRow]  # this page's
+    total: int  # rows over every page
+    pages: int
+    counts: dict[int, Counter[str]]  # per year, over every page
+
+
+def build_board(
+    session: Session, q: BoardQuery, rules: DeadlineRules, as_of: date, cache: AnswerCache
+) -> Board:
+    """The board of one portal over a year range, filtered and paginated. Without a status
+    filter only the page's cells are built and the counts come from the statuses in bulk."""
+    years = list(range(q.first, q.last + 1))
+    mark = fingerprint(session)
+    per_year = {
+        y: cache.get(session, ("year", y, as_of), partial(_year, session, y, as_of, rules), mark)
+        for y in years
+    }
+    bounded = cache.get(session, ("bounded", q.portal), lambda: _bounded(session, q.portal), mark)
+    if q.status is None:
+        total = _count(session, q)
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = _publishers(session, q, (min(q.page, pages) - 1) * PAGE_SIZE)
+        _fill(session, q, page, years, per_year, rules)
+        key = ("counts", q.portal, q.kind, q.first, q.last, as_of)
+        compute = lambda: _counts(session, q, years, per_year, bounded, total)  # noqa: E731
+        return Board(q, years, page, total, pages, cache.get(session, key, compute, mark))
+    every = _publishers(session, q)
+    _fill(session, q, every, years, per_year, rules)
+    kept = [row for row in every if _has(row, q.status)]
+    counts = {y: Counter(row.cells[y].status for row in kept) for y in years}
+    pages = max(1, -(-len(kept) // PAGE_SIZE))
+    start = (min(q.page, pages) - 1) * PAGE_SIZE
+    return Board(q, years, kept[start : start + PAGE_SIZE], len(kept), pages, counts)
+
+
+def _year(
+    session: Session, year: int, as_of: date, rules: DeadlineRules
+) -> tuple[dict[tuple[str, str], MissingRow], dict[tuple[str, str], LateRow]]:
+    """`missing` and `late` of one year, by (portal, publisher)."""
+    gaps = {(r.portal, r.publisher): r for r in missing(session, year, as_of, rules)}
+    return gaps, {(r.portal, r.publisher): r for r in late(session, year, rules)}
+
+
+def _fill(
+    session: Session,
+    q: BoardQuery,
+    rows: list[BoardRow],
+    years: list[int],
+    per_year: dict[int, tuple[dict[tuple[str, str], MissingRow], dict[tuple[str, str], LateRow]]],
+    rules: DeadlineRules,
+) -> None:
+    reports = _reports(session, q, [row.publisher_id for row in rows] if rows else [])
+    for year in years:
+        gaps, overdue = per_year[year]
+        for row in rows:
+            key = (q.portal, row.name)
+            row.cells[year] = _cell(row, year, gaps.get(key), overdue.get(key), reports, rules)
+
+
+def board_records(board: Board) -> list[dict[str, object]]:
+    """One record per cell of the board's page, in BOARD_FIELDS order (for CSV and JSON)."""
+    return [
+        {
+            "portal": board.query.portal,
+            "publisher": row.name,
+            "kind": row.kind,
+            "year": year,
+            "deadline": cell.deadline,
+            "status": cell.status,
+            "days_late": cell.days_late,
+            "published_at": cell.published_at,
+            "report_id": cell.report_id,
+            "url": cell.url,
+            "evidence": cell.evidence,
+        }
+        for row in board.rows
+        for year, cell in row.cells.items()
+    ]
+
+
+def _has(row: BoardRow, status: str) -> bool:
+    return any(cell.status == status for cell in row.cells.values())
+
+
+def _publishers(session: Session, q: BoardQuery, offset: int | None = None) -> list[BoardRow]:
+    """The portal's publishers by name: one page from `offset`, or all."""
+    stmt = _of_portal(
+        select(
+            Publisher.id, Publisher.name, Publisher.kind, Publisher.first_year, Publisher.last_year
+        ),
+        q,
+    ).order_by(Publisher.name)
+    if offset is not None:
+        stmt = stmt.offset(offset).limit(PAGE_SIZE)
+    return [
+        BoardRow(pid, name, kind, (first or 0, last or 9999))
+        for pid, name, kind, first, last in session.execute(stmt)
+    ]
+
+
+def _of_portal(stmt: S, q: BoardQuery) -> S:
+    stmt = stmt.where(Publisher.portal == q.portal)
+    return stmt.where(Publisher.kind == q.kind) if q.kind else stmt
+
+
+def _count(session: Session, q: BoardQuery) -> int:
+    return session.scalar(_of_portal(select(func.count(Publisher.id)), q)) or 0
+
+
+def _bounded(session: Session, portal: str) -> dict[str, tuple[int, int]]:
+    """The years of the publishers that did not always exist (the rest existed every year)."""
+    stmt = select(Publisher.name, Publisher.first_year, Publisher.last_year).where(
+        Publisher.portal == portal,
+        or_(Publisher.first_year.is_not(None), Publisher.last_year.is_not(None)),
+    )
+    return {name: (first or 0, last or 9999) for name, first, last in session.execute(stmt)}
+
+
+def _counts(
+    session: Session,
+    q: BoardQuery,
+    years: list[int],
+    per_year: dict[int, tuple[dict[tuple[str, str], MissingRow], dict[tuple[str, str], LateRow]]],
+    bounded: dict[str, tuple[int, int]],
+    total: int,
+) -> dict[int, Counter[str]]:
+    """Per year, the cells of every page by status, as `_cell` decides them, without them."""
+    existed = _existed_counts(session, q, years)
+    undated = _undated_counts(session, q)
+    counts = {}
+    for year in years:
+        gaps, overdue = per_year[year]
+        c: Counter[str] = Counter(
+            r.status for (portal, _), r in gaps.items() if portal == q.portal and _kind(q, r.kind)
+        )
+        c["late"] = sum(
+            1
+            for (portal, name), r in overdue.items()
+            if portal == q.portal and _kind(q, r.kind) and _in(bounded.get(name), year)
+        )
+        c["undated"] = undated.get(year, 0)
+        c["not_expected"] = total - existed[year]
+        c["on_time"] = existed[year] - sum(n for s, n in c.items() if s != "not_expected")
+        counts[year] = c
+    return counts
+
+
+def _kind(q: BoardQuery, kind: str) -> bool:
+    return q.kind is None or kind == q.kind
+
+
+def _in(span: tuple[int, int] | None, year: int) -> bool:
+    return span is None or span[0] <= year <= span[1]
+
+
+def _existed_counts(session: Session, q: BoardQuery, years: list[int]) -> dict[int, int]:
+    stmt = _of_portal(
+        select(Publisher.first_year, Publisher.last_year, func.count(Publisher.id)), q
+    ).group_by(Publisher.first_year, Publisher.last_year)
+    spans = session.execute(stmt).all()
+    return {y: sum(n for f, la, n in spans if _in((f or 0, la or 9999), y)) for y in years}
+
+
+def _undated_counts(session: Session, q: BoardQuery) -> dict[int, int]:
+    """Per year, the publishers (that existed) whose every report of the year states no date."""
+    claimed = func.coalesce(Document.published_at, Document.written_date)
+    groups = (
+        _of_portal(select(Document.publisher_id, Document.report_year), q)
+        .join(Publisher, Publisher.id == Document.publisher_id)
+        .where(Document.report_year.between(q.first, q.last))
+        .where(or_(Publisher.first_year.is_(None), Publisher.first_year <= Document.report_year))
+        .where(or_(Publisher.last_year.is_(None), Publisher.last_year >= Document.report_year))
+        .group_by(Document.publisher_id, Document.report_year)
+        .having(func.max(claimed).is_(None))
+        .subquery()
+    )
+    stmt = select(groups.c.report_year, func.count()).group_by(groups.c.report_year)
+    return {year: n for year, n in session.execute(stmt)}
+
+
+def _reports(
+    session: Session, q: BoardQuery, publisher_ids: list[int]
+) -> dict[tuple[int, int], tuple[int, str | None, str]]:
+    """(publisher id, year) -> (id, claimed date, url) of its earliest copy, as `late` judges."""
+    if not publisher_ids:
+        return {}
+    stmt = select(
+        Document.id,
+        Document.publisher_id,
+        Document.report_year,
+        Document.published_at,
+        Document.written_date,
+        Document.url,
+    ).where(Document.publisher_id.in_(publisher_ids), Document.report_year.between(q.first, q.last))
+    found: dict[tuple[int, int], tuple[int, str | None, str]] = {}
+    for doc_id, pub_id, year, published, written, url in session.execute(stmt):
+        if pub_id is None or year is None:
+            continue  # ruled out by the query; said for the type checker
+        claimed = published or written
+        known = found.get((pub_id, year))
+        if known is None or (claimed or "~", doc_id) < (known[1] or "~", known[0]):
+            found[(pub_id, year)] = (doc_id, claimed, url)
+    return found
+
+
+def _cell(
+    row: BoardRow,
+    year: int,
+    gap: MissingRow | None,
+    lr: LateRow | None,
+    reports: dict[tuple[int, int], tuple[int, str | None, str]],
+    rules: DeadlineRules,
+) -> Cell:
+    if not _in(row.years, year):
+        return Cell("not_expected", evidence=f"{row.name} did not exist in {year}")
+    deadline = deadline_for(rules, year, row.kind)
+    if gap is not None:
+        return Cell(gap.status, gap.deadline, evidence=gap.evidence)
+    report = reports.get((row.publisher_id, year))
+    if lr is not None:
+        doc_id = report[0] if report else None
+        evidence = f"claims {lr.published_at}, due {lr.deadline}: {lr.days_late} days late"
+        return Cell("late", lr.deadline, lr.days_late, lr.published_at, doc_id, lr.url, evidence)
+    if report is None:
+        return Cell("not_expected", deadline, evidence="no report and not listed as missing")
+    doc_id, claimed, url = report
+    if claimed is None:
+        return Cell("undated", deadline, None, None, doc_id, url, "the report states no date")
+    evidence = f"claims {claimed}, due {deadline}: on time"
+    return Cell("on_time", deadline, 0, claimed, doc_id, url, evidence)
