@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Dialog, Page, sync_playwright
+from playwright.sync_api import ConsoleMessage, Dialog, Page, sync_playwright
 from replica_fixtures import crawl_all, post, replica_process, replica_settings
 
 from archive.blobs import BlobStore
@@ -31,6 +32,7 @@ from archive.db import make_engine, session_scope
 from archive.indexing import index_captures
 from replica import settings_for
 from replica.truth import load_truth
+from web.app import CAPTURE_CSP, PAGE_CSP
 
 pytestmark = pytest.mark.browser
 
@@ -93,9 +95,13 @@ class Browser:
     console: list[tuple[str, str]] = field(default_factory=list)  # (type, text), every frame
     errors: list[str] = field(default_factory=list)  # uncaught exceptions
     dialogs: list[str] = field(default_factory=list)
+    # What the capture frame's CSP refused the archived page (its own iframes, fetches): the
+    # safety at work, reported by the browser as errors, but the archived page's, not the app's.
+    refused: list[str] = field(default_factory=list)
 
     def clear(self) -> None:
         self.console.clear()
+        self.refused.clear()
         self.errors.clear()
         self.dialogs.clear()
 
@@ -194,7 +200,7 @@ def browser() -> Iterator[Browser]:
         context = chromium.new_context(viewport={"width": 1400, "height": 900})
         page = context.new_page()
         b = Browser(page)
-        page.on("console", lambda m: b.console.append((m.type, m.text)))
+        page.on("console", lambda m: _console(b, m))
         page.on("pageerror", lambda e: b.errors.append(str(e)))
 
         def dialog(d: Dialog) -> None:
@@ -212,6 +218,23 @@ def _visit(b: Browser, url: str, shot: str) -> None:
     response = page.goto(url)
     assert response is not None and response.status == 200, url
     page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)
+
+
+# A refusal names the directive it broke; those only the capture frame's CSP has are the
+# archived page's (e.g. its own <iframe>, refused by frame-src 'none'), never the app's pages'.
+CAPTURE_ONLY = {d.strip() for d in CAPTURE_CSP.split(";")} - {
+    d.strip() for d in PAGE_CSP.split(";")
+}
+
+
+def _console(b: Browser, m: ConsoleMessage) -> None:
+    broke = re.search(
+        r'violates the following Content Security Policy directive: "([^"]+)"', m.text
+    )
+    if m.type == "error" and broke and broke.group(1) in CAPTURE_ONLY:
+        b.refused.append(m.text)
+    else:
+        b.console.append((m.type, m.text))
 
 
 def _no_console_errors(b: Browser) -> None:

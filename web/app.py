@@ -48,7 +48,7 @@ PAGE_CSP = (
 )
 # What an archived page is served with, inside the iframe: no script, nothing fetched.
 CAPTURE_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'none'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
 )
 RUN_FIELDS = (

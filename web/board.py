@@ -1,8 +1,8 @@
 """The board: per portal, publishers × years, each cell a status from archive.status.
 
-The statuses are `archive.status.missing`'s and `late`'s, never decided here; a cell with a
-report that neither lists is `on_time` when the report states a date, else `undated` (no date
-to judge by). A publisher that did not exist in a year has no cell (`not_expected`).
+The statuses are `archive.status.missing`'s and `timeliness`'s, never decided here: a report
+that claims no date is `undated` when nianbao first saw it after the deadline, `on_time` when it
+saw it by then; a report that no answer lists is `on_time`. A publisher that did not exist in a year has no cell (`not_expected`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from archive.deadlines import DeadlineRules, deadline_for
 from archive.models import Document, Publisher
-from archive.status import LateRow, MissingRow, late, missing
+from archive.status import LateRow, MissingRow, UndatedRow, missing, timeliness
 from web.cache import AnswerCache, fingerprint
 
 S = TypeVar("S", bound=Select)
@@ -122,12 +122,18 @@ def build_board(
     return Board(q, years, kept[start : start + PAGE_SIZE], len(kept), pages, counts)
 
 
-def _year(
-    session: Session, year: int, as_of: date, rules: DeadlineRules
-) -> tuple[dict[tuple[str, str], MissingRow], dict[tuple[str, str], LateRow]]:
-    """`missing` and `late` of one year, by (portal, publisher)."""
+# One year's answers by (portal, publisher): missing, late, and the reports that claim no date
+# (`undated`, or `on_time` when first seen by the deadline), as archive.status judges them.
+_Key = tuple[str, str]
+_Year = tuple[dict[_Key, MissingRow], dict[_Key, LateRow], dict[_Key, UndatedRow]]
+
+
+def _year(session: Session, year: int, as_of: date, rules: DeadlineRules) -> _Year:
+    """`missing` and `timeliness` of one year, by (portal, publisher)."""
     gaps = {(r.portal, r.publisher): r for r in missing(session, year, as_of, rules)}
-    return gaps, {(r.portal, r.publisher): r for r in late(session, year, rules)}
+    told = timeliness(session, year, rules)
+    dateless = {(r.portal, r.publisher): r for r in [*told.undated, *told.seen_in_time]}
+    return gaps, {(r.portal, r.publisher): r for r in told.late}, dateless
 
 
 def _fill(
@@ -135,15 +141,17 @@ def _fill(
     q: BoardQuery,
     rows: list[BoardRow],
     years: list[int],
-    per_year: dict[int, tuple[dict[tuple[str, str], MissingRow], dict[tuple[str, str], LateRow]]],
+    per_year: dict[int, _Year],
     rules: DeadlineRules,
 ) -> None:
     reports = _reports(session, q, [row.publisher_id for row in rows] if rows else [])
     for year in years:
-        gaps, overdue = per_year[year]
+        gaps, overdue, dateless = per_year[year]
         for row in rows:
             key = (q.portal, row.name)
-            row.cells[year] = _cell(row, year, gaps.get(key), overdue.get(key), reports, rules)
+            row.cells[year] = _cell(
+                row, year, gaps.get(key), overdue.get(key), dateless.get(key), reports, rules
+            )
 
 
 def board_records(board: Board) -> list[dict[str, object]]:
@@ -209,16 +217,15 @@ def _counts(
     session: Session,
     q: BoardQuery,
     years: list[int],
-    per_year: dict[int, tuple[dict[tuple[str, str], MissingRow], dict[tuple[str, str], LateRow]]],
+    per_year: dict[int, _Year],
     bounded: dict[str, tuple[int, int]],
     total: int,
 ) -> dict[int, Counter[str]]:
     """Per year, the cells of every page by status, as `_cell` decides them, without them."""
     existed = _existed_counts(session, q, years)
-    undated = _undated_counts(session, q)
     counts = {}
     for year in years:
-        gaps, overdue = per_year[year]
+        gaps, overdue, dateless = per_year[year]
         c: Counter[str] = Counter(
             r.status for (portal, _), r in gaps.items() if portal == q.portal and _kind(q, r.kind)
         )
@@ -227,7 +234,14 @@ def _counts(
             for (portal, name), r in overdue.items()
             if portal == q.portal and _kind(q, r.kind) and _in(bounded.get(name), year)
         )
-        c["undated"] = undated.get(year, 0)
+        c["undated"] = sum(
+            1
+            for (portal, name), r in dateless.items()
+            if r.status == "undated"
+            and portal == q.portal
+            and _kind(q, r.kind)
+            and _in(bounded.get(name), year)
+        )
         c["not_expected"] = total - existed[year]
         c["on_time"] = existed[year] - sum(n for s, n in c.items() if s != "not_expected")
         counts[year] = c
@@ -248,23 +262,6 @@ def _existed_counts(session: Session, q: BoardQuery, years: list[int]) -> dict[i
     ).group_by(Publisher.first_year, Publisher.last_year)
     spans = session.execute(stmt).all()
     return {y: sum(n for f, la, n in spans if _in((f or 0, la or 9999), y)) for y in years}
-
-
-def _undated_counts(session: Session, q: BoardQuery) -> dict[int, int]:
-    """Per year, the publishers (that existed) whose every report of the year states no date."""
-    claimed = func.coalesce(Document.published_at, Document.written_date)
-    groups = (
-        _of_portal(select(Document.publisher_id, Document.report_year), q)
-        .join(Publisher, Publisher.id == Document.publisher_id)
-        .where(Document.report_year.between(q.first, q.last))
-        .where(or_(Publisher.first_year.is_(None), Publisher.first_year <= Document.report_year))
-        .where(or_(Publisher.last_year.is_(None), Publisher.last_year >= Document.report_year))
-        .group_by(Document.publisher_id, Document.report_year)
-        .having(func.max(claimed).is_(None))
-        .subquery()
-    )
-    stmt = select(groups.c.report_year, func.count()).group_by(groups.c.report_year)
-    return {year: n for year, n in session.execute(stmt)}
 
 
 def _reports(
@@ -297,6 +294,7 @@ def _cell(
     year: int,
     gap: MissingRow | None,
     lr: LateRow | None,
+    dateless: UndatedRow | None,
     reports: dict[tuple[int, int], tuple[int, str | None, str]],
     rules: DeadlineRules,
 ) -> Cell:
@@ -310,6 +308,10 @@ def _cell(
         doc_id = report[0] if report else None
         evidence = f"claims {lr.published_at}, due {lr.deadline}: {lr.days_late} days late"
         return Cell("late", lr.deadline, lr.days_late, lr.published_at, doc_id, lr.url, evidence)
+    if dateless is not None:  # no date claimed: judged by when nianbao first saw it
+        doc_id = report[0] if report else None
+        days = 0 if dateless.status == "on_time" else None
+        return Cell(dateless.status, deadline, days, None, doc_id, dateless.url, dateless.evidence)
     if report is None:
         return Cell("not_expected", deadline, evidence="no report and not listed as missing")
     doc_id, claimed, url = report
