@@ -6,10 +6,21 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, func, select
 
+from archive.blobs import BlobStore
+from archive.captures import CaptureIn, record_capture
+from archive.db import session_scope
+from archive.deadlines import DeadlineRules
+from archive.indexing import index_captures
+from archive.models import Document
+from archive.queries import get_report, late, list_reports, missing
+from archive.registry import PublisherSpec, sync_publishers
+from archive.runs import start_run
 from parsers import parse_html, parse_text
 
 REAL = Path(__file__).parent / "real"
@@ -135,3 +146,103 @@ def test_a_government_report_posted_by_its_office_is_the_governments() -> None:
     parsed = parse_html(html)
     assert parsed.subject == "台州市人民政府"
     assert parsed.publisher == "台州市人民政府办公室"  # who posted it, as before
+
+
+# --- the archive: subject stored, the registry matching it first, one report at two URLs --------
+
+BASE = "http://www.zjtz.gov.cn"
+MODULE = f"{BASE}/module/xxgk/xxgkAnnualReport.jsp?area=0025&fbtime=2023"
+ARTICLE = f"{BASE}/art/2024/1/20/art_1229000001_5900001.html"
+T0 = datetime(2024, 1, 21, 2, 0, tzinfo=UTC)
+GOVERNMENT = PublisherSpec("taizhou", "台州市人民政府", ("市政府",), "government", "0025")
+OFFICE = PublisherSpec("taizhou", "台州市人民政府办公室", ("市府办", "市政府办公室"), "department")
+BODY = (
+    "<p>根据《中华人民共和国政府信息公开条例》要求，现公布台州市人民政府2023年政府信息公开"
+    "工作年度报告。报告中所列数据的统计期限自2023年1月1日起至2023年12月31日止。</p>"
+    "<p>一、总体情况</p><p>2023年，台州市人民政府主动公开政府信息共计1234条，其中政策文件45条，"
+    "规范性文件12件。全年共受理政府信息公开申请56件。</p>"
+)
+
+
+def _article() -> bytes:
+    title = "台州市人民政府2023年政府信息公开工作年度报告"
+    return (
+        f'<html><head><meta charset="utf-8"><meta name="ArticleTitle" content="{title}">'
+        f'<meta name="PubDate" content="2024-01-20 10:00"><title>{title}</title></head><body>'
+        '<table class="xxgk_table"><tr><td>发布机构：</td><td>台州市人民政府办公室</td></tr></table>'
+        f'<h1>{title}</h1><div id="zoom">{BODY}</div></body></html>'
+    ).encode()
+
+
+def _module() -> bytes:
+    """The Hanweb annual-report module page: the body alone, no 发布机构, no date."""
+    return f'<html><head><meta charset="utf-8"></head><body><div id="zoom">{BODY}</div></body></html>'.encode()
+
+
+def _capture(url: str, body: bytes, at: datetime, kind: str) -> CaptureIn:
+    return CaptureIn(
+        portal="taizhou",
+        run_id=None,
+        url=url,
+        final_url=url,
+        status=200,
+        headers=[("Content-Type", "text/html; charset=utf-8")],
+        body=body,
+        fetched_at=at,
+        kind=kind,
+        parent_url=None,
+        content_type="text/html; charset=utf-8",
+    )
+
+
+def _crawl(engine: Engine, store: BlobStore, *captures: CaptureIn) -> None:
+    with session_scope(engine) as session:
+        run = start_run(session, "taizhou", "nightly")
+        for cap in captures:
+            record_capture(session, store, CaptureIn(**{**cap.__dict__, "run_id": run.id}))
+        index_captures(session, store, run_id=run.id)
+
+
+def test_the_governments_report_posted_by_its_office_is_matched_to_the_government(
+    engine: Engine, store: BlobStore
+) -> None:
+    with session_scope(engine) as session:
+        sync_publishers(session, [GOVERNMENT, OFFICE])
+    _crawl(engine, store, _capture(ARTICLE, _article(), T0, "article"))
+    with session_scope(engine) as session:
+        [row] = list_reports(session)
+        assert (row.publisher, row.subject, row.posted_by) == (
+            "台州市人民政府",
+            "台州市人民政府",
+            "台州市人民政府办公室",
+        )
+        detail = get_report(session, row.id)
+        assert detail is not None and "subject" in (detail.matched or "")
+        rules = DeadlineRules()  # the office has no report of its own: it is the one missing
+        assert [m.publisher for m in missing(session, 2023, date(2024, 6, 1), rules)] == [
+            "台州市人民政府办公室"
+        ]
+
+
+@pytest.mark.parametrize("registered", [True, False], ids=["registry", "no-registry"])
+def test_one_report_at_the_module_page_and_a_column_article_is_one_report(
+    engine: Engine, store: BlobStore, registered: bool
+) -> None:
+    with session_scope(engine) as session:
+        sync_publishers(session, [GOVERNMENT, OFFICE] if registered else [])
+    _crawl(
+        engine,
+        store,
+        _capture(MODULE, _module(), T0, "module"),
+        _capture(ARTICLE, _article(), T0 + timedelta(hours=1), "article"),
+    )
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Document)) == 2
+        [row] = list_reports(session, year=2023)
+        assert row.subject == "台州市人民政府"
+        assert len(row.copies) == 1 and {row.url, *row.copies} == {MODULE, ARTICLE}
+        if registered:  # the statuses count it once: the government has its report, on time
+            rules = DeadlineRules()
+            absent = [m.publisher for m in missing(session, 2023, date(2024, 6, 1), rules)]
+            assert absent == ["台州市人民政府办公室"]  # the government has its report
+            assert late(session, 2023, rules) == []
