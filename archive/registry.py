@@ -156,18 +156,27 @@ class PublisherRegistry:
         """`match`, saying how: by the subject, the 发布机构 (name or alias), the unit code, or
         the title. The subject comes first: an office posts its government's report, and the
         发布机构 then names the office (issue 13)."""
+        by_label = self._by_label_match(portal, label, year)
         if subject and (found := self._by_subject(portal, subject)):
-            return Match(_pick(found, year), "subject", subject)
-        if label and (found := self._by_label.get((portal, normalize_name(label)))):
             entry = _pick(found, year)
-            by = "name" if normalize_name(entry.name) == normalize_name(label) else "alias"
-            return Match(entry, by, label)
+            # The same publisher either way: said by its 发布机构, as before subjects.
+            if by_label is None or by_label.entry != entry:
+                return Match(entry, "subject", subject)
+        if by_label is not None:
+            return by_label
         code = unit_code.strip().upper() if unit_code else None
         if code and (found := self._by_unit.get((portal, code))):
             return Match(_pick(found, year), "unit_code", code)
         if title:
             return self._in_title(portal, normalize_name(title), year)
         return None
+
+    def _by_label_match(self, portal: str, label: str | None, year: int | None) -> Match | None:
+        if not label or not (found := self._by_label.get((portal, normalize_name(label)))):
+            return None
+        entry = _pick(found, year)
+        by = "name" if normalize_name(entry.name) == normalize_name(label) else "alias"
+        return Match(entry, by, label)
 
     def _by_subject(self, portal: str, subject: str) -> list[RegistryEntry] | None:
         """The entries named like the subject; '桐乡市' and '桐乡市人民政府' are one government."""
