@@ -22,7 +22,9 @@ from parsers.rules.core import (
     YEAR_PATTERN,
 )
 from parsers.rules.kinds import (
+    COMPILER,
     COMPILER_OFFICE,
+    CONTACT,
     CONTACT_OFFICE,
     EXTRA_YEAR_PATTERNS,
     SUBJECT_ALIAS_NOTE,
@@ -42,8 +44,8 @@ _URL_YEAR_RE = re.compile(URL_YEAR_SOURCE)
 _BODY_YEAR_RE = re.compile(BODY_YEAR_SOURCE)
 _OPENING_YEAR_RE = re.compile(OPENING_YEAR_SOURCE)
 _SUBJECT_RES = tuple(
-    re.compile(p.replace("YEAR", "(?:" + YEAR_PATTERN + ")"), re.M)
-    for p, _ in SUBJECT_TEXT_PATTERNS
+    (role, re.compile(p.replace("YEAR", "(?:" + YEAR_PATTERN + ")"), re.M))
+    for role, p, _ in SUBJECT_TEXT_PATTERNS
 )
 _NOT_UNIT_RE = re.compile(SUBJECT_NOT_UNIT)
 _TRAILING_RE = re.compile(SUBJECT_TRAILING_WORDS)
@@ -52,6 +54,8 @@ _CHROME_RE = re.compile(SUBJECT_CHROME)
 _ALIAS_NOTE_RE = re.compile(SUBJECT_ALIAS_NOTE)
 _OFFICE_RE = re.compile(COMPILER_OFFICE)
 _CONTACT_OFFICE_RE = re.compile(CONTACT_OFFICE)
+# The office suffix dropped from a unit found as compiler or contact: the office's unit.
+_OFFICE_OF = {COMPILER: _OFFICE_RE, CONTACT: _CONTACT_OFFICE_RE}
 _EXTRA_YEAR_RES = tuple(
     re.compile(p.replace("YEAR", "(?:" + YEAR_PATTERN + ")")) for p, _ in EXTRA_YEAR_PATTERNS
 )
@@ -173,13 +177,10 @@ def _title_subject(title: str | None) -> str | None:
 
 def _text_subject(text: str) -> str | None:
     opening = text[:SUBJECT_WINDOW]
-    for rx in _SUBJECT_RES:
+    for role, rx in _SUBJECT_RES:
+        office = _OFFICE_OF.get(role)
         for m in rx.finditer(opening):
-            raw = m.group("s")
-            if "由(?P<s>" in rx.pattern:
-                raw = _OFFICE_RE.sub("", raw)
-            elif "联系" in rx.pattern:
-                raw = _CONTACT_OFFICE_RE.sub("", raw)
+            raw = office.sub("", m.group("s")) if office else m.group("s")
             if unit := _unit(raw):
                 return unit
     return None
