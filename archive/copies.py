@@ -112,7 +112,8 @@ def _candidates(session: Session, year: int | None, portal: str | None) -> list[
 def _filtered(
     stmt: Select[Any], year: int | None, portal: str | None, has_publisher: bool
 ) -> Select[Any]:
-    stmt = stmt.where(Document.report_year.is_not(None))
+    # A page judged no report since it was archived (documents.not_report) is no copy of one.
+    stmt = stmt.where(Document.report_year.is_not(None), Document.not_report.is_(None))
     if has_publisher:
         stmt = stmt.where(Document.publisher_id.is_not(None))
     else:
