@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from archive.models import Document, DocumentVersion
 from archive.similarity import SAME_TEXT, resemblance
 
-# Documents of one (publisher, year): by registered publisher, else by the printed 发布机构.
+# Documents of one (publisher, year): by registered publisher, else by the subject the report
+# names, else by the printed 发布机构 (a module page prints none, its column article the office).
 _Key = tuple[object, ...]
 
 
@@ -93,7 +94,7 @@ def claimed_date(doc: type[Document]) -> ColumnElement[str]:
 def _candidates(session: Session, year: int | None, portal: str | None) -> list[_Doc]:
     """Documents sharing their (publisher, year) with another document."""
     matched = (Document.publisher_id,)
-    printed = (Document.portal, Document.publisher_label)
+    printed = (Document.portal, _named())
     found: list[_Doc] = []
     for key_cols, has_publisher in ((matched, True), (printed, False)):
         cols = (*key_cols, Document.report_year)
@@ -111,16 +112,22 @@ def _candidates(session: Session, year: int | None, portal: str | None) -> list[
 def _filtered(
     stmt: Select[Any], year: int | None, portal: str | None, has_publisher: bool
 ) -> Select[Any]:
-    stmt = stmt.where(Document.report_year.is_not(None))
+    # A page judged no report since it was archived (documents.not_report) is no copy of one.
+    stmt = stmt.where(Document.report_year.is_not(None), Document.not_report.is_(None))
     if has_publisher:
         stmt = stmt.where(Document.publisher_id.is_not(None))
     else:
-        stmt = stmt.where(Document.publisher_id.is_(None), Document.publisher_label.is_not(None))
+        stmt = stmt.where(Document.publisher_id.is_(None), _named().is_not(None))
     if year is not None:
         stmt = stmt.where(Document.report_year == year)
     if portal is not None:
         stmt = stmt.where(Document.portal == portal)
     return stmt
+
+
+def _named() -> ColumnElement[str | None]:
+    """Whose report a document is when no registered publisher matched it."""
+    return func.coalesce(Document.subject, Document.publisher_label)
 
 
 def _cluster(docs: list[_Doc], texts: dict[int, str]) -> list[CopyGroup]:

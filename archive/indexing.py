@@ -186,14 +186,18 @@ def index_page(state: IndexPass, capture: Capture, parsed: Parsed) -> None:
         return
     capture.index_error = None
     if not parsed.is_report:
-        capture.indexed_at = state.now
+        # Kept as kind `other` with the classifier's reason; `reparse` judges it again.
+        capture.indexed_at, capture.not_report = state.now, f"{parsed.kind}: {parsed.reason}"
+        _judged_other(state, capture)
         return
+    capture.not_report = None
     doc, created = _document(state, capture, parsed)
     # Set together, so that they reach the database in one UPDATE.
     capture.indexed_at, capture.document_id = state.now, doc.id
     _record_version(state, doc, capture, parsed, created)
     if not created and capture.fetched_at >= doc.last_seen_at:
         _refresh(state.registry, doc, parsed)
+        doc.not_report = None
     doc.first_seen_at = min(doc.first_seen_at, capture.fetched_at)
     doc.last_seen_at = max(doc.last_seen_at, capture.fetched_at)
 
@@ -216,6 +220,15 @@ def _document(state: IndexPass, capture: Capture, parsed: ParsedReport) -> tuple
     state.session.flush()
     state.new_reports += 1
     return doc, True
+
+
+def _judged_other(state: IndexPass, capture: Capture) -> None:
+    """A page archived as a report and now judged none, at its latest fetch: not a report."""
+    with state.session.no_autoflush:
+        doc = state.session.scalar(select(Document).where(_same_url(capture)))
+    if doc is not None and capture.fetched_at >= doc.last_seen_at:
+        doc.not_report = capture.not_report
+        capture.document_id = doc.id
 
 
 def _known_document(state: IndexPass, capture: Capture) -> int | None:
@@ -242,6 +255,7 @@ def _refresh(registry: PublisherRegistry, doc: Document, parsed: ParsedReport) -
     doc.published_at = meta.published_at
     doc.template = parsed.template
     doc.publisher_label = meta.publisher or parsed.publisher
+    doc.subject = parsed.subject
     entry = registry.match_document(doc)
     doc.publisher_id = entry.id if entry else None
 

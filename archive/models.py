@@ -164,6 +164,9 @@ class Capture(Base):
     # blob, a value the database refused), so that the capture is indexed and the pass goes on.
     url_sha256: Mapped[str] = mapped_column(String(64), default=_url_key)
     index_error: Mapped[str | None] = mapped_column(Text)
+    # Migration 0007: why indexing judged the page no report (parsers.classify: a 通知, a 图解,
+    # a 解读, an evaluation, a news item…), "other: <reason>"; NULL for a report or a file.
+    not_report: Mapped[str | None] = mapped_column(Text)
 
 
 class Publisher(Base):
@@ -202,6 +205,12 @@ class Document(Base):
     publisher_id: Mapped[int | None] = mapped_column(ForeignKey("publishers.id"))
     # As the page states them, of any length (migration 0006; PostgreSQL refused the report).
     publisher_label: Mapped[str | None] = mapped_column(Text)
+    # Migration 0007: whose report it is, as its title or opening names it; the registry matches
+    # it first (a government's report posted by its office is the government's).
+    subject: Mapped[str | None] = mapped_column(Text)
+    # Migration 0007: set when the page's latest capture was judged no report (a re-parse with a
+    # better classifier): "other: <reason>"; such a document is not listed as a report.
+    not_report: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     report_year: Mapped[int | None]
     index_no: Mapped[str | None] = mapped_column(Text)

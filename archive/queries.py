@@ -68,6 +68,12 @@ class ReportRow:
     versions: int  # distinct text snapshots kept
     captures: int  # fetches of the page recorded
     copies: tuple[str, ...] = ()  # URLs of the report's other copies (republished elsewhere)
+    subject: str | None = None  # whose report it is, as its title or opening names it
+    kind: str = "report"  # 'other' once a re-parse judged the page no report (`reason` says why)
+    reason: str | None = None
+    posted_by: str | None = (
+        None  # the page's 发布机构: who posted it (an office, for its government)
+    )
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,7 @@ def list_reports(
     `until`, the archive as it stood then (archive.evidence.stood): the reports first seen before
     it, their versions and captures before it (their fields are those of the latest parse)."""
     stmt = stood(_reports(until), Document.first_seen_at, until)
+    stmt = stmt.where(Document.not_report.is_(None))  # judged no report since (a re-parse)
     if portal is not None:
         stmt = stmt.where(Document.portal == portal)
     if year is not None:
@@ -268,6 +275,10 @@ def _report_row(row: Row[Document, str | None, int, int]) -> ReportRow:
         template=doc.template,
         versions=versions,
         captures=captures,
+        subject=doc.subject,
+        posted_by=doc.publisher_label,
+        kind="other" if doc.not_report else "report",
+        reason=doc.not_report,
     )
 
 

@@ -63,8 +63,9 @@ class RegistryEntry:
 
 @dataclass(frozen=True)
 class Match:
-    """A registered publisher and how a report was matched to it: by its registered `name`, an
-    `alias`, its `unit_code`, or a name found in its `title`; `text` is what matched."""
+    """A registered publisher and how a report was matched to it: by its `subject` (whose report
+    its title or opening says it is), its registered `name` or an `alias` in its 发布机构, its
+    `unit_code`, or a name found in its `title`; `text` is what matched."""
 
     entry: RegistryEntry
     by: str
@@ -75,6 +76,8 @@ class Match:
             return f"unit code {self.text}"
         if self.by == "title":
             return f"{self.text!r} found in its title"
+        if self.by == "subject":
+            return f"its subject {self.text!r} (whose report its title or opening names)"
         return f"{self.by} {self.text!r} in its 发布机构"
 
 
@@ -134,9 +137,11 @@ class PublisherRegistry:
         title: str | None,
         unit_code: str | None,
         year: int | None = None,
+        subject: str | None = None,
     ) -> RegistryEntry | None:
-        """The publisher by 发布机构, else by unit code, else by the longest name in the title."""
-        found = self.explain(portal, label, title, unit_code, year)
+        """The publisher by subject, else by 发布机构, else by unit code, else by the longest
+        name in the title."""
+        found = self.explain(portal, label, title, unit_code, year, subject)
         return found.entry if found else None
 
     def explain(
@@ -146,17 +151,40 @@ class PublisherRegistry:
         title: str | None,
         unit_code: str | None,
         year: int | None = None,
+        subject: str | None = None,
     ) -> Match | None:
-        """`match`, saying how: by the 发布机构 (name or alias), the unit code, or the title."""
-        if label and (found := self._by_label.get((portal, normalize_name(label)))):
+        """`match`, saying how: by the subject, the 发布机构 (name or alias), the unit code, or
+        the title. The subject comes first: an office posts its government's report, and the
+        发布机构 then names the office (issue 13)."""
+        by_label = self._by_label_match(portal, label, year)
+        if subject and (found := self._by_subject(portal, subject)):
             entry = _pick(found, year)
-            by = "name" if normalize_name(entry.name) == normalize_name(label) else "alias"
-            return Match(entry, by, label)
+            # The same publisher either way: said by its 发布机构, as before subjects.
+            if by_label is None or by_label.entry != entry:
+                return Match(entry, "subject", subject)
+        if by_label is not None:
+            return by_label
         code = unit_code.strip().upper() if unit_code else None
         if code and (found := self._by_unit.get((portal, code))):
             return Match(_pick(found, year), "unit_code", code)
         if title:
             return self._in_title(portal, normalize_name(title), year)
+        return None
+
+    def _by_label_match(self, portal: str, label: str | None, year: int | None) -> Match | None:
+        if not label or not (found := self._by_label.get((portal, normalize_name(label)))):
+            return None
+        entry = _pick(found, year)
+        by = "name" if normalize_name(entry.name) == normalize_name(label) else "alias"
+        return Match(entry, by, label)
+
+    def _by_subject(self, portal: str, subject: str) -> list[RegistryEntry] | None:
+        """The entries named like the subject; '桐乡市' and '桐乡市人民政府' are one government."""
+        name = normalize_name(subject)
+        bare = name.removesuffix("人民政府")
+        for key in dict.fromkeys((name, bare, bare + "人民政府")):
+            if len(key) >= 2 and (found := self._by_label.get((portal, key))):
+                return found
         return None
 
     def match_document(self, doc: Document) -> RegistryEntry | None:
@@ -166,7 +194,9 @@ class PublisherRegistry:
 
     def explain_document(self, doc: Document) -> Match | None:
         unit_code = unit_code_of(doc.index_no, doc.url)
-        return self.explain(doc.portal, doc.publisher_label, doc.title, unit_code, doc.report_year)
+        return self.explain(
+            doc.portal, doc.publisher_label, doc.title, unit_code, doc.report_year, doc.subject
+        )
 
     def knows_label(self, portal: str, label: str) -> bool:
         """Whether a 发布机构 is a registered name or alias of this portal."""

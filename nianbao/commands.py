@@ -199,10 +199,12 @@ def parse(file: Path, as_json: bool) -> None:
         raise NianbaoError(f"{file}: {exc}") from None
     # interface.md's shape, plus the publisher the report names (发布机构, else its title).
     result = {"publisher": parsed.publisher, **parsers.report_to_json(parsed)}
+    # Issue 13, added fields: whose report (the publisher above is who posted it), and the verdict.
+    result.update(subject=parsed.subject, kind=parsed.kind, reason=parsed.reason)
     if as_json:
         emit_json(result)
         return
-    for key in ("title", "report_year", "publisher", "template"):
+    for key in ("title", "report_year", "publisher", "subject", "kind", "reason", "template"):
         click.echo(f"{key}: {result.get(key)}")
     for key, value in result["metadata"].items():
         click.echo(f"metadata.{key}: {value if value is not None else ''}")

@@ -25,6 +25,12 @@ class Extracted:
     text: str
     form: str
     needs_ocr: bool = False
+    # Issue 13. Whose report it is, as its title or opening names it (`publisher` stays the page's
+    # 发布机构, who posted it: a government's report is often posted by its office).
+    subject: str | None = None
+    # The classifier's verdict (classify.py): 'report' or 'other', and the evidence that decided.
+    kind: str = "report"
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,12 @@ class ParsedReport:
     attachments: tuple[str, ...]
     # A PDF (or scan) no engine could read text from: the figures await OCR.
     needs_ocr: bool = False
+    # Issue 13. Whose report it is, as its title or opening names it (`publisher` stays the page's
+    # 发布机构, who posted it: a government's report is often posted by its office).
+    subject: str | None = None
+    # The classifier's verdict (classify.py): 'report' or 'other', and the evidence that decided.
+    kind: str = "report"
+    reason: str = ""
 
     def figure(self, key: str) -> Figure | None:
         """The figure under `key`, or None when the report does not give it."""

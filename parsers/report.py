@@ -6,7 +6,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
-from parsers import figureset, forms, htmltext, identity, metadata, script
+from parsers import classify, figureset, forms, htmltext, identity, metadata, script
 from parsers.checks import all_checks
 from parsers.decode import charset_from_content_type, decode_html, looks_like_html, sniff_kind
 from parsers.errors import LimitExceeded
@@ -93,6 +93,8 @@ def _assemble(
     text: str, title: str | None, meta: Metadata, url: str | None, attachments: tuple[str, ...]
 ) -> ParsedReport:
     template, figures, findings = figureset.extract(text)
+    evidence = identity.report_evidence(title, text, template)
+    verdict = classify.classify(title, text, evidence)
     return ParsedReport(
         title=title,
         report_year=identity.report_year(title, text, url, meta),
@@ -103,8 +105,11 @@ def _assemble(
         checks=(*all_checks(figures, template), *findings),
         text=text,
         encoding=None,
-        is_report=identity.is_report(title, text, template),
+        is_report=verdict.is_report,
         attachments=attachments,
+        subject=identity.subject(title, text),
+        kind=verdict.kind,
+        reason=verdict.reason,
     )
 
 
