@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-PARSER_VERSION = "0.2.0"
+PARSER_VERSION = "0.3.0"
 
 Number = int | Decimal
 

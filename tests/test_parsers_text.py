@@ -144,7 +144,7 @@ def test_report_to_json_shape_and_exact_decimals() -> None:
     prov = out["provenance"]["headline.fees_yuan"]
     assert r.text[prov["start"] : prov["end"]] == prov["text"] == "全年收取费用24252.311082元。"
     json.dumps(out)  # plain JSON, no custom encoder needed
-    assert PARSER_VERSION == "0.2.0"
+    assert PARSER_VERSION == "0.3.0"
 
 
 def test_empty_text_is_no_report_and_no_error() -> None:
