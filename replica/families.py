@@ -11,7 +11,15 @@ import tomllib
 from functools import cache
 from typing import Any
 
-from replica.plan import Plan, _check, _plan_publisher, build_truth, data_text, load_plan
+from replica.plan import (
+    Plan,
+    _cases,
+    _check,
+    _plan_publisher,
+    build_truth,
+    data_text,
+    load_plan,
+)
 from replica.records import Truth
 from replica.truth import load_truth
 
@@ -32,7 +40,11 @@ def load_family_plan() -> Plan:
             synthetic_publisher(pid, cfg, n, raw["first_year"], raw["last_year"])
             for n in range(count)
         ]
-    pubs = tuple(_plan_publisher(row, {}) for row in raw["publishers"])
+    cases = _cases(raw)  # e.g. a `[[republished]]` report at a second URL (yiwu_variants)
+    pubs = tuple(
+        _plan_publisher(row, cases.get((row["portal"], row["name"]), {}))
+        for row in raw["publishers"]
+    )
     plan = Plan(raw=raw, portals=raw["portals"], seeds=raw.get("seeds", {}), publishers=pubs)
     _check(plan)
     return plan
