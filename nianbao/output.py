@@ -7,31 +7,14 @@ import dataclasses
 import io
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from archive.files import csv_cell
+from archive.files import csv_cell, plain
 
 FORMATS = ("table", "csv", "json")
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready value: ISO dates, exact decimals as numbers' text, lists kept."""
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="minutes")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
 
 
 def as_dicts(rows: Sequence[Any], fields: Sequence[str]) -> list[dict[str, Any]]:

@@ -6,8 +6,6 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +13,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
-from archive.files import csv_cell
+from archive.files import csv_cell, plain
 
 HERE = Path(__file__).resolve().parent
 ENV = Environment(
@@ -25,21 +23,6 @@ ENV = Environment(
     lstrip_blocks=True,
 )
 STYLE = (HERE / "static" / "style.css").read_bytes()
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready value, as the CLI's `--format json` gives it (nianbao.output.plain)."""
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="minutes")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
 
 
 def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
