@@ -279,8 +279,8 @@ class Attachment(Base):
 
 
 # --- Scheduling, leases, backfills and health -------------------------------------------------
-# Written by the scheduler, the crawl lease and the backfill runner (archive.locks,
-# archive.backfill, archive.health); the crawl tables above never depend on them.
+# Written by the scheduler, the crawl lease and the backfill runner (ops.leases,
+# ops.backfill, ops.health); the crawl tables above never depend on them.
 
 SCHEDULED_OUTCOMES = ("running", "ok", "failed", "skipped", "interrupted", "lost", "missed")
 CELL_STATUSES = ("pending", "running", "done", "failed")

@@ -27,9 +27,9 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from archive.db import make_engine, session_scope, upgrade
-from archive.deadlines import DeadlineRules, deadline_for
 from archive.models import CrawlRun, Document, Publisher
-from archive.status import late, missing
+from questions.deadlines import DeadlineRules, deadline_for
+from questions.status import late, missing
 
 PORTALS = 100
 PER_PORTAL = 1000

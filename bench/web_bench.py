@@ -7,7 +7,7 @@ The archive is bench/questions_bench.py's synthetic one (its generators, with on
 publishers and report years 2013-2024), built once per size under /tmp and reused. Timed: the whole
 request through the app (Starlette's TestClient: routing, the board's queries, the Jinja2 page),
 cold and warm (best of --repeat), the same request as JSON, and the last page. Cold includes
-`archive.status.missing` and `late` for each of the 12 years over the whole archive; warm requests
+`questions.status.missing` and `late` for each of the 12 years over the whole archive; warm requests
 reuse them (web/cache.py) until the archive changes.
 """
 

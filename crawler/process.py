@@ -10,8 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from archive.locks import portal_lease
 from crawler.job import CrawlJob, RunSummary
+from ops.leases import portal_lease
 
 
 class CrawlFailed(Exception):
@@ -23,7 +23,7 @@ def run_crawl(
 ) -> RunSummary:
     """Run `python -m crawler.worker` for one job; its Scrapy log goes to `log_path` (or stderr).
 
-    The crawl holds its portal's lease while it runs: `archive.locks.LeaseHeld` when another
+    The crawl holds its portal's lease while it runs: `ops.leases.LeaseHeld` when another
     crawl of the portal is running (a skip, not a failure).
     """
     with portal_lease(job.archive.database_url, job.archive.blob_dir, job.portal.id, job.kind):

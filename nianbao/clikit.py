@@ -6,10 +6,9 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 from alembic.migration import MigrationContext
@@ -25,7 +24,6 @@ from nianbao.errors import NianbaoError, UsageError
 from nianbao.output import FORMATS, render
 from nianbao.settings import Settings, load_settings
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 REPORT_FIELDS = (
     "id",
     "portal",
@@ -40,7 +38,7 @@ REPORT_FIELDS = (
     "template",
     "versions",
     "captures",
-    "copies",  # the other URLs of a report published more than once (archive.copies)
+    "copies",  # the other URLs of a report published more than once (questions.copies)
 )
 MISSING_FIELDS = ("portal", "publisher", "kind", "year", "deadline", "status", "evidence")
 LATE_FIELDS = (
@@ -88,11 +86,6 @@ def date_type(text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(f"malformed date {text!r}: expected YYYY-MM-DD") from None
-
-
-def today() -> date:
-    """Today where the deadlines are set: Asia/Shanghai."""
-    return datetime.now(SHANGHAI).date()
 
 
 class Context:

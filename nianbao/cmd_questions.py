@@ -3,7 +3,7 @@
 report (its copies, how it was matched, its diffs).
 
 `--as-of DATE` is one time machine for missing, late, findings and export: the archive as it stood
-at the end of DATE (archive.evidence.stood), deadlines judged on DATE."""
+at the end of DATE (questions.evidence.stood), deadlines judged on DATE."""
 
 from __future__ import annotations
 
@@ -13,28 +13,20 @@ from typing import Any
 
 import click
 
-from archive.evidence import until_end_of
-from archive.export import FIGURE_FIELDS, FINDING_FIELDS, export_tables
-from archive.figures import figure_values, known_keys
+from archive.clock import today
 from archive.files import ExportRefused
-from archive.findings import FINDING_KINDS, FindingRow, findings
-from archive.publishers import registry_rows, unmatched_labels
-from archive.queries import ReportDetail, VersionRow
-from archive.status import Timeliness
 from archive.warc import BlobsMissing, export_warc
-from nianbao.clikit import (
-    LATE_FIELDS,
-    Context,
-    date_type,
-    emit,
-    format_option,
-    pass_ctx,
-    today,
-    year_type,
-)
+from nianbao.clikit import LATE_FIELDS, Context, date_type, emit, format_option, pass_ctx, year_type
 from nianbao.errors import NianbaoError, SettingsError, UsageError
 from nianbao.output import as_dicts, plain
 from nianbao.settings import parse_years
+from questions.evidence import until_end_of
+from questions.export import FIGURE_FIELDS, FINDING_FIELDS, export_tables
+from questions.figures import figure_values, known_keys
+from questions.findings import FINDING_KINDS, FindingRow, findings
+from questions.publishers import registry_rows, unmatched_labels
+from questions.reports import ReportDetail, VersionRow
+from questions.status import Timeliness
 
 PUBLISHER_FIELDS = (
     "portal", "name", "kind", "aliases", "unit_code", "years", "reports", "first_year", "last_year",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from nianbao.clikit import Context, pass_ctx, today
+from archive.clock import today
+from nianbao.clikit import Context, pass_ctx
 from scheduler.config import health_rules
 
 

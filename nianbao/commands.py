@@ -12,11 +12,7 @@ from typing import Any
 import click
 
 import parsers
-from archive import queries, status
-from archive.evidence import until_end_of
-from archive.findings import findings
-from archive.health import portal_health, scheduler_health
-from archive.locks import SKIPPED_EXIT_CODE, LeaseHeld
+from archive.clock import today
 from archive.runs import list_runs
 from crawler.config import PortalConfig
 from crawler.job import RUN_KINDS, CrawlJob
@@ -31,7 +27,6 @@ from nianbao.clikit import (
     emit_json,
     format_option,
     pass_ctx,
-    today,
     year_type,
 )
 from nianbao.cmd_questions import AS_OF_HELP, emit_late, print_report
@@ -40,6 +35,12 @@ from nianbao.errors import NianbaoError, UsageError
 from nianbao.output import as_dicts, plain
 from nianbao.progress import progress
 from nianbao.settings import Settings
+from ops.health import portal_health, scheduler_health
+from ops.leases import SKIPPED_EXIT_CODE, LeaseHeld
+from questions import reports as report_queries
+from questions import status
+from questions.evidence import until_end_of
+from questions.findings import findings
 from scheduler.config import health_rules
 
 # Larger than any attachment the crawler keeps (max_file_mb is 50 by default): a file past
@@ -159,7 +160,7 @@ def reports(
     if portal:
         obj.settings.portal(portal)
     with obj.reading() as session:
-        rows = queries.list_reports(session, portal=portal, publisher=publisher, year=year)
+        rows = report_queries.list_reports(session, portal=portal, publisher=publisher, year=year)
         emit(as_dicts(rows, REPORT_FIELDS), REPORT_FIELDS, fmt, "reports")
 
 
@@ -174,7 +175,7 @@ def show(obj: Context, report: int, as_json: bool) -> None:
     Example: nianbao show 12
     """
     with obj.reading() as session:
-        detail = queries.get_report(session, report)
+        detail = report_queries.get_report(session, report)
         if detail is None:
             raise UsageError(f"no report with id {report}")
         found = findings(session, obj.settings.deadlines, report_id=report)

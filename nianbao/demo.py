@@ -12,13 +12,14 @@ from typing import Any
 
 import click
 
-from archive import status
+from archive.clock import today
 from crawler.job import CrawlJob
 from crawler.process import CrawlFailed, run_crawl
-from nianbao.clikit import Context, emit, format_option, today
+from nianbao.clikit import Context, emit, format_option
 from nianbao.errors import NianbaoError
 from nianbao.output import as_dicts
 from nianbao.settings import load_settings
+from questions import status
 from replica import settings_for
 from replica.server import ReplicaServer
 from replica.truth import load_truth

@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from archive.figures import FigureValue
 from archive.files import staged_files
+from questions.figures import FigureValue
 
 CJK_FONTS = (
     "Noto Sans CJK SC",

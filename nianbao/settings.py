@@ -22,11 +22,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from archive.config import ArchiveConfig
-from archive.deadlines import DeadlineRules
 from archive.registry import PublisherSpec
 from crawler.config import FAMILIES, AnnualReportModule, CrawlerConfig, PortalConfig
 from crawler.hosts import BadHost, HostPolicy, internal_address, offsite_starts
 from nianbao.errors import SettingsError
+from questions.deadlines import DeadlineRules
 from scheduler.config import AlertsConfig, ScheduleError, SchedulerConfig, cron_trigger, zone
 
 KINDS = ("department", "government", "township")

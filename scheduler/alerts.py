@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
-from archive.alerts import claim_undelivered, clear_alerts, raise_alert, unclaim
 from archive.db import session_scope
-from archive.health import SCHEDULER, Health, HealthRules, Problem, portal_health
+from ops.alerts import claim_undelivered, clear_alerts, raise_alert, unclaim
+from ops.health import SCHEDULER, Health, HealthRules, Problem, portal_health
 
 if TYPE_CHECKING:
     import apprise

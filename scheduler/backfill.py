@@ -1,6 +1,6 @@
 """Backfills: a deep crawl of past years, one task at a time, progress kept in the database.
 
-The plan is publishers × years (`archive.backfill`). Each annual-report-module cell is its own
+The plan is publishers × years (`ops.backfill`). Each annual-report-module cell is its own
 crawl: the portal with its module narrowed to one unit code and one year and no listing; the cells
 of publishers without a module code are covered by one crawl of the whole 年报 listing. Every crawl
 is `kind=backfill` and goes through `crawler.process.run_crawl`, the same path as a nightly crawl,
@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archive.backfill import (
+from archive.config import ArchiveConfig
+from archive.db import make_engine, session_scope, upgrade
+from archive.files import inside
+from archive.registry import PublisherSpec
+from crawler.config import CrawlerConfig, PortalConfig
+from crawler.job import CrawlJob
+from crawler.process import CrawlFailed, run_crawl
+from ops.backfill import (
     LISTING,
     MODULE,
     CellSpec,
@@ -28,15 +35,8 @@ from archive.backfill import (
     plan,
     reopen,
 )
-from archive.backfill import counts as cell_counts
-from archive.config import ArchiveConfig
-from archive.db import make_engine, session_scope, upgrade
-from archive.files import inside
-from archive.locks import LeaseHeld, process_ident
-from archive.registry import PublisherSpec
-from crawler.config import CrawlerConfig, PortalConfig
-from crawler.job import CrawlJob
-from crawler.process import CrawlFailed, run_crawl
+from ops.backfill import counts as cell_counts
+from ops.leases import LeaseHeld, process_ident
 
 Progress = Callable[[Counts, str], None]
 LEASE_POLL_SECONDS = 5.0

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
-from archive.health import HealthRules
+from ops.health import HealthRules
 
 OFF = "off"
 # crontab numbers days of the week from Sunday (0 or 7); APScheduler 3 from Monday (0).

@@ -23,10 +23,10 @@ from sqlalchemy import Engine, delete
 
 from archive.db import session_scope
 from archive.files import inside
-from archive.health import HealthRules, beat, finish_scheduled, start_scheduled
-from archive.locks import SKIPPED_EXIT_CODE, process_ident
 from archive.models import SchedulerHeartbeat
 from crawler.process import die_with_parent
+from ops.health import HealthRules, beat, finish_scheduled, start_scheduled
+from ops.leases import SKIPPED_EXIT_CODE, process_ident
 from scheduler.alerts import Notifier, check_portals
 from scheduler.config import SchedulerConfig
 

@@ -26,8 +26,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from archive.db import session_scope
-from archive.health import finish_scheduled, mark_lost, start_scheduled
-from archive.locks import ident_alive
+from ops.health import finish_scheduled, mark_lost, start_scheduled
+from ops.leases import ident_alive
 from scheduler import jobs
 from scheduler.alerts import deliver
 from scheduler.config import SchedulerConfig, zone

@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session
 
 from archive.blobs import BlobStore
 from archive.db import make_engine, upgrade
-from archive.locks import ORPHAN_FINDING
 from archive.models import CrawlRun, Document
 from archive.verify import verify_archive
 from crawler.job import CrawlJob
 from crawler.process import CrawlFailed, run_crawl
+from ops.leases import ORPHAN_FINDING
 from replica import settings_for
 from replica.truth import load_truth
 

@@ -13,7 +13,6 @@ from archive.captures import CaptureIn, record_capture
 from archive.db import session_scope
 from archive.indexing import decimal_text, index_captures
 from archive.models import Attachment, Blob, Capture, Document, DocumentVersion
-from archive.queries import get_report, list_reports
 from archive.registry import (
     PublisherRegistry,
     PublisherSpec,
@@ -22,6 +21,7 @@ from archive.registry import (
     sync_publishers,
 )
 from archive.runs import start_run
+from questions.reports import get_report, list_reports
 
 BASE = "http://xxgk.tx.gov.cn"
 ARTICLE = f"{BASE}/art/2018/3/8/art_1229000001_84743.html"

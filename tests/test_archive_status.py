@@ -9,11 +9,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from archive.db import session_scope
-from archive.deadlines import DeadlineRules, NoDeadlineRule, deadline_for
 from archive.models import Document, Publisher
-from archive.queries import LateRow, late, missing
 from archive.registry import PublisherSpec, sync_publishers
 from archive.runs import finish_run, start_run
+from questions.deadlines import DeadlineRules, NoDeadlineRule, deadline_for
+from questions.reports import LateRow, late, missing
 
 RULES = DeadlineRules(
     before_2019={"all": "03-31"},

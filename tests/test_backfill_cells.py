@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from archive.backfill import (
+from archive.db import session_scope
+from nianbao.settings import Settings, parse_settings
+from ops.backfill import (
     LISTING,
     CellSpec,
     Scope,
@@ -20,8 +22,6 @@ from archive.backfill import (
     plan,
     reopen,
 )
-from archive.db import session_scope
-from nianbao.settings import Settings, parse_settings
 from replica import settings_for
 from scheduler.backfill import Backfill, BackfillError, plan_cells, task_job
 

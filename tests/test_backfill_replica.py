@@ -33,8 +33,8 @@ from schedule_support import (
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from archive.locks import ORPHAN_FINDING
 from archive.models import BackfillCell, Capture, CrawlRun, Document, DocumentVersion, Publisher
+from ops.leases import ORPHAN_FINDING
 
 YEARS = "2024"
 GOV, SERVICES = "330483ZFC00000", "001008004005044"  # the module's two unit codes

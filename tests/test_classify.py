@@ -15,9 +15,9 @@ from archive.captures import CaptureIn, record_capture
 from archive.db import session_scope
 from archive.indexing import index_captures
 from archive.models import Capture, Document
-from archive.queries import get_report, list_reports
 from parsers import parse_text
 from parsers.classify import OTHER, REPORT, classify
+from questions.reports import get_report, list_reports
 
 REAL = Path(__file__).parent / "real"
 NOT_REPORTS = [json.loads(line) for line in (REAL / "not-reports.jsonl").read_text().splitlines()]

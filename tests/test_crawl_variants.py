@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from archive.db import make_engine
 from archive.models import Document, Publisher
-from archive.queries import get_report, list_reports
-from archive.status import missing
 from crawler.job import CrawlJob, RunSummary
 from crawler.process import run_crawl
 from nianbao.settings import Settings, parse_settings
+from questions.reports import get_report, list_reports
+from questions.status import missing
 from replica import settings_for
 from replica.families import load_family_truth
 from tests.test_crawl_families import replica_process

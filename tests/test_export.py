@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.blobs import BlobStore
-from archive.deadlines import DeadlineRules
-from archive.export import export_tables
-from archive.figures import figure_values
 from archive.models import Capture
 from archive.warc import CAPTURE_HEADER, export_warc
+from questions.deadlines import DeadlineRules
+from questions.export import export_tables
+from questions.figures import figure_values
 from replica.truth import load_truth
 
 TRUTH = load_truth()

@@ -7,10 +7,10 @@ import pytest
 from questions_fixtures import T1, History, history_of
 from sqlalchemy.orm import Session
 
-from archive.deadlines import DeadlineRules
-from archive.findings import FindingRow, findings
-from archive.queries import get_report
-from archive.similarity import SAME_TEXT, resemblance
+from questions.deadlines import DeadlineRules
+from questions.findings import FindingRow, findings
+from questions.reports import get_report
+from questions.similarity import SAME_TEXT, resemblance
 from replica.truth import load_truth
 
 TRUTH = load_truth()
@@ -95,8 +95,8 @@ def test_the_threshold_separates_copies_from_honest_reports(history: History) ->
 def _consecutive_scores(session: Session) -> list[tuple[str, float]]:
     from sqlalchemy import select
 
-    from archive.copies import latest_texts
     from archive.models import Document
+    from questions.copies import latest_texts
 
     docs = session.execute(
         select(Document.id, Document.publisher_id, Document.report_year, Document.url)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archive.registry import PublisherRegistry, RegistryEntry
-from archive.similarity import SAME_TEXT, normalize, resemblance
+from questions.similarity import SAME_TEXT, normalize, resemblance
 
 REPORT = (
     "本报告根据《中华人民共和国政府信息公开条例》要求编制。本报告中所列数据的统计期限自2022年1月1日起"

@@ -9,11 +9,11 @@ from schedule_support import nianbao
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from archive.alerts import claim_undelivered, clear_alerts, raise_alert, unclaim
 from archive.db import session_scope
-from archive.health import HealthRules, Problem, beat, portal_health, scheduler_health
 from archive.models import Blob, Capture, CrawlRun
 from archive.runs import finish_run, start_run
+from ops.alerts import claim_undelivered, clear_alerts, raise_alert, unclaim
+from ops.health import HealthRules, Problem, beat, portal_health, scheduler_health
 from replica import settings_for
 
 NOW = datetime(2025, 3, 10, 18, 30, tzinfo=UTC)

@@ -30,14 +30,14 @@ from archive.batches import index_in_batches
 from archive.blobs import BlobStore
 from archive.captures import ArchiveWriteFailed, CaptureIn, record_capture, record_captures
 from archive.db import make_engine, session_scope, upgrade
-from archive.deadlines import DeadlineRules
-from archive.findings import findings
 from archive.indexing import IndexStats, index_captures
-from archive.locks import Holder, acquire, renew
 from archive.models import Capture, Document, DocumentVersion, url_sha256
 from archive.runs import finish_run, start_run
 from crawler.writer import Writer
 from nianbao.cli import cli
+from ops.leases import Holder, acquire, renew
+from questions.deadlines import DeadlineRules
+from questions.findings import findings
 from replica import settings_for
 
 # Waits for a start signal (a file appearing), so that the processes start their work together.

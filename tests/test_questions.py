@@ -10,12 +10,12 @@ from questions_fixtures import T1, History, history_of
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.deadlines import DeadlineRules
 from archive.models import Document
-from archive.publishers import registry_rows, unmatched_labels
-from archive.queries import get_report, list_reports
 from archive.registry import PublisherRegistry
-from archive.status import late, missing
+from questions.deadlines import DeadlineRules
+from questions.publishers import registry_rows, unmatched_labels
+from questions.reports import get_report, list_reports
+from questions.status import late, missing
 from replica.truth import load_truth
 
 TRUTH = load_truth()

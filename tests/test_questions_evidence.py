@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 from archive.blobs import BlobStore
 from archive.captures import CaptureIn, record_capture
 from archive.db import make_engine, session_scope
-from archive.deadlines import DeadlineRules
 from archive.registry import PublisherSpec, sync_publishers
 from archive.runs import finish_run, start_run
-from archive.status import missing
+from questions.deadlines import DeadlineRules
+from questions.status import missing
 from replica.truth import load_truth
 
 RULES = DeadlineRules()

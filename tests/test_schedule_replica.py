@@ -31,8 +31,8 @@ from schedule_support import (
 )
 from sqlalchemy import Engine, select
 
-from archive.locks import SKIPPED_EXIT_CODE
 from archive.models import CrawlRun, ScheduledCrawl, SchedulerHeartbeat
+from ops.leases import SKIPPED_EXIT_CODE
 
 PERIOD = 5  # seconds between slots
 T = TypeVar("T")

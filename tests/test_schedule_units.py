@@ -18,7 +18,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, select
 
 from archive.db import session_scope
-from archive.locks import (
+from archive.models import EXTERNAL_TABLES, Base, CrawlRun, PortalLease, include_object
+from archive.runs import start_run
+from nianbao.errors import SettingsError
+from nianbao.progress import progress
+from nianbao.settings import parse_settings
+from ops.leases import (
     ORPHAN_FINDING,
     Holder,
     LeaseHeld,
@@ -27,11 +32,6 @@ from archive.locks import (
     release,
     renew,
 )
-from archive.models import EXTERNAL_TABLES, Base, CrawlRun, PortalLease, include_object
-from archive.runs import start_run
-from nianbao.errors import SettingsError
-from nianbao.progress import progress
-from nianbao.settings import parse_settings
 from replica import settings_for
 from scheduler.config import SchedulerConfig, cron_trigger
 from scheduler.service import JOBS_TABLE, job_specs, sync_jobs

@@ -27,18 +27,19 @@ from test_crawl_families import replica_process
 
 from archive.blobs import BlobStore
 from archive.captures import CaptureIn, record_capture
+from archive.clock import day_end
 from archive.db import make_engine, session_scope
-from archive.deadlines import DeadlineRules
-from archive.evidence import day_end, until_end_of
-from archive.export import export_tables
-from archive.findings import findings
 from archive.registry import PublisherSpec, sync_publishers
 from archive.runs import finish_run, start_run
-from archive.status import late, missing, timeliness
 from crawler.job import CrawlJob
 from crawler.process import run_crawl
 from nianbao.cli import main
 from nianbao.settings import parse_settings
+from questions.deadlines import DeadlineRules
+from questions.evidence import until_end_of
+from questions.export import export_tables
+from questions.findings import findings
+from questions.status import late, missing, timeliness
 from replica import settings_for
 from replica.families import load_family_truth
 from replica.records import Report

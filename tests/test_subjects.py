@@ -15,13 +15,13 @@ from sqlalchemy import Engine, func, select
 from archive.blobs import BlobStore
 from archive.captures import CaptureIn, record_capture
 from archive.db import session_scope
-from archive.deadlines import DeadlineRules
 from archive.indexing import index_captures
 from archive.models import Document
-from archive.queries import get_report, late, list_reports, missing
 from archive.registry import PublisherSpec, sync_publishers
 from archive.runs import start_run
 from parsers import parse_html, parse_text
+from questions.deadlines import DeadlineRules
+from questions.reports import get_report, late, list_reports, missing
 
 REAL = Path(__file__).parent / "real"
 LABELS = {k: v for k, v in json.loads((REAL / "subjects.json").read_text()).items() if k[0] != "_"}

@@ -17,8 +17,8 @@ from sqlalchemy.exc import DBAPIError
 
 from archive.blobs import BlobStore
 from archive.db import make_engine, session_scope, upgrade
-from archive.deadlines import DeadlineRules
 from archive.models import Document, Publisher
+from questions.deadlines import DeadlineRules
 from replica import settings_for
 from web.app import WebConfig, create_app, read_only_engine
 

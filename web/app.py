@@ -24,13 +24,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from archive.blobs import BlobMissing, BlobStore
 from archive.db import make_engine
-from archive.deadlines import DeadlineRules
-from archive.export import FIGURE_FIELDS as FIGURE_VALUE_FIELDS
-from archive.figures import figure_values, known_keys
-from archive.health import HealthRules, portal_health, scheduler_health
 from archive.models import AlertState, Blob, Capture
 from archive.runs import list_runs
+from ops.health import HealthRules, portal_health, scheduler_health
 from parsers import ParseError, decode_html
+from questions.deadlines import DeadlineRules
+from questions.export import FIGURE_FIELDS as FIGURE_VALUE_FIELDS
+from questions.figures import figure_values, known_keys
 from web import render
 from web.board import BOARD_FIELDS, STATUSES, BoardQuery, board_records, build_board
 from web.cache import AnswerCache

@@ -1,6 +1,6 @@
-"""The board: per portal, publishers × years, each cell a status from archive.status.
+"""The board: per portal, publishers × years, each cell a status from questions.status.
 
-The statuses are `archive.status.missing`'s and `timeliness`'s, never decided here: a report
+The statuses are `questions.status.missing`'s and `timeliness`'s, never decided here: a report
 that claims no date is `undated` when nianbao first saw it after the deadline, `on_time` when it
 saw it by then; a report that no answer lists is `on_time`. A publisher that did not exist in a year has no cell (`not_expected`).
 """
@@ -16,9 +16,9 @@ from typing import TypeVar
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from archive.deadlines import DeadlineRules, deadline_for
 from archive.models import Document, Publisher
-from archive.status import LateRow, MissingRow, UndatedRow, missing, timeliness
+from questions.deadlines import DeadlineRules, deadline_for
+from questions.status import LateRow, MissingRow, UndatedRow, missing, timeliness
 from web.cache import AnswerCache, fingerprint
 
 S = TypeVar("S", bound=Select)
@@ -123,7 +123,7 @@ def build_board(
 
 
 # One year's answers by (portal, publisher): missing, late, and the reports that claim no date
-# (`undated`, or `on_time` when first seen by the deadline), as archive.status judges them.
+# (`undated`, or `on_time` when first seen by the deadline), as questions.status judges them.
 _Key = tuple[str, str]
 _Year = tuple[dict[_Key, MissingRow], dict[_Key, LateRow], dict[_Key, UndatedRow]]
 

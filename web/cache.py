@@ -1,4 +1,4 @@
-"""Answers of archive.status kept per process until the archive changes.
+"""Answers of questions.status kept per process until the archive changes.
 
 `missing` and `late` read the whole archive for a year (about 50 and 250 ms each at 100,000
 publishers on SQLite); the board asks them for every year it shows. A cached answer is used while

@@ -1,4 +1,4 @@
-"""The figure page: one figure across publishers and years (archive.figures), as a table and an
+"""The figure page: one figure across publishers and years (questions.figures), as a table and an
 inline SVG chart drawn here (presentation attributes only: the page's CSP allows no inline style)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from archive.figures import FigureValue
+from questions.figures import FigureValue
 
 WIDTH, HEIGHT, PAD = 720, 300, 48
 MAX_LINES = 12  # more publishers than this and the chart shows the sum per year instead

@@ -1,5 +1,5 @@
 """One report's page: who, every date with its source, the deadline and the verdict (from
-archive.status), versions, figures with provenance, checks, findings, attachments, captures."""
+questions.status), versions, figures with provenance, checks, findings, attachments, captures."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.deadlines import DeadlineRules, deadline_for
-from archive.findings import FindingRow, findings
+from archive.clock import local
 from archive.models import Capture, Document, Publisher
-from archive.queries import ReportDetail, VersionRow, get_report
-from archive.status import late, local
+from questions.deadlines import DeadlineRules, deadline_for
+from questions.findings import FindingRow, findings
+from questions.reports import ReportDetail, VersionRow, get_report
+from questions.status import late
 from web.diff import DiffRow, side_by_side
 
 CAPTURE_FIELDS = (

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.evidence import minute
+from archive.clock import minute
 from archive.models import Capture, CrawlRun
 from archive.registry import PublisherRegistry
 

@@ -1,5 +1,5 @@
 """Is the nightly crawl still doing its job? Per-portal health, the scheduler's heartbeat, the
-record of scheduled crawls. Alert state is in `archive.alerts`.
+record of scheduled crawls. Alert state is in `ops.alerts`.
 
 Backfill runs are left out of every comparison: a deep crawl of 2015 says nothing about tonight.
 """
@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from archive.locks import rowcount
 from archive.models import Capture, CrawlRun, ScheduledCrawl, SchedulerHeartbeat
+from ops.leases import rowcount
 
 HEALTH_KINDS = ("nightly", "manual")
 REPORT_CAPTURES = ("article", "module", "attachment")

@@ -1,6 +1,6 @@
 """One figure across publishers and years, from each report's latest version.
 
-A report archived more than once (archive.copies) counts once, by its earliest copy. Values stay
+A report archived more than once (questions.copies) counts once, by its earliest copy. Values stay
 the exact decimals the parser read, as text; `as_number` turns one into a `Decimal` for sums and
 plots, never a float on the way.
 """
@@ -13,9 +13,9 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from archive.copies import copies_of, copy_groups, is_latest, latest_seen
 from archive.models import Document, DocumentVersion, Figure, Publisher
-from archive.queries import publisher_ids
+from questions.copies import copies_of, copy_groups, is_latest, latest_seen
+from questions.reports import publisher_ids
 
 
 @dataclass(frozen=True)

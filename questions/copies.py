@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, Subquery, and_, func, select, tupl
 from sqlalchemy.orm import Session
 
 from archive.models import Document, DocumentVersion
-from archive.similarity import SAME_TEXT, resemblance
+from questions.similarity import SAME_TEXT, resemblance
 
 # Documents of one (publisher, year): by registered publisher, else by the subject the report
 # names, else by the printed 发布机构 (a module page prints none, its column article the office).

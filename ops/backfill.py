@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from archive.db import insert_if_absent, rowcount
-from archive.locks import ident_alive
 from archive.models import BackfillCell
+from ops.leases import ident_alive
 
 LISTING = "listing"
 MODULE = "module:"

@@ -1,6 +1,6 @@
 """Read-side questions: the reports archived, and which expected reports are missing or late.
 
-Copies of one report (archive.copies) are listed once, under their earliest copy, with the URLs of
+Copies of one report (questions.copies) are listed once, under their earliest copy, with the URLs of
 the others; `get_report` tells how a report was matched to its publisher and how each version
 differs from the one before.
 """
@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from archive.copies import CopyGroup, copies_of, copy_groups
-from archive.evidence import stood
+from archive.clock import local
 from archive.models import (
     Attachment,
     Capture,
@@ -28,7 +27,9 @@ from archive.models import (
     Publisher,
 )
 from archive.registry import PublisherRegistry, normalize_name
-from archive.status import LateRow, MissingRow, UndatedRow, late, local, missing, timeliness
+from questions.copies import CopyGroup, copies_of, copy_groups
+from questions.evidence import stood
+from questions.status import LateRow, MissingRow, UndatedRow, late, missing, timeliness
 
 __all__ = [
     "AttachmentRow",
@@ -140,7 +141,7 @@ def list_reports(
 ) -> list[ReportRow]:
     """Archived reports, by portal, year and id; `publisher` matches a name, an alias or a 发布机构.
     A report archived more than once is one row, its earliest copy's, listing the others. With
-    `until`, the archive as it stood then (archive.evidence.stood): the reports first seen before
+    `until`, the archive as it stood then (questions.evidence.stood): the reports first seen before
     it, their versions and captures before it (their fields are those of the latest parse)."""
     stmt = stood(_reports(until), Document.first_seen_at, until)
     stmt = stmt.where(Document.not_report.is_(None))  # judged no report since (a re-parse)

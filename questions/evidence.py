@@ -1,7 +1,7 @@
-"""The evidence behind a status: which crawls searched a portal and when; the archive's clock.
+"""The evidence behind a status: which crawls searched a portal and when.
 
 A search is *clean* when its run ended `ok` and met no anti-bot challenge (`blocked` = 0), or met
-only challenges recorded page by page (a *told* run, archive.page_faults: those pages are evidence
+only challenges recorded page by page (a *told* run, questions.page_faults: those pages are evidence
 about their own publishers); a run that failed, or was blocked unrecorded, is no evidence that a
 report is absent. Capture outcomes (`gone`, `blocked`) come from the crawler (crawler.outcomes).
 
@@ -13,34 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, SQLColumnExpression, case, func, select
 from sqlalchemy.orm import Session
 
+from archive.clock import day_end, minute, utc
 from archive.models import CrawlRun
 
-# China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact for every
-# report year and needs no tz database.
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
-
-
-def local(moment: datetime) -> datetime:
-    """An aware datetime in Asia/Shanghai, the zone every date of the interface is given in."""
-    return moment.astimezone(SHANGHAI)
-
-
-def minute(moment: datetime) -> str:
-    return local(moment).strftime("%Y-%m-%dT%H:%M")
-
-
-def day_end(day: date) -> datetime:
-    """The first moment after `day` in Asia/Shanghai: a deadline day is on time to its end."""
-    return datetime.combine(day + timedelta(days=1), time(), SHANGHAI)
 
 
 def until_end_of(as_of: date | None) -> datetime | None:
@@ -100,7 +84,7 @@ def searches(
     told: Collection[int] = (),
 ) -> dict[tuple[str, date], Searches]:
     """Per portal and deadline, the portal's runs finished before `until`, and those finished
-    after the deadline; the `told` runs (archive.page_faults) count as clean."""
+    after the deadline; the `told` runs (questions.page_faults) count as clean."""
     wanted, ends = sorted(set(portals)), sorted(set(deadlines))
     if not wanted or not ends:
         return {}
@@ -198,20 +182,6 @@ def _fold(portal: str, deadline: date, groups: list[_Group], i: int) -> Searches
         after=sum(g.after[i] for g in groups),
         clean_after=sum(g.after[i] for g in clean),
     )
-
-
-def shanghai(value: datetime | str) -> datetime:
-    """A stored moment read raw, in Asia/Shanghai: SQLite gives naive UTC text, PostgreSQL an
-    aware datetime. Parsing the text with its offset appended is 2.5x faster than `replace`."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value + "+00:00").astimezone(SHANGHAI)
-    return local(value if value.tzinfo else value.replace(tzinfo=UTC))
-
-
-def utc(value: datetime | str) -> datetime:
-    """A stored moment read raw (SQLite gives text, PostgreSQL a datetime) as an aware UTC one."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _aware(value: datetime | str | None) -> datetime | None:

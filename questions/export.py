@@ -19,13 +19,13 @@ from typing import IO, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive.deadlines import DeadlineRules
-from archive.figures import figure_values
 from archive.files import csv_cell, staged_files
-from archive.findings import FindingRow, findings
 from archive.models import Document, Publisher
-from archive.queries import list_reports
-from archive.status import late, missing
+from questions.deadlines import DeadlineRules
+from questions.figures import figure_values
+from questions.findings import FindingRow, findings
+from questions.reports import list_reports
+from questions.status import late, missing
 
 TABLE_FORMATS = ("csv", "jsonl")
 REPORT_FIELDS = (
@@ -56,7 +56,7 @@ def export_tables(
     until: datetime | None = None,
 ) -> list[Written]:
     """reports, figures, statuses and findings, one file each in `fmt` (csv or jsonl); statuses
-    judged at `as_of`; with `until`, the archive as it stood then (archive.evidence.stood).
+    judged at `as_of`; with `until`, the archive as it stood then (questions.evidence.stood).
 
     The four files appear together, whole, once all are written (archive.files); an existing
     one is replaced only when `replace` is set, else `ExportRefused` and nothing is written."""
@@ -66,7 +66,7 @@ def export_tables(
     figures = figure_values(session, None)
     if until is not None:
         # A figure as of `until` is its report's, while the report existed then (the values are
-        # those of its latest version: archive.figures reads no older one).
+        # those of its latest version: questions.figures reads no older one).
         present = {r.id for r in reports}
         figures = [f for f in figures if f.report_id in present]
     tables: dict[str, tuple[Sequence[str], Sequence[Any]]] = {

@@ -5,7 +5,7 @@
   while a clean crawl of its portal between that claimed date and the deadline did not find it.
 - `failed_check`: one of the parser's consistency checks fails on its latest version.
 - `copied`: its text repeats the same publisher's report of the previous year almost whole
-  (archive.similarity: resemblance of 5-character shingles, years masked, at least `SAME_TEXT`).
+  (questions.similarity: resemblance of 5-character shingles, years masked, at least `SAME_TEXT`).
 - `unreadable`: a capture of its page or of an attachment could not be read (a parser failure,
   a missing blob: captures.index_error); what the report says there is not in its figures.
 """
@@ -19,17 +19,7 @@ from datetime import date, datetime, time
 from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
-from archive.copies import (
-    CopyGroup,
-    claimed_date,
-    copies_of,
-    copy_groups,
-    is_latest,
-    latest_seen,
-    latest_texts,
-)
-from archive.deadlines import DeadlineRules, deadline_for
-from archive.evidence import SHANGHAI, day_end, minute, stood
+from archive.clock import SHANGHAI, day_end, minute
 from archive.models import (
     Attachment,
     Capture,
@@ -39,8 +29,19 @@ from archive.models import (
     DocumentVersion,
     Publisher,
 )
-from archive.queries import copies_as_of
-from archive.similarity import SAME_TEXT, resemblance
+from questions.copies import (
+    CopyGroup,
+    claimed_date,
+    copies_of,
+    copy_groups,
+    is_latest,
+    latest_seen,
+    latest_texts,
+)
+from questions.deadlines import DeadlineRules, deadline_for
+from questions.evidence import stood
+from questions.reports import copies_as_of
+from questions.similarity import SAME_TEXT, resemblance
 
 FINDING_KINDS = ("changed", "backdated", "failed_check", "copied", "unreadable")
 
@@ -89,7 +90,7 @@ def findings(
     until: datetime | None = None,
 ) -> list[FindingRow]:
     """Every finding, optionally for one report year or one report, by kind, portal, publisher;
-    over the archive as it stood at `until` (archive.evidence.stood) when given."""
+    over the archive as it stood at `until` (questions.evidence.stood) when given."""
     docs = _documents(session, year, report_id, until)
     found = _changed(session, docs, until) + _backdated(session, docs, rules)
     found += _failed(session, docs, until) + _copied(session, docs, until)

@@ -3,13 +3,13 @@
 `missing` classifies every registered publisher that existed in a year and has no report for it:
 `not_yet_due` until the deadline day has passed (the deadline day itself is on time), then `gone`
 when its report's page was listed but deleted before nianbao could capture it, `unreachable` when
-its report's page was blocked (archive.page_faults) or the portal was failing when searched,
+its report's page was blocked (questions.page_faults) or the portal was failing when searched,
 `missing` when a clean search found nothing (a blocked page that names no publisher, such as a
 listing page, is said in the evidence rather than making the whole portal unreachable).
 `late` judges a report by the date it claims: 发布时间, else 成文日期; a report published more
 than once counts from its first copy. A report whose copies claim no date is on time when nianbao
 first saw one by the end of the deadline day, else `undated`: it may be late, nobody can tell when.
-Every question takes `until` (archive.evidence.stood): the archive as it stood at that moment.
+Every question takes `until` (questions.evidence.stood): the archive as it stood at that moment.
 """
 
 from __future__ import annotations
@@ -22,16 +22,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, case, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
-from archive.copies import claimed_date
-from archive.deadlines import DeadlineRules, deadline_for
-from archive.evidence import SHANGHAI, Searches, day_end, local, minute, searches, shanghai, stood
+from archive.clock import day_end, minute, shanghai
 from archive.models import PUBLISHER_KINDS, CrawlRun, Document, Publisher
-from archive.page_faults import FaultPage, page_faults
+from questions.copies import claimed_date
+from questions.deadlines import DeadlineRules, deadline_for
+from questions.evidence import Searches, searches, stood
+from questions.page_faults import FaultPage, page_faults
 
-__all__ = [
-    "SHANGHAI", "LateRow", "MissingRow", "Timeliness", "UndatedRow", "late", "local", "missing",
-    "timeliness",
-]  # fmt: skip
+__all__ = ["LateRow", "MissingRow", "Timeliness", "UndatedRow", "late", "missing", "timeliness"]
 STATUSES = ("missing", "not_yet_due", "unreachable", "gone")
 _SHOWN_UNTOLD = 3  # untold blocked pages named in one evidence text; the rest counted
 

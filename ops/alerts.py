@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.db import insert_if_absent, rowcount
-from archive.health import Problem
 from archive.models import AlertState
+from ops.health import Problem
 
 
 def raise_alert(session: Session, problem: Problem, now: datetime) -> bool:
