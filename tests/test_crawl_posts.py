@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from archive.blobs import BlobStore
 from archive.db import make_engine
 from archive.models import Capture, CrawlRun, Document
 from archive.queries import list_reports
@@ -110,6 +111,23 @@ def test_every_post_is_archived_as_other_with_its_reason(crawled: Crawled) -> No
                 assert post.reason in capture.not_report, (post.title, capture.not_report)
                 assert capture.document_id is None
                 assert session.scalars(select(Document).where(Document.url == url)).all() == []
+
+
+def test_nianbao_parse_of_an_archived_post_says_why_it_is_no_report(crawled: Crawled) -> None:
+    """`show` takes a report id and a post never becomes one: its archived bytes, read back by
+    `nianbao parse --json`, give the kind and the reason the archive recorded."""
+    store = BlobStore(crawled.config.parent / "blobs")
+    with Session(crawled.engine) as session:
+        for portal in PORTALS:
+            post = posts_of(portal)[0]
+            url = crawled.urls[portal] + _post_path(portal, post.title)
+            capture = session.scalars(select(Capture).where(Capture.url == url)).one()
+            assert capture.sha256 is not None
+            out = io.StringIO()
+            with redirect_stdout(out):
+                main(["parse", str(store.path(capture.sha256)), "--json"])
+            parsed = json.loads(out.getvalue())
+            assert (parsed["kind"], f"other: {parsed['reason']}") == ("other", capture.not_report)
 
 
 def test_no_report_row_or_copy_is_made_of_a_post(crawled: Crawled) -> None:
