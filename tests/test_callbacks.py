@@ -4,7 +4,8 @@ the family spider's callback, with no server and no reactor; asserted on the req
 captures it yields. The real saved pages (tests/pages/) have their own callback tests in
 tests/test_trs_pager.py and tests/test_hanweb_pages.py; the selectors' counts are tested last.
 
-Variants: a TRS pager written with variables (trs_posts), the Hanweb GET dataproxy (yiwu_variants)
+Variants: a TRS pager written with variables (trs_posts) and one no page tells (trs_county,
+probed), the Hanweb GET dataproxy (yiwu_variants)
 and POST dataproxy (taizhou), module pages without a date (tongxiang), non-report posts in the 年报
 column (yiwu_variants, trs_posts), one report at two URLs and a government's report posted by its
 office (yiwu_variants).
@@ -109,6 +110,26 @@ def test_trs_list_page_reads_its_pager_variables_and_lists_posts_and_reports(
     assert listed(out) == records[site.per_page :] and requests(out, "listing") == []
     titles = {title for _, title in records}
     assert {p.title for p in posts_of("trs_posts")} < titles  # every post is in the column
+
+
+def test_trs_list_page_with_no_pager_is_probed_one_page_at_a_time(tmp_path: Path) -> None:
+    """trs_county: the pager is written by a script from elsewhere, so index_1.html is tried,
+    then the next while pages list new records."""
+    site = Site("trs_county")
+    trs = spider(site)
+    first = saved(tmp_path, "index.html", site.list_page(0))
+    out = call(trs.parse_list, first, BASE + site.portal.column_path, page=0)
+    [following] = requests(out, "listing")
+    assert (following.url, following.meta["pager"]) == (
+        BASE + site.portal.list_path + "index_1.html",
+        None,
+    )
+    assert listed(out) == newest_first(site)[: site.per_page]
+    second = saved(tmp_path, "index_1.html", site.list_page(1))
+    out = call(trs.parse_list, second, following.url, **following.meta)
+    assert [r.url for r in requests(out, "listing")] == [
+        BASE + site.portal.list_path + "index_2.html"
+    ]
 
 
 # --- Hanweb: the GET dataproxy column with posts, a report at two URLs, an office's post ------
