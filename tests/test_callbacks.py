@@ -5,10 +5,9 @@ captures it yields. The real saved pages (tests/pages/) have their own callback 
 tests/test_trs_pager.py and tests/test_hanweb_pages.py; the selectors' counts are tested last.
 
 Variants: a TRS pager written with variables (trs_posts) and one no page tells (trs_county,
-probed), the Hanweb GET dataproxy (yiwu_variants)
-and POST dataproxy (taizhou), module pages without a date (tongxiang), non-report posts in the 年报
-column (yiwu_variants, trs_posts), one report at two URLs and a government's report posted by its
-office (yiwu_variants).
+probed), the Hanweb GET dataproxy (yiwu_variants, tongxiang) and POST dataproxy (taizhou), module
+pages without a date (tongxiang), non-report posts in the 年报 column (yiwu_variants, trs_posts),
+one report at two URLs and a government's report posted by its office (yiwu_variants).
 """
 
 from __future__ import annotations
