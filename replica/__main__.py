@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         "--portal",
         action="append",
         dest="portals",
-        help="portal id (repeatable; default: tongxiang and taizhou; also handan, trs_county, lanxi, kaihua, bench)",
+        help="portal id (repeatable; default: tongxiang and taizhou; also handan, trs_county, lanxi, kaihua, yiwu_variants, trs_posts, bench)",
     )
     sub.add_parser(
         "hostile",

@@ -156,7 +156,7 @@ class PortalHandler(BaseHTTPRequestHandler):
 
     def _allowed(self, path: str, routes: Iterable[tuple[str, str]]) -> list[str]:
         site = self.site
-        static = any(path in where for where in (site.static, site.docs, site.lists, site.files))
+        static = any(path in where for where in (site.static, site.served, site.lists, site.files))
         return sorted({m for m, p in routes if p == path} | ({"GET"} if static else set()))
 
     def _form(self) -> Query:
@@ -171,7 +171,7 @@ class PortalHandler(BaseHTTPRequestHandler):
             self._send_page(site.static[path])
         elif path in site.lists:
             self._send_list(path)
-        elif path in site.docs:
+        elif path in site.served:
             self._send_document(path)
         elif path.startswith(ATTACH) and (pdf := site.attachment(path[len(ATTACH) :])):
             self._send_page(pdf, conditional=True)
@@ -190,7 +190,7 @@ class PortalHandler(BaseHTTPRequestHandler):
         self._send_page(self.site.list_page(number, self.state.broken))
 
     def _send_document(self, key: str) -> None:
-        report = self.site.docs[key]
+        report = self.site.served[key]
         if self.state.deleted(key) or report.fault == "deleted":
             self._send_gone()
         elif report.fault == "challenge":

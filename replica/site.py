@@ -14,6 +14,7 @@ from replica.families import plan_for, truth_for
 from replica.faults import CONTENT_TYPES, EXTENSIONS, file_body
 from replica.pdf import text_pdf
 from replica.plan import PlanPublisher, data_text, load_plan, numbers
+from replica.posts import Post, post_pages
 from replica.records import MODULE_PATH, Portal, Report
 
 PER_PAGE = 15
@@ -67,8 +68,15 @@ class Site:
         self.portal: Portal = truth.portal(portal_id)
         self.config = plan_for(portal_id).portals[portal_id]
         self.docs: dict[str, Report] = {r.url: r for r in truth.reports_of(portal_id)}
+        # Non-report posts of the column (data/posts.toml): listed and served, not in the truth.
+        self.posts: dict[str, tuple[Report, Post]] = post_pages(
+            self.portal, int(self.config.get("docid_base", 0))
+        )
+        self.served: dict[str, Report] = self.docs | {
+            u: page for u, (page, _) in self.posts.items()
+        }
         articles = sorted(
-            (r for r in self.docs.values() if r.is_article),
+            (r for r in self.served.values() if r.is_article),
             key=lambda r: (r.published_at, r.url),
             reverse=True,  # newest first, as the column lists them
         )
@@ -147,14 +155,15 @@ class Site:
         """A report page (article path, or module path with its query), with any revisions."""
         if not extra:
             if key not in self._rendered:
-                self._rendered[key] = self._render(self.docs[key], ())
+                self._rendered[key] = self._render(self.served[key], ())
             return self._rendered[key]
-        return self._render(self.docs[key], extra, revised_at)
+        return self._render(self.served[key], extra, revised_at)
 
     def _render(
         self, report: Report, extra: Sequence[str], revised_at: float | None = None
     ) -> Page:
-        body = [*report_body(report), *extra]
+        post = self.posts.get(report.url)
+        body = [*(post[1].paragraphs if post else report_body(report)), *extra]
         modified = max(epoch(report.published_at), revised_at or 0.0)
         ctype = content_type(report)
         if report.layout == "module":

@@ -15,7 +15,7 @@ from scrapy.http import Response
 
 from crawler.config import PortalConfig
 from crawler.links import anchors
-from crawler.selectors import LayoutChanged
+from crawler.selectors import match_many
 from crawler.spiders.base import FamilySpider
 
 
@@ -38,11 +38,10 @@ class GenericSpider(FamilySpider):
         if not (yield from self.open_listing(response)):
             return
         links = self.listing_links(response, None)
-        if response.meta.get("first") and not links:
+        if response.meta.get("first"):
             where = self.portal.record_selector or "the page"
-            raise LayoutChanged(
-                self.portal.id, f"{self.article_re} in {where}", response.url, 0, ">= 1"
-            )
+            selector = f"{self.article_re} in {where}"
+            match_many(links, selector=selector, portal=self.portal.id, url=response.url)
         yield from self.follow_records(response, links)
         following = self.next_page(response)
         if following is not None and self.more_pages():

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from scrapy.http import Response
 
 from crawler.links import Link, anchors, between, first_tag
-from crawler.selectors import LayoutChanged, select_many, select_optional
+from crawler.selectors import LayoutChanged, match_many, select_many, select_one, select_optional
 from crawler.spiders.base import FamilySpider
 
 # The datastore XML is read with these regexes, never with an XML parser: a hostile answer's DTD
@@ -70,9 +70,7 @@ def next_group(text: str) -> str | None:
 
 def expect_records(text: str, portal: str, url: str, min: int) -> None:
     """At least `min` records, or LayoutChanged naming the record selector."""
-    count = len(records(text))
-    if count < min:
-        raise LayoutChanged(portal, RECORD.pattern, url, count, f">= {min}")
+    match_many(records(text), selector=RECORD.pattern, portal=portal, url=url, min=min)
 
 
 def with_query(url: str, **params: Any) -> str:
@@ -103,8 +101,8 @@ class HanwebSpider(FamilySpider):
         text = response.text
         unit = first_tag(text, "script", UNIT)
         links = record_links(text)
-        if not links and unit is None:
-            raise LayoutChanged(self.portal.id, "column records", response.url, 0, ">= 1")
+        if unit is None:  # a jpaas column embeds no records: its unit script serves them
+            match_many(links, selector=RECORD.pattern, portal=self.portal.id, url=response.url)
         yield from self.follow_records(response, links)
         proxy = next_group(text)
         if unit is not None:
@@ -167,13 +165,10 @@ class HanwebSpider(FamilySpider):
 
     def jpaas_page(self, column: Response, script: str, page: int) -> Iterator[Any]:
         """A request for page `page` of a jpaas list unit."""
-        unit = select_optional(UNIT_URL, script)
-        data = QUERY_DATA.search(script)
-        if unit is None or data is None:
-            raise LayoutChanged(
-                self.portal.id, "jpaas unit script", column.url, 0, "url, queryData"
-            )
-        query = dict(QUERY_PAIR.findall(html.unescape(data.group(1) or data.group(2))))
+        where = {"portal": self.portal.id, "url": column.url}
+        unit = select_one(UNIT_URL, script, **where)
+        data = select_one(QUERY_DATA, script, **where)
+        query = dict(QUERY_PAIR.findall(html.unescape(data)))
         url = urljoin(column.url, unit) + "?" + urlencode({"parseType": "bulidstatic", **query})
         yield self.request(
             with_query(url, pageNo=page), self.parse_jpaas, "listing", meta={"page": page}
@@ -189,8 +184,10 @@ class HanwebSpider(FamilySpider):
         except (ValueError, KeyError, TypeError):
             raise LayoutChanged(self.portal.id, "data.html", response.url, 0, "1") from None
         links = anchors(fragment)
-        if page == 1 and not links:
-            raise LayoutChanged(self.portal.id, "jpaas records", response.url, 0, ">= 1")
+        if page == 1:
+            match_many(
+                links, selector="a[href] in data.html", portal=self.portal.id, url=response.url
+            )
         yield from self.follow_records(response, links)
         pager = {int(p) for p in PAGER.findall(fragment)}
         if links and (page + 1 in pager or not pager) and self.more_pages():

@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 from scrapy.http import Response
 
 from crawler.items import CaptureItem
-from crawler.selectors import LayoutChanged
+from crawler.selectors import match_many
 from crawler.spiders.base import FamilySpider, anchors
 
 ARTICLE = re.compile(r"/\d{6}/t\d{8}_\d+\.s?html?$")
@@ -93,8 +93,8 @@ class TrsSpider(FamilySpider):
             return
         page = int(response.meta["page"])
         links = self.listing_links(response, ARTICLE)
-        if page == 0 and not links:
-            raise LayoutChanged(self.portal.id, ARTICLE.pattern, response.url, 0, ">= 1")
+        if page == 0:
+            match_many(links, selector=ARTICLE.pattern, portal=self.portal.id, url=response.url)
         before = len(self.listed)
         yield from self.follow_records(response, links)
         pager = response.meta.get("pager") or (page_count(response.text) if page == 0 else None)
