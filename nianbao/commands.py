@@ -165,24 +165,57 @@ def reports(
 
 
 @click.command()
-@click.argument("report", type=click.IntRange(1, MAX_ID))
+@click.argument("report")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
-def show(obj: Context, report: int, as_json: bool) -> None:
-    """One report: metadata, how it was matched, its copies and findings, every version with its
-    figures (with provenance), checks and the diff from the version before, and its text.
+def show(obj: Context, report: str, as_json: bool) -> None:
+    """One report by id: metadata, how it was matched, its copies and findings, every version
+    with its figures (with provenance), checks and the diff from the version before, and its
+    text. Given a URL instead: every capture of it and what nianbao made of each (the report it
+    was read into, or why it is not a report).
 
-    Example: nianbao show 12
+    Example: nianbao show 12; nianbao show http://xxgk.tx.gov.cn/art/2024/1/31/art_1_2.html
     """
+    if not report.strip().isdigit():
+        _show_url(obj, report.strip(), as_json)
+        return
+    report_id = int(report)
+    if not 1 <= report_id <= MAX_ID:
+        raise UsageError(f"no report with id {report}")
     with obj.reading() as session:
-        detail = report_queries.get_report(session, report)
+        detail = report_queries.get_report(session, report_id)
         if detail is None:
-            raise UsageError(f"no report with id {report}")
-        found = findings(session, obj.settings.deadlines, report_id=report)
+            raise UsageError(f"no report with id {report_id}")
+        found = findings(session, obj.settings.deadlines, report_id=report_id)
     if as_json:
         emit_json(plain({**_asdict(detail), "findings": [_asdict(f) for f in found]}))
         return
     print_report(detail, found)
+
+
+def _show_url(obj: Context, url: str, as_json: bool) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"{url!r} is neither a report id nor an http(s) URL")
+    with obj.reading() as session:
+        rows = report_queries.captures_at(session, url, [p.id for p in obj.settings.portals])
+    if not rows:
+        raise UsageError(f"no capture of {url} in the archive")
+    if as_json:
+        emit_json(plain([_asdict(row) for row in rows]))
+        return
+    for row in rows:
+        if row.report_id is not None:
+            judged = f"report {row.report_id} (`nianbao show {row.report_id}`)"
+        elif row.not_report:
+            judged = f"not a report: {row.not_report}"
+        elif row.index_error:
+            judged = f"unreadable: {row.index_error}"
+        else:
+            judged = "no report read from it"
+        click.echo(
+            f"capture {row.capture_id} {row.fetched_at.isoformat(timespec='seconds')} "
+            f"{row.portal} {row.kind} HTTP {row.status} {row.outcome}: {judged}"
+        )
 
 
 @click.command()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, func, or_, select
@@ -25,6 +25,7 @@ from archive.models import (
     DocumentVersion,
     Figure,
     Publisher,
+    url_sha256,
 )
 from archive.registry import PublisherRegistry, normalize_name
 from questions.copies import CopyGroup, copies_of, copy_groups
@@ -33,6 +34,7 @@ from questions.status import LateRow, MissingRow, UndatedRow, late, missing, tim
 
 __all__ = [
     "AttachmentRow",
+    "CaptureRow",
     "CheckRow",
     "FigureRow",
     "LateRow",
@@ -41,6 +43,7 @@ __all__ = [
     "ReportRow",
     "UndatedRow",
     "VersionRow",
+    "captures_at",
     "copies_as_of",
     "diff_versions",
     "get_report",
@@ -311,4 +314,45 @@ def publisher_ids(session: Session, name: str) -> Sequence[int]:
         p.id
         for p in session.scalars(select(Publisher))
         if wanted in {normalize_name(n) for n in (p.name, *(p.aliases or ()))}
+    ]
+
+
+@dataclass(frozen=True)
+class CaptureRow:
+    """One fetch of a URL as `show URL` lists it: what came back and what nianbao made of it."""
+
+    capture_id: int
+    portal: str
+    url: str
+    fetched_at: datetime
+    status: int
+    outcome: str
+    kind: str  # what the crawler fetched it as: listing, article, module, attachment, …
+    report_id: int | None  # the report the capture was read into, if it was one
+    not_report: str | None  # why the page is not a report (`other: …`), when so judged
+    index_error: str | None
+
+
+def captures_at(session: Session, url: str, portals: Collection[str]) -> list[CaptureRow]:
+    """Every capture of `url` in `portals`, newest first (the (portal, url_sha256) index)."""
+    rows = session.scalars(
+        select(Capture)
+        .where(Capture.portal.in_(sorted(portals)), Capture.url_sha256 == url_sha256(url))
+        .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+    )
+    return [
+        CaptureRow(
+            c.id,
+            c.portal,
+            c.url,
+            local(c.fetched_at if c.fetched_at.tzinfo else c.fetched_at.replace(tzinfo=UTC)),
+            c.status,
+            c.outcome,
+            c.kind,
+            c.document_id,
+            c.not_report,
+            c.index_error,
+        )
+        for c in rows
+        if c.url == url  # a sha256 collision is not a match
     ]

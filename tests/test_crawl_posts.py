@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from archive.blobs import BlobStore
 from archive.db import make_engine
 from archive.models import Capture, CrawlRun, Document
-from archive.queries import list_reports
 from crawler.job import CrawlJob, RunSummary
 from crawler.process import run_crawl
 from nianbao.cli import main
 from nianbao.settings import parse_settings
+from questions.reports import list_reports
 from replica import settings_for
 from replica.families import load_family_truth
 from replica.posts import posts_of
@@ -128,6 +128,30 @@ def test_nianbao_parse_of_an_archived_post_says_why_it_is_no_report(crawled: Cra
                 main(["parse", str(store.path(capture.sha256)), "--json"])
             parsed = json.loads(out.getvalue())
             assert (parsed["kind"], f"other: {parsed['reason']}") == ("other", capture.not_report)
+
+
+def test_nianbao_show_of_a_post_url_says_why_it_is_no_report(crawled: Crawled) -> None:
+    """`nianbao show URL`: every capture of the URL and what nianbao made of it."""
+    for portal in PORTALS:
+        for post in posts_of(portal):
+            url = crawled.urls[portal] + _post_path(portal, post.title)
+            rows = json.loads(_show_text(crawled, url, "--json"))
+            assert [(r["url"], r["report_id"], r["outcome"]) for r in rows] == [(url, None, "ok")]
+            assert f"not a report: {rows[0]['not_report']}" in _show_text(crawled, url)
+            assert post.reason in str(rows[0]["not_report"])
+    url = crawled.urls["trs_posts"] + next(iter(Site("trs_posts").docs))
+    rows = json.loads(_show_text(crawled, url, "--json"))
+    assert rows and rows[0]["report_id"] is not None and rows[0]["not_report"] is None
+
+
+def _show_text(crawled: Crawled, url: str, *args: str) -> str:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        try:
+            main(["--config", str(crawled.config), "show", url, *args])
+        except SystemExit as exc:
+            assert not exc.code
+    return out.getvalue()
 
 
 def test_no_report_row_or_copy_is_made_of_a_post(crawled: Crawled) -> None:
