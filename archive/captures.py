@@ -119,13 +119,22 @@ class CaptureIn:
         if self.fetched_at.tzinfo is None:
             raise InvalidCapture("fetched_at must be an aware datetime")
         if not isinstance(self.headers, tuple):  # a list (a test, JSON): kept as the tuple
-            object.__setattr__(self, "headers", tuple(tuple(pair) for pair in self.headers))
+            pairs = (tuple(p) if isinstance(p, list) else p for p in self.headers)
+            object.__setattr__(self, "headers", tuple(pairs))
         for pair in self.headers:
-            if len(pair) != 2 or not (isinstance(pair[0], str) and isinstance(pair[1], str)):
+            if not (
+                type(pair) is tuple and len(pair) == 2 and _is_str(pair[0]) and _is_str(pair[1])
+            ):
                 raise InvalidCapture(f"capture header {pair!r:.80} is no (name, value) pair")
 
 
 Headers = tuple[tuple[str, str], ...]
+
+
+def _is_str(value: object) -> bool:
+    return isinstance(value, str)
+
+
 _OPT_STR = (str, type(None))
 # Checked on every capture built (a few isinstance calls: microseconds against a fetch).
 _FIELD_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (

@@ -101,6 +101,8 @@ def _capture(**changes: object) -> CaptureIn:
         {"parent_url": 7},
         {"body": "<html>text, not bytes</html>"},
         {"headers": (("Server",),)},
+        {"headers": ("ab",)},
+        {"headers": [["Server", None]]},
         {"headers": ((b"Server", b"nginx"),)},
         {"fetched_at": datetime(2024, 3, 1)},
         {"kind": "page"},
