@@ -78,7 +78,7 @@ def index_in_batches(
         registry = PublisherRegistry.load(session)
         light = load_only(
             Capture.id, Capture.sha256, Capture.content_type, Capture.url, Capture.final_url,
-            Capture.portal, Capture.parent_url,
+            Capture.portal, Capture.parent_url, Capture.encoding,
         )  # fmt: skip
         pages, files = (
             session.scalars(

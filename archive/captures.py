@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import Message
-from typing import Any, cast
+from typing import IO, Any, cast
 
 from sqlalchemy import Executable, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from archive.blobs import BlobStore
 from archive.models import CAPTURE_KINDS, CAPTURE_OUTCOMES, Blob, Capture
-from parsers import decode_html
+from parsers.decode import decode_html, header_charset
 
 CAPTURES = cast(Table, Capture.__table__)
 
@@ -69,36 +70,105 @@ def _where(database: str | None) -> str:
         return ""
 
 
-@dataclass(frozen=True)
+class InvalidCapture(ValueError):
+    """A capture that is not one: a field missing, unknown or of the wrong type, a kind or
+    outcome the archive does not know, a naive time. The message is one line."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class CaptureIn:
-    """One fetch as the crawler saw it; `body` is None when the response had none (e.g. 304)."""
+    """One fetch, from the spider that made it to the archive writer: the bytes, the headers,
+    what kind of page it was and what it turned out to be (`outcome`, crawler.outcomes).
+
+    The one type for a capture on its way (crawler.items names it `CaptureItem` for the
+    spiders): checked where it is built, so a wrong value fails at its source, not in a writer
+    process later; keyword-only, so two `str | None` fields cannot be swapped by position.
+    `body` is None for a 304, a fetch that got no answer and a file over the size limit;
+    `run_id` is the crawl run's, stamped by the archive writer when the spider leaves it out.
+    """
 
     portal: str
-    run_id: int | None
     url: str
     final_url: str
     status: int
-    headers: list[tuple[str, str]]
+    headers: Headers
     body: bytes | None
     fetched_at: datetime
-    kind: str
+    kind: str  # robots | listing | article | module | attachment | other
+    run_id: int | None = None
     parent_url: str | None = None
     content_type: str | None = None
     # What the fetch turned out to be (crawler.outcomes): see models.CAPTURE_OUTCOMES.
     outcome: str = "ok"
-    detected_type: str | None = None
+    detected_type: str | None = None  # what the bytes are (parsers.sniff)
     finding: str | None = None
     listed_title: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in CAPTURE_KINDS:
-            raise ValueError(f"capture kind {self.kind!r} is not one of {', '.join(CAPTURE_KINDS)}")
+            raise InvalidCapture(
+                f"capture kind {self.kind!r} is not one of {', '.join(CAPTURE_KINDS)}"
+            )
         if self.outcome not in CAPTURE_OUTCOMES:
-            raise ValueError(
+            raise InvalidCapture(
                 f"outcome {self.outcome!r} is not one of {', '.join(CAPTURE_OUTCOMES)}"
             )
+        for name, types in _FIELD_TYPES:
+            if not isinstance(getattr(self, name), types) or type(getattr(self, name)) is bool:
+                raise InvalidCapture(f"capture field {name}: {getattr(self, name)!r:.80}")
         if self.fetched_at.tzinfo is None:
-            raise ValueError("fetched_at must be an aware datetime")
+            raise InvalidCapture("fetched_at must be an aware datetime")
+        if not isinstance(self.headers, tuple):  # a list (a test, JSON): kept as the tuple
+            pairs = (tuple(p) if isinstance(p, list) else p for p in self.headers)
+            object.__setattr__(self, "headers", tuple(pairs))
+        for pair in self.headers:
+            if not (
+                type(pair) is tuple and len(pair) == 2 and _is_str(pair[0]) and _is_str(pair[1])
+            ):
+                raise InvalidCapture(f"capture header {pair!r:.80} is no (name, value) pair")
+
+
+Headers = tuple[tuple[str, str], ...]
+
+
+def _is_str(value: object) -> bool:
+    return isinstance(value, str)
+
+
+_OPT_STR = (str, type(None))
+# Checked on every capture built (a few isinstance calls: microseconds against a fetch).
+_FIELD_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (
+    ("portal", str), ("url", str), ("final_url", str), ("status", int),
+    ("headers", (tuple, list)), ("body", (bytes, type(None))), ("fetched_at", datetime),
+    ("kind", str), ("run_id", (int, type(None))), ("parent_url", _OPT_STR),
+    ("content_type", _OPT_STR), ("outcome", str), ("detected_type", _OPT_STR),
+    ("finding", _OPT_STR), ("listed_title", _OPT_STR),
+)  # fmt: skip
+CAPTURE_FIELDS = tuple(f.name for f in dataclasses.fields(CaptureIn))
+
+
+def dump_capture(capture: CaptureIn, stream: IO[bytes]) -> None:
+    """Write `capture` to `stream` as its fields by name (the crawl's pipe to its archive
+    writer: crawler.pipeline, crawler.writer); `load_capture` reads it back.
+
+    Pickle of a plain dict: bytes, datetimes and None go as they are, at the speed of the
+    crawl, and a name, not a position, says what each value is. The stream is a pipe between
+    two processes of one crawl, never data from elsewhere."""
+    fields = {name: getattr(capture, name) for name in CAPTURE_FIELDS}
+    pickle.dump(fields, stream, pickle.HIGHEST_PROTOCOL)
+
+
+def load_capture(stream: IO[bytes]) -> CaptureIn:
+    """The next capture `dump_capture` wrote to `stream`, checked as where it was built.
+    EOFError at the end of the stream; InvalidCapture when what comes is no capture."""
+    try:
+        fields = pickle.load(stream)
+    except pickle.UnpicklingError as exc:
+        raise InvalidCapture(f"not a capture: {exc}") from exc
+    if not isinstance(fields, dict) or set(fields) != set(CAPTURE_FIELDS):
+        names = sorted(fields) if isinstance(fields, dict) else type(fields).__name__
+        raise InvalidCapture(f"not a capture's fields: {names}")
+    return CaptureIn(**fields)
 
 
 def record_capture(session: Session, store: BlobStore, cap: CaptureIn) -> Capture:
@@ -194,21 +264,11 @@ def text_encoding(
     """The charset a text body decodes with (as the parsers decode it); None for binary bodies.
 
     A body is text when its Content-Type says so or, when the header is absent or wrong, when
-    its bytes are HTML, XML or plain text (`detected_type`, from crawler.outcomes).
+    its bytes are HTML, XML or plain text (`detected_type`, parsers.sniff).
     """
     if body is None or not (_is_text(content_type) or detected_type in _TEXT_TYPES):
         return None
     return decode_html(body, header_charset(content_type)).encoding
-
-
-def header_charset(content_type: str | None) -> str | None:
-    """The `charset=` parameter of a Content-Type header, if any."""
-    if not content_type:
-        return None
-    message = Message()
-    message["content-type"] = content_type
-    charset = message.get_param("charset")
-    return charset.strip() if isinstance(charset, str) and charset.strip() else None
 
 
 _TEXT_TYPES = ("html", "xml", "text")

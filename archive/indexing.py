@@ -7,12 +7,12 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Select, and_, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from archive.blobs import BlobMissing, BlobStore
+from archive.figure_rows import FigureRow, row_of, write_figures
 from archive.models import (
     Attachment,
     Capture,
@@ -25,7 +25,6 @@ from archive.models import (
 )
 from archive.registry import PublisherRegistry
 from parsers import PARSER_VERSION, ParsedReport, parse_bytes
-from parsers import Figure as ParsedFigure
 
 PAGE_KINDS = ("article", "module")
 MISSING_BLOB = "missing blob"
@@ -155,7 +154,8 @@ def parse_capture(store: BlobStore, capture: Capture, url: str | None = None) ->
     except BlobMissing:
         return Unreadable(MISSING_BLOB, f"{capture.sha256} is not in the blob store")
     try:
-        return parse_bytes(raw, capture.content_type, url or capture.final_url)
+        # With the codec chosen when the bytes were archived: one choice per capture.
+        return parse_bytes(raw, capture.content_type, url or capture.final_url, capture.encoding)
     except Exception as exc:  # noqa: BLE001 - recorded on the capture, see above
         return Unreadable(type(exc).__name__, one_line(exc))
 
@@ -327,24 +327,8 @@ def _fill_version(
 
 def _add_figures(session: Session, version: DocumentVersion, parsed: ParsedReport) -> None:
     capture = session.get(Capture, version.capture_id)
-    if capture is None:
-        return
-    rows: dict[str, dict[str, object]] = {}
-    for figure in parsed.figures:
-        # The first statement of a figure wins; the key is the row's identity.
-        rows.setdefault(
-            figure.key,
-            {
-                "version_id": version.id,
-                "key": figure.key,
-                "value": decimal_text(figure.value),
-                "provenance": _provenance(figure, capture),
-            },
-        )
-    if rows:
-        # Core, not ORM objects: a report has dozens of figures, and the session would carry
-        # (and flush, and check) every one of them for the rest of the pass.
-        session.execute(insert(Figure), list(rows.values()))
+    if capture is not None:
+        write_figures(session, version.id, (row_of(f, capture) for f in parsed.figures))
 
 
 def _drop_derived(session: Session, version_id: int) -> None:
@@ -353,11 +337,6 @@ def _drop_derived(session: Session, version_id: int) -> None:
     fetch = {"synchronize_session": "fetch"}
     session.execute(delete(Figure).where(Figure.version_id == version_id), execution_options=fetch)
     session.execute(delete(Check).where(Check.version_id == version_id), execution_options=fetch)
-
-
-def decimal_text(value: int | Decimal) -> str:
-    """The exact decimal as text, never in exponent form ("1E+3")."""
-    return format(value, "f") if isinstance(value, Decimal) else str(int(value))
 
 
 def link_attachment(state: IndexPass, capture: Capture, parsed: Parsed | None = None) -> None:
@@ -450,32 +429,12 @@ def _merge_figures(
     for old in shadowed:
         session.delete(old)
     session.flush()  # the rows go before their keys are used again
-    session.add_all(
-        Figure(version_id=version.id, key=key, value=old.value, provenance=old.provenance)
-        for key, old in kept.items()
-        if key not in have
-    )
-    session.add_all(
-        Figure(
-            version_id=version.id,
-            key=f.key,
-            value=decimal_text(f.value),
-            provenance=_provenance(f, capture),
-        )
-        for f in {f.key: f for f in new}.values()
-        if f.key not in kept  # the page's own prose figure, not the attachment's
-    )
-
-
-def _provenance(figure: ParsedFigure, capture: Capture) -> dict[str, object]:
-    """Where the figure was read: the text span, and the snapshot (capture and blob) it is in."""
-    p = figure.provenance
-    out: dict[str, object] = {"text": p.text, "start": p.start, "end": p.end}
-    if figure.blank:
-        out["blank"] = True  # a table cell left empty, read as 0
-    out.update({"form": p.form} if p.form else {})  # the text form; 'run-together': by arithmetic
-    out.update(snapshot=capture.sha256, capture_id=capture.id, url=capture.url)
-    return out
+    rows = [
+        FigureRow(key, old.value, old.provenance) for key, old in kept.items() if key not in have
+    ]
+    # Not the page's own prose figure: its shadow copy, above, is kept instead.
+    rows += [row_of(f, capture) for f in new if f.key not in kept]
+    write_figures(session, version.id, rows)
 
 
 def parent_document(session: Session, capture: Capture) -> Document | None:

@@ -8,9 +8,7 @@ error page, say), recorded as what it is and never archived as the report's atta
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -25,17 +23,11 @@ from scrapy.exceptions import (
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from parsers.sniff import sniff_type
+
 DOCUMENT_TYPES = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et"})
 # What an attachment may legitimately be: some reports keep their tables only in an image.
 ATTACHMENT_TYPES = DOCUMENT_TYPES | {"image", "zip", "ole"}
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-# OLE2 stream names (UTF-16LE in the directory) and the type each one means.
-_OLE_STREAMS = (("WordDocument", "doc"), ("Workbook", "xls"), ("Book", "xls"),
-                ("PowerPoint Document", "ppt"))  # fmt: skip
-# [Content_Types].xml of an Office Open XML file names its main part's content type.
-_OOXML = (("wordprocessingml", "docx"), ("spreadsheetml", "xlsx"), ("presentationml", "pptx"))
-_IMAGES = ((b"\x89PNG", "image"), (b"\xff\xd8\xff", "image"), (b"GIF8", "image"))
-_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|script|title)\b", re.I | re.S)  # fmt: skip
 _CONTENT_TYPES = {
     "application/pdf": "pdf",
     "application/msword": "doc",
@@ -72,42 +64,9 @@ class Outcome:
 
 
 def detect_type(body: bytes) -> str:
-    """The type the bytes are: pdf, doc(x), xls(x), ppt(x), image, zip, ole, html, xml, json, text
-    or binary."""
-    if b"%PDF-" in body[:1024]:
-        return "pdf"
-    if body.startswith(b"PK\x03\x04"):
-        return _zip_type(body)
-    if body.startswith(_OLE2):
-        return next((t for name, t in _OLE_STREAMS if name.encode("utf-16-le") in body), "ole")
-    for magic, kind in _IMAGES:
-        if body.startswith(magic):
-            return kind
-    return _text_type(body)
-
-
-def _zip_type(body: bytes) -> str:
-    try:
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            types = archive.read("[Content_Types].xml").decode("utf-8", "replace")
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        # A truncated file still names its parts in the local headers.
-        types = (
-            "wordprocessingml" if b"word/" in body else "spreadsheetml" if b"xl/" in body else ""
-        )
-    return next((kind for marker, kind in _OOXML if marker in types), "zip")
-
-
-def _text_type(body: bytes) -> str:
-    head = body[:2048].removeprefix(b"\xef\xbb\xbf")
-    if _HTML_START.match(head):
-        return "html"
-    stripped = head.lstrip()
-    if stripped.startswith(b"<?xml") or stripped.startswith(b"<"):
-        return "html" if re.search(rb"<(?:html|body)\b", head, re.I) else "xml"
-    if stripped[:1] in (b"{", b"["):
-        return "json"
-    return "binary" if b"\x00" in head else "text"
+    """The type the bytes are: pdf, doc(x), xls(x), ppt(x), image, rtf, zip, ole, html, xml,
+    json, text or binary (the one sniffer, parsers.sniff, which the parsers read by too)."""
+    return sniff_type(body)
 
 
 def claimed_type(url: str, content_type: str | None) -> str | None:

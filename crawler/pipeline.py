@@ -14,7 +14,6 @@ import contextlib
 import fcntl
 import json
 import os
-import pickle
 import subprocess
 import sys
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 
+from archive.captures import dump_capture
 from crawler.items import CaptureItem
 from crawler.process import die_with_parent
 
@@ -47,7 +47,7 @@ class ArchivePipeline:
         # Started now, so that it has imported the archive by the time the first page comes;
         # killed with the crawl, so that no orphan writes behind a portal lease nobody holds.
         self.writer = subprocess.Popen(
-            [sys.executable, "-m", "crawler.writer", database_url, blob_dir],
+            [sys.executable, "-m", "crawler.writer", database_url, blob_dir, str(run_id)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             preexec_fn=_writer_preexec(),
@@ -79,10 +79,7 @@ class ArchivePipeline:
             # A writer that ended (the archive refused a write) is noticed here, before the
             # pipe's buffers have filled with captures nobody will read.
             if self.writer.poll() is None:
-                # A plain tuple (the body's bytes and a few strings): the writer builds the
-                # `CaptureIn`, so the crawl spends no time on an object's construction and
-                # pickling by reduction.
-                pickle.dump(_fields(item, self.run_id), self.pipe, pickle.HIGHEST_PROTOCOL)
+                dump_capture(item, self.pipe)  # the writer stamps the run on it
                 return item
         except (BrokenPipeError, ValueError):
             pass
@@ -167,24 +164,3 @@ def _widen(pipe: IO[bytes]) -> None:
     burst of captures over without waiting for the writer to be scheduled."""
     with contextlib.suppress(OSError, AttributeError):
         fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_CAPACITY)
-
-
-def _fields(item: CaptureItem, run_id: int) -> tuple[Any, ...]:
-    """The capture as `archive.captures.CaptureIn`'s fields, in order (crawler.writer)."""
-    return (
-        item.portal,
-        run_id,
-        item.url,
-        item.final_url,
-        item.status,
-        item.headers,
-        item.body,
-        item.fetched_at,
-        item.kind,
-        item.parent_url,
-        item.content_type,
-        item.outcome,
-        item.detected_type,
-        item.finding,
-        item.listed_title,
-    )

@@ -14,7 +14,6 @@ import dataclasses
 import json
 import logging
 import os
-import pickle
 import queue
 import signal
 import sys
@@ -22,12 +21,19 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from archive.blobs import BlobStore
-from archive.captures import ArchiveWriteFailed, CaptureIn, record_captures, write_failure
+from archive.captures import (
+    ArchiveWriteFailed,
+    CaptureIn,
+    InvalidCapture,
+    load_capture,
+    record_captures,
+    write_failure,
+)
 from archive.db import make_engine, session_scope
 
 MAX_BATCH = 64
@@ -80,7 +86,7 @@ class Writer:
         logger.error("the archive refused %s: %s", capture.url, cause)
         bare = dataclasses.replace(
             capture,
-            headers=[],
+            headers=(),
             content_type=None,
             listed_title=None,
             outcome="error",
@@ -110,16 +116,18 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main() -> None:
-    """`python -m crawler.writer DATABASE_URL BLOB_DIR`: pickled captures on stdin (each a tuple
-    of `CaptureIn`'s fields, in order: crawler.pipeline), until its end; then one JSON line on
+    """`python -m crawler.writer DATABASE_URL BLOB_DIR [RUN_ID]`: captures on stdin
+    (archive.captures.dump_capture's, from crawler.pipeline), each stamped with RUN_ID when it
+    has no run of its own, until the end of stdin; then one JSON line on
     stdout: `{"counts": {stat: n}, "fault": null}`, the counts of what was archived, and the
     one-line `ArchiveWriteFailed` that ended it early, if one did."""
     # The crawl process decides when to stop; it also starts this one at background priority
     # (crawler.pipeline), so that the crawl and the portal's answers come first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     database_url, blob_dir = sys.argv[1:3]
+    run_id = int(sys.argv[3]) if len(sys.argv) > 3 else None
     jobs: queue.Queue[CaptureIn | None] = queue.Queue(MAX_QUEUED)
-    threading.Thread(target=_read, args=(sys.stdin.buffer, jobs), daemon=True).start()
+    threading.Thread(target=_read, args=(sys.stdin.buffer, jobs, run_id), daemon=True).start()
     writer = Writer(database_url, blob_dir)
     fault = None
     try:
@@ -140,15 +148,21 @@ def main() -> None:
         os._exit(1)
 
 
-def _read(stream: BinaryIO, jobs: queue.Queue[CaptureIn | None]) -> None:
-    """Unpickle captures into `jobs` as they come; a None when the crawl closes the pipe (or
-    dies: the pipe closes all the same), or sends what is no capture."""
+def _read(stream: BinaryIO, jobs: queue.Queue[CaptureIn | None], run_id: int | None) -> None:
+    """Read captures into `jobs` as they come, stamped with the crawl's run; a None when the
+    crawl closes the pipe (or dies: the pipe closes all the same), or sends what is no capture
+    (logged: a bug, which the crawl learns from the pipe breaking)."""
     try:
         while True:
-            fields: list[Any] = list(pickle.load(stream))
-            fields[5] = list(fields[5])  # the headers
-            jobs.put(CaptureIn(*fields))
-    except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError):
+            capture = load_capture(stream)
+            if capture.run_id is None and run_id is not None:
+                # Here, off the crawl's process: the spider built it without knowing the run.
+                capture = dataclasses.replace(capture, run_id=run_id)
+            jobs.put(capture)
+    except InvalidCapture as exc:
+        logger.error("the crawl sent what is no capture: %s", exc)
+        jobs.put(None)
+    except (EOFError, OSError, ValueError, TypeError):
         jobs.put(None)
 
 

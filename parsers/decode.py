@@ -14,6 +14,7 @@ from parsers.rules.charsets import (
     PYTHON_CODECS,
     SERVER_DEFAULT_ENCODINGS,
 )
+from parsers.sniff import FORMS, TEXT_TYPES, sniff
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -23,12 +24,15 @@ _BOMS = (
 _META_CHARSET_RE = re.compile(
     rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I
 )
-_HEADER_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.I)
+# `charset=` as a parameter of its own (after a `;`, or a space where the `;` was forgotten),
+# its value bare or quoted.
+_HEADER_CHARSET_RE = re.compile(
+    r"(?:^|[;,\s])charset\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s;]+))", re.I
+)
 _META_WINDOW = 2048  # WHATWG prescans 1024 bytes; some Hanweb heads put the meta a bit later
 _HTML_SNIFF_RE = re.compile(
     r"<\s*(?:!doctype\s+html|html|head|body|meta|title|div|p|table|span|br|a|script)\b", re.I
 )
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CJK_RE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
 _ASCII_WHITESPACE = "\t\n\f\r "
@@ -48,12 +52,15 @@ def normalise_charset(label: str | None) -> str | None:
     return PYTHON_CODECS[encoding] if encoding else None
 
 
-def charset_from_content_type(content_type: str | None) -> str | None:
-    """'text/html; charset=GBK' -> 'GBK'."""
+def header_charset(content_type: str | None) -> str | None:
+    """The `charset=` parameter of a Content-Type header ('text/html; charset="GBK"' -> 'GBK'),
+    or None. The one reader of it: the archive records the codec it implies, the parsers decode
+    with it."""
     if not content_type:
         return None
     m = _HEADER_CHARSET_RE.search(content_type)
-    return m.group(1) if m else None
+    label = next((g for g in m.groups() if g is not None), "").strip() if m else ""
+    return label or None
 
 
 def decode_html(raw: bytes, header_charset: str | None) -> Decoded:
@@ -75,6 +82,21 @@ def decode_html(raw: bytes, header_charset: str | None) -> Decoded:
             return own
     candidates = [_codec(header), _codec(meta), "utf-8", "gb18030"]
     return _decode_lenient(raw, [c for c in candidates if c])
+
+
+def decode_as(raw: bytes, encoding: str) -> Decoded:
+    """Decode with the codec `decode_html` chose before (the archive's `captures.encoding`, e.g.
+    'gb18030' or 'utf-8/replace'): no second choice, no candidates tried. Falls back to
+    `decode_html` when the bytes do not decode so (they were chosen under other rules)."""
+    codec, _, replace = encoding.partition("/")
+    for bom, bom_codec in _BOMS:
+        if bom_codec == codec and raw.startswith(bom):
+            raw = raw[len(bom) :]
+            break
+    try:
+        return Decoded(raw.decode(codec, "replace" if replace else "strict"), encoding)
+    except (ValueError, LookupError):
+        return decode_html(raw, None)
 
 
 def _codec(encoding: str | None) -> str | None:
@@ -136,48 +158,16 @@ def _decode_lenient(raw: bytes, codecs_to_try: list[str]) -> Decoded:
 
 
 def sniff_kind(raw: bytes) -> str:
-    """'text', or the binary form: 'PDF', 'DOCX', 'XLSX', 'DOC', 'XLS' (forms/ reads them).
-
-    Raises UnsupportedFormat for images, RTF, other archives and other binary data.
-    """
-    head = raw[:1024]
-    if b"%PDF-" in head:
-        return "PDF"
-    if raw.startswith(b"PK\x03\x04"):
-        return _known(_zip_kind(raw))
-    if raw.startswith(_OLE2_MAGIC):
-        return _known(_ole2_kind(raw))
-    for magic, kind in ((b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"),
-                        (b"GIF8", "GIF image"), (b"{\\rtf", "RTF")):  # fmt: skip
-        if raw.startswith(magic):
-            raise UnsupportedFormat(kind)
-    if b"\x00" in head and not any(raw.startswith(bom) for bom, _ in _BOMS[1:]):
-        raise UnsupportedFormat("binary data")
-    return "text"
-
-
-def _known(kind: str) -> str:
-    if kind not in ("DOCX", "XLSX", "DOC", "XLS"):
-        raise UnsupportedFormat(kind)
-    return kind
-
-
-def _zip_kind(raw: bytes) -> str:
-    # Member names sit in plain text in the local file headers: no need to open the archive.
-    if b"word/" in raw:
-        return "DOCX"
-    if b"xl/" in raw:
-        return "XLSX"
-    return "ZIP archive"
-
-
-def _ole2_kind(raw: bytes) -> str:
-    # Stream names are UTF-16LE in the OLE2 directory.
-    if "WordDocument".encode("utf-16-le") in raw:
-        return "DOC"
-    if "Workbook".encode("utf-16-le") in raw or "Book".encode("utf-16-le") in raw:
-        return "XLS"
-    return "OLE2 document (DOC/XLS)"
+    """'text', or the form the parsers read: 'PDF', 'DOCX', 'XLSX', 'DOC', 'XLS' (forms/ reads
+    them), by the one sniffer (parsers.sniff). Raises UnsupportedFormat for images, RTF, other
+    archives and other binary data."""
+    found = sniff(raw)
+    if found.type in TEXT_TYPES:
+        return "text"
+    form = FORMS.get(found.type)
+    if form is None:
+        raise UnsupportedFormat(found.name)
+    return form
 
 
 def looks_like_html(text: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from parsers import classify, figureset, forms, htmltext, identity, metadata, script
 from parsers.checks import all_checks
-from parsers.decode import charset_from_content_type, decode_html, looks_like_html, sniff_kind
+from parsers.decode import decode_as, decode_html, header_charset, looks_like_html, sniff_kind
 from parsers.errors import LimitExceeded
 from parsers.model import Figure, Metadata, Number, ParsedReport
 from parsers.rules.limits import MAX_PAGE_BYTES, MAX_TEXT_CHARS, MAX_TEXT_LINES
@@ -47,11 +47,12 @@ def parse_html(html: str, url: str | None = None) -> ParsedReport:
 
 
 def parse_bytes(
-    raw: bytes, content_type: str | None = None, url: str | None = None
+    raw: bytes, content_type: str | None = None, url: str | None = None, encoding: str | None = None
 ) -> ParsedReport:
     """Sniff the bytes and parse them as HTML, plain text, PDF, DOCX, DOC, XLSX or XLS.
 
-    Text is decoded recording the codec. A PDF no engine reads gives `needs_ocr`. Raises
+    Text is decoded recording the codec: `encoding`, the one chosen when the bytes were archived
+    (captures.encoding), when given, so that the choice is made once per capture. A PDF no engine reads gives `needs_ocr`. Raises
     UnsupportedFormat (images, archives, ...), ConverterMissing, CorruptFile or LimitExceeded.
     """
     kind = sniff_kind(raw)
@@ -60,7 +61,10 @@ def parse_bytes(
     if kind != "text":
         extracted = forms.extract(raw, kind)
         return dataclasses.replace(parse_text(extracted.text, url), needs_ocr=extracted.needs_ocr)
-    decoded = decode_html(raw, charset_from_content_type(content_type))
+    if encoding:
+        decoded = decode_as(raw, encoding)
+    else:
+        decoded = decode_html(raw, header_charset(content_type))
     parse = parse_html if looks_like_html(decoded.text) else parse_text
     return dataclasses.replace(parse(decoded.text, url), encoding=decoded.encoding)
 

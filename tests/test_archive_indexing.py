@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from archive.blobs import BlobStore
 from archive.captures import CaptureIn, record_capture
 from archive.db import session_scope
-from archive.indexing import decimal_text, index_captures
+from archive.figure_rows import decimal_text
+from archive.indexing import index_captures
 from archive.models import Attachment, Blob, Capture, Document, DocumentVersion
 from archive.registry import (
     PublisherRegistry,

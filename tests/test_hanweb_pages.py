@@ -123,7 +123,7 @@ def test_a_real_article_page_is_archived_and_nothing_else_is_followed(name: str)
     meta = {"listed_title": "标题", "parent_url": url.split("/art/")[0] + "/col/col1/index.html"}
     out = call(hanweb.parse_report, url, (PAGES / name).read_bytes(), "article", **meta)
     assert [(type(o).__name__, o.kind, o.outcome, o.detected_type) for o in out] == [
-        ("CaptureItem", "article", "ok", "html")
+        (CaptureItem.__name__, "article", "ok", "html")
     ]
     assert (out[0].url, out[0].listed_title, out[0].parent_url) == (url, "标题", meta["parent_url"])
 

@@ -149,10 +149,12 @@ class ParserBug(Exception):
 def _buggy_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     real = indexing.parse_bytes
 
-    def parse(raw: bytes, content_type: str | None = None, url: str | None = None) -> Any:
+    def parse(
+        raw: bytes, content_type: str | None = None, url: str | None = None, encoding: Any = None
+    ) -> Any:
         if b"POISON" in raw:
             raise ParserBug("a page the parser was not written for\nsecond line")
-        return real(raw, content_type, url)
+        return real(raw, content_type, url, encoding)
 
     monkeypatch.setattr(indexing, "parse_bytes", parse)
 
@@ -401,8 +403,10 @@ def test_a_value_the_database_refuses_costs_only_its_capture(
     # 100 digits (figures.value is varchar(64); PostgreSQL enforces it, SQLite does not).
     real = indexing.parse_bytes
 
-    def parse(raw: bytes, content_type: str | None = None, url: str | None = None) -> Any:
-        parsed = real(raw, content_type, url)
+    def parse(
+        raw: bytes, content_type: str | None = None, url: str | None = None, encoding: Any = None
+    ) -> Any:
+        parsed = real(raw, content_type, url, encoding)
         if b"HUGE" not in raw:
             return parsed
         huge = dataclasses.replace(parsed.figures[0], value=Decimal(10) ** 100)

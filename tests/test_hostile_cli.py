@@ -174,16 +174,15 @@ def build_archive(config: Path, captures: int = 3, body: bytes = b"<html>x</html
             BlobStore(settings.archive.blob_dir),
             [
                 CaptureIn(
-                    "tongxiang",
-                    None,
-                    f"http://127.0.0.1/{i}.html",
-                    f"http://127.0.0.1/{i}.html",
-                    200,
-                    [("Content-Type", "text/html")],
-                    body,
-                    moment + timedelta(seconds=i),
-                    "article",
-                )  # fmt: skip
+                    portal="tongxiang",
+                    url=f"http://127.0.0.1/{i}.html",
+                    final_url=f"http://127.0.0.1/{i}.html",
+                    status=200,
+                    headers=[("Content-Type", "text/html")],
+                    body=body,
+                    fetched_at=moment + timedelta(seconds=i),
+                    kind="article",
+                )
                 for i in range(captures)
             ],
         )
