@@ -198,6 +198,7 @@ def _candidates(
     on_time = select(earlier.id).where(
         earlier.publisher_id == Document.publisher_id,
         earlier.report_year == year,
+        earlier.not_report.is_(None),
         claimed_date(earlier) <= due,
     )
     on_time = stood(on_time, earlier.first_seen_at, until)
@@ -217,7 +218,7 @@ def _candidates(
         )
         .join(Publisher, Publisher.id == Document.publisher_id)
         # Implied by the per-kind test, but decided before the join.
-        .where(Document.report_year == year)
+        .where(Document.report_year == year, Document.not_report.is_(None))
         .where(or_(claimed > min(deadlines.values()).isoformat(), claimed.is_(None)))
         .where(or_(claimed > due, claimed.is_(None)), ~on_time.exists())
     )
@@ -295,7 +296,10 @@ def _existed_in(year: int) -> ColumnElement[bool]:
 
 def _has_report(year: int, until: datetime | None) -> ColumnElement[bool]:
     # EXISTS (SELECT id ...), not EXISTS (SELECT * ...): the index alone answers it.
+    # A page judged no report since it was archived (documents.not_report) is nobody's report.
     stmt = select(Document.id).where(
-        Document.publisher_id == Publisher.id, Document.report_year == year
+        Document.publisher_id == Publisher.id,
+        Document.report_year == year,
+        Document.not_report.is_(None),
     )
     return stood(stmt, Document.first_seen_at, until).exists()

@@ -277,7 +277,11 @@ def _reports(
         Document.published_at,
         Document.written_date,
         Document.url,
-    ).where(Document.publisher_id.in_(publisher_ids), Document.report_year.between(q.first, q.last))
+    ).where(
+        Document.publisher_id.in_(publisher_ids),
+        Document.report_year.between(q.first, q.last),
+        Document.not_report.is_(None),  # judged no report since: nobody's report
+    )
     found: dict[tuple[int, int], tuple[int, str | None, str]] = {}
     for doc_id, pub_id, year, published, written, url in session.execute(stmt):
         if pub_id is None or year is None:
