@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, case, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from archive import cells
+from archive.cells import Scope
 from archive.copies import claimed_date
 from archive.deadlines import DeadlineRules, deadline_for
 from archive.evidence import SHANGHAI, Searches, day_end, local, minute, searches, shanghai, stood
@@ -29,7 +31,7 @@ from archive.models import PUBLISHER_KINDS, CrawlRun, Document, Publisher
 from archive.page_faults import FaultPage, page_faults
 
 __all__ = [
-    "SHANGHAI", "LateRow", "MissingRow", "Timeliness", "UndatedRow", "late", "local", "missing",
+    "SHANGHAI", "LateRow", "MissingRow", "Scope", "Timeliness", "UndatedRow", "late", "local", "missing",
     "timeliness",
 ]  # fmt: skip
 STATUSES = ("missing", "not_yet_due", "unreachable", "gone")
@@ -92,13 +94,22 @@ class Timeliness:
 
 
 def missing(
-    session: Session, year: int, as_of: date, rules: DeadlineRules, until: datetime | None = None
+    session: Session,
+    year: int,
+    as_of: date,
+    rules: DeadlineRules,
+    until: datetime | None = None,
+    scope: Scope | None = None,
 ) -> list[MissingRow]:
-    """Every registered publisher that existed in `year` and has no report for it, judged at
-    `as_of`, over the archive as it stood at `until` (all of it when None)."""
-    stmt = select(Publisher.id, Publisher.portal, Publisher.name, Publisher.kind).where(
-        _existed_in(year), ~_has_report(year, until)
-    )
+    """Every registered publisher (of `scope`) that existed in `year` and has no report for it,
+    judged at `as_of`, over the archive as it stood at `until` (all of it when None)."""
+    if cells.covered(session, year, until):
+        stmt = cells.without_report(year, scope)
+    else:  # --as-of, or a year no document was archived for: judged here
+        stmt = select(Publisher.id, Publisher.portal, Publisher.name, Publisher.kind).where(
+            _existed_in(year), ~_has_report(year, until)
+        )
+        stmt = cells.scoped(stmt, scope, Publisher.portal, Publisher.id)
     # Sorted here, not in SQL: walking the (portal, name) index jumps around the table.
     expected = sorted(session.connection().execute(stmt).all(), key=lambda r: (r[1], r[2]))
     deadlines = _deadlines(rules, year)
@@ -148,12 +159,20 @@ def late(
 
 
 def timeliness(
-    session: Session, year: int, rules: DeadlineRules, until: datetime | None = None
+    session: Session,
+    year: int,
+    rules: DeadlineRules,
+    until: datetime | None = None,
+    scope: Scope | None = None,
 ) -> Timeliness:
-    """The late reports of `year`, and the undated ones: no copy claims a date, and nianbao first
-    saw one only after the deadline. A copy seen by the deadline's end makes a report on time."""
+    """The late reports of `year` (of `scope`'s publishers), and the undated ones: no copy claims
+    a date, and nianbao first saw one only after the deadline. A copy seen by the deadline's end
+    makes a report on time."""
     deadlines = _deadlines(rules, year)
-    first, undated = _candidates(session, year, deadlines, until)
+    if cells.covered(session, year, until):
+        first, undated = cells.candidates(session, year, deadlines, scope)
+    else:  # --as-of, or a year no document was archived for: judged here
+        first, undated = _candidates(session, year, deadlines, until, scope)
     ends = {kind: day_end(day) for kind, day in deadlines.items()}
     seen_in_time = {pid for pid, row in undated.items() if shanghai(row[7]) < ends[row[3]]}
     due_day = {kind: day.toordinal() for kind, day in deadlines.items()}
@@ -187,7 +206,11 @@ def _seen_in_time(row: Any, year: int, deadlines: dict[str, date]) -> UndatedRow
 
 
 def _candidates(
-    session: Session, year: int, deadlines: dict[str, date], until: datetime | None
+    session: Session,
+    year: int,
+    deadlines: dict[str, date],
+    until: datetime | None,
+    scope: Scope | None,
 ) -> tuple[dict[int, Any], dict[int, Any]]:
     """Per publisher with no copy claiming a date on time: its earliest copy claiming a late
     date, and its first seen copy claiming none."""
@@ -222,6 +245,7 @@ def _candidates(
         .where(or_(claimed > min(deadlines.values()).isoformat(), claimed.is_(None)))
         .where(or_(claimed > due, claimed.is_(None)), ~on_time.exists())
     )
+    stmt = cells.scoped(stmt, scope, Publisher.portal, Publisher.id)
     # Core rows, not ORM ones, and plain tuples until the end: at 10,000 late reports the row
     # machinery would cost more than the query (bench/questions_bench.py).
     first: dict[int, Any] = {}
