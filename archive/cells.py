@@ -22,6 +22,7 @@ from archive.models import ReportCell, ReportYear
 Candidates = tuple[dict[int, Any], dict[int, Any]]
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 NONE = ""  # `claimed` of a cell no copy of which claims a date
+BY_PUBLISHER = "ix_report_cells_publisher_id_year"
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,7 @@ def candidates(
     c = ReportCell
     due = case({k: d.isoformat() for k, d in deadlines.items()}, value=c.kind)
     earliest = min(deadlines.values()).isoformat()
-    # Two ranges of the key: claiming a date after the earliest deadline, or claiming none.
-    stmt = select(
+    columns = (
         c.publisher_id,
         c.portal,
         c.name,
@@ -89,20 +89,22 @@ def candidates(
         c.undated_doc,
         type_coerce(c.undated_seen, String),
         c.undated_url,
-    ).where(
-        c.year == year,
-        or_(
-            and_(c.claimed > earliest, c.claimed > due),
-            and_(c.claimed == NONE, c.undated_doc.is_not(None)),
-        ),
     )
+    # Two ranges of the key, one statement each (an OR of them reads the whole year): cells
+    # claiming a date after the earliest deadline, and cells claiming none with a dateless copy.
+    dated = select(*columns).where(c.year == year, c.claimed > earliest, c.claimed > due)
+    dateless = select(*columns).where(c.year == year, c.claimed == NONE, c.undated_doc.is_not(None))
+    if scope is not None and scope.publisher_ids is not None:
+        # A page of publishers: their cells by publisher, not the year's range.
+        dated = dated.with_hint(c, f"INDEXED BY {BY_PUBLISHER}", "sqlite")
     first: dict[int, Any] = {}
     undated: dict[int, Any] = {}
-    stmt = scoped(stmt, scope, c.portal, c.publisher_id)
-    for row in session.connection().execute(stmt).all():
-        pid, portal, name, kind = row[:4]
-        if row[4] != NONE:
-            first[pid] = row[:9]
-        if row[9] is not None:
-            undated[pid] = (pid, portal, name, kind, None, row[9], None, row[10], row[11])
+    conn = session.connection()
+    for stmt in (dated, dateless):
+        for row in conn.execute(scoped(stmt, scope, c.portal, c.publisher_id)).all():
+            pid, portal, name, kind = row[:4]
+            if row[4] != NONE:
+                first[pid] = row[:9]
+            if row[9] is not None:
+                undated[pid] = (pid, portal, name, kind, None, row[9], None, row[10], row[11])
     return first, undated

@@ -17,7 +17,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from archive.cells import NONE
@@ -127,22 +139,43 @@ def counts(
 ) -> Counter[str]:
     """One year's cells of the portal's publishers (of `kind`, among `ids`) by status, but
     `on_time` and `not_expected`, which the caller has as what is left."""
-    y = facts.year
-    # The ranges of the key worth reading: no claimed date, or one after the earliest deadline.
-    earliest = min(facts.deadlines.values()).isoformat()
-    statuses = ("late", "undated", *GAPS)
-    stmt = select(*(func.count(case((status_of(facts, s), 1))) for s in statuses)).where(
-        c.year == y, or_(c.claimed == NONE, c.claimed > earliest), _existed(y)
-    )
-    row = session.execute(_scope(stmt, portal, kind, ids)).one()
-    return Counter(dict(zip(statuses, row, strict=True)))
+    found: Counter[str] = Counter()
+    for statuses, cells in (("late",), _dated(facts)), (("undated", *GAPS), c.claimed == NONE):
+        stmt = select(*(func.count(case((status_of(facts, s), 1))) for s in statuses))
+        stmt = stmt.where(c.year == facts.year, cells, _existed(facts.year))
+        row = session.execute(_scope(stmt, portal, kind, ids)).one()
+        found.update(dict(zip(statuses, row, strict=True)))
+    return found
 
 
-def with_status(facts: list[YearFacts], status: str, portal: str, kind: str | None) -> Select[Any]:
+def _dated(f: YearFacts) -> ColumnElement[bool]:
+    """The range of the key the late cells are in: claiming a date after the earliest deadline.
+    Each status is read from its range, one statement each (an OR reads the whole year)."""
+    return c.claimed > min(f.deadlines.values()).isoformat()
+
+
+def _range(f: YearFacts, status: str) -> ColumnElement[bool]:
+    if status == "late":
+        return _dated(f)
+    return c.claimed == NONE if status in (*GAPS, "undated") else c.reports > 0
+
+
+def with_status(facts: list[YearFacts], status: str, portal: str, kind: str | None) -> Any:
     """The ids of the portal's publishers with `status` in any of the years (as a subquery)."""
-    terms = [and_(c.year == f.year, _existed(f.year), status_of(f, status)) for f in facts]
-    stmt = select(c.publisher_id).where(or_(*terms) if terms else false()).distinct()
-    return _scope(stmt, portal, kind, None)
+    if not facts:
+        return select(c.publisher_id).where(false())
+    per_year = [
+        _scope(
+            select(c.publisher_id).where(
+                c.year == f.year, _range(f, status), _existed(f.year), status_of(f, status)
+            ),
+            portal,
+            kind,
+            None,
+        )
+        for f in facts
+    ]
+    return union(*per_year) if len(per_year) > 1 else per_year[0]
 
 
 # A year no document was archived for has no cells: every publisher that existed then has no

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import CompoundSelect, Select, func, or_, select
+from sqlalchemy import CompoundSelect, Select, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from archive.cells import covered
@@ -140,7 +140,7 @@ def _with_status(q: BoardQuery, facts: _Facts) -> _Ids:
     bare = [bare_with_status(f, q.status) for ok, f in facts.values() if not ok]
     if not bare:
         return stmt
-    return stmt.union(_of_portal(select(Publisher.id).where(or_(*bare)), q))
+    return union(stmt, _of_portal(select(Publisher.id).where(or_(*bare)), q))
 
 
 # One year's answers for the page's publishers, by (portal, publisher): missing, late, and the
