@@ -395,3 +395,46 @@ Index(
 )
 Index(None, CrawlRun.portal, CrawlRun.status, CrawlRun.blocked, CrawlRun.finished_at)
 Index(None, Capture.outcome, Capture.portal)
+
+
+# Issue 16: the statuses kept as the archive changes, so `missing` and `late` read one year of
+# cells instead of judging every publisher at each question (bench/questions_bench.py). Database
+# triggers (migration 0008) keep them: any write to documents or publishers, by indexing,
+# reparse, the registry's sync or anything else, refreshes the cells it touches in the same
+# transaction. A SQLite batch migration that rebuilds `documents` or `publishers` drops their
+# triggers and must create them again (tests/test_status_cells.py checks they exist at head).
+
+
+class ReportYear(Base):
+    """A report year the cells cover: a document of it was archived."""
+
+    __tablename__ = "report_years"
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
+class ReportCell(Base):
+    """One publisher x covered year: how many report copies it has (documents not judged no
+    report); its earliest claimed date (发布时间's day, else 成文日期; '' when no copy claims one)
+    with that copy's 发布时间, first sight and URL; the first seen copy claiming no date; and the
+    publisher's fields. Facts, not verdicts: the deadlines are settings, applied at each question.
+    Keyed (year, claimed, publisher): on SQLite the table is clustered by it, so a year's
+    missing (claimed '', no copy) and late candidates (claimed after a deadline) lie together."""
+
+    __tablename__ = "report_cells"
+    __table_args__ = (Index(None, "publisher_id", "year"), {"sqlite_with_rowid": False})
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    claimed: Mapped[str] = mapped_column(String(10), primary_key=True)
+    publisher_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    reports: Mapped[int]
+    claimed_doc: Mapped[int | None]
+    published_at: Mapped[str | None] = mapped_column(String(16))
+    seen: Mapped[datetime | None]
+    url: Mapped[str | None] = mapped_column(Text)
+    undated_doc: Mapped[int | None]
+    undated_seen: Mapped[datetime | None]
+    undated_url: Mapped[str | None] = mapped_column(Text)
+    portal: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    first_year: Mapped[int | None]
+    last_year: Mapped[int | None]

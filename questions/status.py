@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, case, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from archive import cells
+from archive.cells import Scope
 from archive.clock import day_end, minute, shanghai
 from archive.models import PUBLISHER_KINDS, CrawlRun, Document, Publisher
 from questions.copies import claimed_date
@@ -29,7 +31,9 @@ from questions.deadlines import DeadlineRules, deadline_for
 from questions.evidence import Searches, searches, stood
 from questions.page_faults import FaultPage, page_faults
 
-__all__ = ["LateRow", "MissingRow", "Timeliness", "UndatedRow", "late", "missing", "timeliness"]
+__all__ = [
+    "LateRow", "MissingRow", "Scope", "Timeliness", "UndatedRow", "late", "missing", "timeliness",
+]  # fmt: skip
 STATUSES = ("missing", "not_yet_due", "unreachable", "gone")
 _SHOWN_UNTOLD = 3  # untold blocked pages named in one evidence text; the rest counted
 
@@ -90,13 +94,22 @@ class Timeliness:
 
 
 def missing(
-    session: Session, year: int, as_of: date, rules: DeadlineRules, until: datetime | None = None
+    session: Session,
+    year: int,
+    as_of: date,
+    rules: DeadlineRules,
+    until: datetime | None = None,
+    scope: Scope | None = None,
 ) -> list[MissingRow]:
-    """Every registered publisher that existed in `year` and has no report for it, judged at
-    `as_of`, over the archive as it stood at `until` (all of it when None)."""
-    stmt = select(Publisher.id, Publisher.portal, Publisher.name, Publisher.kind).where(
-        _existed_in(year), ~_has_report(year, until)
-    )
+    """Every registered publisher (of `scope`) that existed in `year` and has no report for it,
+    judged at `as_of`, over the archive as it stood at `until` (all of it when None)."""
+    if cells.covered(session, year, until):
+        stmt = cells.without_report(year, scope)
+    else:  # --as-of, or a year no document was archived for: judged here
+        stmt = select(Publisher.id, Publisher.portal, Publisher.name, Publisher.kind).where(
+            _existed_in(year), ~_has_report(year, until)
+        )
+        stmt = cells.scoped(stmt, scope, Publisher.portal, Publisher.id)
     # Sorted here, not in SQL: walking the (portal, name) index jumps around the table.
     expected = sorted(session.connection().execute(stmt).all(), key=lambda r: (r[1], r[2]))
     deadlines = _deadlines(rules, year)
@@ -146,12 +159,20 @@ def late(
 
 
 def timeliness(
-    session: Session, year: int, rules: DeadlineRules, until: datetime | None = None
+    session: Session,
+    year: int,
+    rules: DeadlineRules,
+    until: datetime | None = None,
+    scope: Scope | None = None,
 ) -> Timeliness:
-    """The late reports of `year`, and the undated ones: no copy claims a date, and nianbao first
-    saw one only after the deadline. A copy seen by the deadline's end makes a report on time."""
+    """The late reports of `year` (of `scope`'s publishers), and the undated ones: no copy claims
+    a date, and nianbao first saw one only after the deadline. A copy seen by the deadline's end
+    makes a report on time."""
     deadlines = _deadlines(rules, year)
-    first, undated = _candidates(session, year, deadlines, until)
+    if cells.covered(session, year, until):
+        first, undated = cells.candidates(session, year, deadlines, scope)
+    else:  # --as-of, or a year no document was archived for: judged here
+        first, undated = _candidates(session, year, deadlines, until, scope)
     ends = {kind: day_end(day) for kind, day in deadlines.items()}
     seen_in_time = {pid for pid, row in undated.items() if shanghai(row[7]) < ends[row[3]]}
     due_day = {kind: day.toordinal() for kind, day in deadlines.items()}
@@ -185,7 +206,11 @@ def _seen_in_time(row: Any, year: int, deadlines: dict[str, date]) -> UndatedRow
 
 
 def _candidates(
-    session: Session, year: int, deadlines: dict[str, date], until: datetime | None
+    session: Session,
+    year: int,
+    deadlines: dict[str, date],
+    until: datetime | None,
+    scope: Scope | None,
 ) -> tuple[dict[int, Any], dict[int, Any]]:
     """Per publisher with no copy claiming a date on time: its earliest copy claiming a late
     date, and its first seen copy claiming none."""
@@ -196,6 +221,7 @@ def _candidates(
     on_time = select(earlier.id).where(
         earlier.publisher_id == Document.publisher_id,
         earlier.report_year == year,
+        earlier.not_report.is_(None),
         claimed_date(earlier) <= due,
     )
     on_time = stood(on_time, earlier.first_seen_at, until)
@@ -215,10 +241,11 @@ def _candidates(
         )
         .join(Publisher, Publisher.id == Document.publisher_id)
         # Implied by the per-kind test, but decided before the join.
-        .where(Document.report_year == year)
+        .where(Document.report_year == year, Document.not_report.is_(None))
         .where(or_(claimed > min(deadlines.values()).isoformat(), claimed.is_(None)))
         .where(or_(claimed > due, claimed.is_(None)), ~on_time.exists())
     )
+    stmt = cells.scoped(stmt, scope, Publisher.portal, Publisher.id)
     # Core rows, not ORM ones, and plain tuples until the end: at 10,000 late reports the row
     # machinery would cost more than the query (bench/questions_bench.py).
     first: dict[int, Any] = {}
@@ -293,7 +320,10 @@ def _existed_in(year: int) -> ColumnElement[bool]:
 
 def _has_report(year: int, until: datetime | None) -> ColumnElement[bool]:
     # EXISTS (SELECT id ...), not EXISTS (SELECT * ...): the index alone answers it.
+    # A page judged no report since it was archived (documents.not_report) is nobody's report.
     stmt = select(Document.id).where(
-        Document.publisher_id == Publisher.id, Document.report_year == year
+        Document.publisher_id == Publisher.id,
+        Document.report_year == year,
+        Document.not_report.is_(None),
     )
     return stood(stmt, Document.first_seen_at, until).exists()

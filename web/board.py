@@ -10,18 +10,20 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import CompoundSelect, Select, func, or_, select, union
 from sqlalchemy.orm import Session
 
+from archive.cells import covered
 from archive.models import Document, Publisher
+from archive.tally import YearFacts, bare_counts, bare_with_status, with_status, year_facts
+from archive.tally import counts as counts_of
 from questions.deadlines import DeadlineRules, deadline_for
-from questions.status import LateRow, MissingRow, UndatedRow, missing, timeliness
+from questions.status import LateRow, MissingRow, Scope, UndatedRow, missing, timeliness
 from web.cache import AnswerCache, fingerprint
 
-S = TypeVar("S", bound=Select)
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 PAGE_SIZE = 100
 # status -> (Chinese, English): every cell shows the words, not the colour alone.
 STATUSES = {
@@ -96,42 +98,61 @@ class Board:
 def build_board(
     session: Session, q: BoardQuery, rules: DeadlineRules, as_of: date, cache: AnswerCache
 ) -> Board:
-    """The board of one portal over a year range, filtered and paginated. Without a status
-    filter only the page's cells are built and the counts come from the statuses in bulk."""
+    """The board of one portal over a year range, filtered and paginated. Only the page's cells
+    are built (questions.status's answers for its publishers); the status filter and the counts
+    per year are SQL over the statuses' cells (archive.tally), never a row per publisher."""
     years = list(range(q.first, q.last + 1))
     mark = fingerprint(session)
-    per_year = {
-        y: cache.get(session, ("year", y, as_of), partial(_year, session, y, as_of, rules), mark)
+    key = ("facts", q.portal, q.first, q.last, as_of)
+    facts = cache.get(session, key, lambda: _facts(session, q, years, as_of, rules), mark)
+    ids = None if q.status is None else _with_status(q, facts)
+    total = _count(session, q, ids)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = _publishers(session, q, (min(q.page, pages) - 1) * PAGE_SIZE, ids)
+    _fill(session, q, page, years, as_of, rules)
+    counted = ("counts", q.portal, q.kind, q.first, q.last, q.status, as_of)
+    compute = lambda: _counts(session, q, years, facts, ids, total)  # noqa: E731
+    return Board(q, years, page, total, pages, cache.get(session, counted, compute, mark))
+
+
+# The ids of the publishers a status filter keeps, as a subquery.
+_Ids = Select[Any] | CompoundSelect[Any]
+# Per year: whether the cells cover it, and what its verdicts rest on (archive.tally).
+_Facts = dict[int, tuple[bool, YearFacts]]
+
+
+def _facts(
+    session: Session, q: BoardQuery, years: list[int], as_of: date, rules: DeadlineRules
+) -> _Facts:
+    return {
+        y: (covered(session, y, None), year_facts(session, q.portal, y, as_of, rules))
         for y in years
     }
-    bounded = cache.get(session, ("bounded", q.portal), lambda: _bounded(session, q.portal), mark)
-    if q.status is None:
-        total = _count(session, q)
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = _publishers(session, q, (min(q.page, pages) - 1) * PAGE_SIZE)
-        _fill(session, q, page, years, per_year, rules)
-        key = ("counts", q.portal, q.kind, q.first, q.last, as_of)
-        compute = lambda: _counts(session, q, years, per_year, bounded, total)  # noqa: E731
-        return Board(q, years, page, total, pages, cache.get(session, key, compute, mark))
-    every = _publishers(session, q)
-    _fill(session, q, every, years, per_year, rules)
-    kept = [row for row in every if _has(row, q.status)]
-    counts = {y: Counter(row.cells[y].status for row in kept) for y in years}
-    pages = max(1, -(-len(kept) // PAGE_SIZE))
-    start = (min(q.page, pages) - 1) * PAGE_SIZE
-    return Board(q, years, kept[start : start + PAGE_SIZE], len(kept), pages, counts)
 
 
-# One year's answers by (portal, publisher): missing, late, and the reports that claim no date
-# (`undated`, or `on_time` when first seen by the deadline), as questions.status judges them.
+def _with_status(q: BoardQuery, facts: _Facts) -> _Ids:
+    """The ids of the portal's publishers with a cell of the status, in SQL."""
+    assert q.status is not None
+    if q.status == "not_expected":
+        spans = or_(Publisher.first_year > q.first, Publisher.last_year < q.last)
+        return _of_portal(select(Publisher.id).where(spans), q)
+    stmt = with_status([f for ok, f in facts.values() if ok], q.status, q.portal, q.kind)
+    bare = [bare_with_status(f, q.status) for ok, f in facts.values() if not ok]
+    if not bare:
+        return stmt
+    return union(stmt, _of_portal(select(Publisher.id).where(or_(*bare)), q))
+
+
+# One year's answers for the page's publishers, by (portal, publisher): missing, late, and the
+# reports that claim no date (`undated`, or `on_time` when first seen by the deadline).
 _Key = tuple[str, str]
 _Year = tuple[dict[_Key, MissingRow], dict[_Key, LateRow], dict[_Key, UndatedRow]]
 
 
-def _year(session: Session, year: int, as_of: date, rules: DeadlineRules) -> _Year:
-    """`missing` and `timeliness` of one year, by (portal, publisher)."""
-    gaps = {(r.portal, r.publisher): r for r in missing(session, year, as_of, rules)}
-    told = timeliness(session, year, rules)
+def _year(session: Session, year: int, as_of: date, rules: DeadlineRules, scope: Scope) -> _Year:
+    """`missing` and `timeliness` of one year for `scope`, by (portal, publisher)."""
+    gaps = {(r.portal, r.publisher): r for r in missing(session, year, as_of, rules, None, scope)}
+    told = timeliness(session, year, rules, None, scope)
     dateless = {(r.portal, r.publisher): r for r in [*told.undated, *told.seen_in_time]}
     return gaps, {(r.portal, r.publisher): r for r in told.late}, dateless
 
@@ -141,12 +162,15 @@ def _fill(
     q: BoardQuery,
     rows: list[BoardRow],
     years: list[int],
-    per_year: dict[int, _Year],
+    as_of: date,
     rules: DeadlineRules,
 ) -> None:
-    reports = _reports(session, q, [row.publisher_id for row in rows] if rows else [])
+    if not rows:
+        return
+    scope = Scope(q.portal, tuple(row.publisher_id for row in rows))
+    reports = _reports(session, q, [row.publisher_id for row in rows])
     for year in years:
-        gaps, overdue, dateless = per_year[year]
+        gaps, overdue, dateless = _year(session, year, as_of, rules, scope)
         for row in rows:
             key = (q.portal, row.name)
             row.cells[year] = _cell(
@@ -175,20 +199,17 @@ def board_records(board: Board) -> list[dict[str, object]]:
     ]
 
 
-def _has(row: BoardRow, status: str) -> bool:
-    return any(cell.status == status for cell in row.cells.values())
-
-
-def _publishers(session: Session, q: BoardQuery, offset: int | None = None) -> list[BoardRow]:
-    """The portal's publishers by name: one page from `offset`, or all."""
+def _publishers(session: Session, q: BoardQuery, offset: int, ids: _Ids | None) -> list[BoardRow]:
+    """One page of the portal's publishers (among `ids`) by name, from `offset`."""
     stmt = _of_portal(
         select(
             Publisher.id, Publisher.name, Publisher.kind, Publisher.first_year, Publisher.last_year
         ),
         q,
-    ).order_by(Publisher.name)
-    if offset is not None:
-        stmt = stmt.offset(offset).limit(PAGE_SIZE)
+    )
+    if ids is not None:
+        stmt = stmt.where(Publisher.id.in_(ids))
+    stmt = stmt.order_by(Publisher.name).offset(offset).limit(PAGE_SIZE)
     return [
         BoardRow(pid, name, kind, (first or 0, last or 9999))
         for pid, name, kind, first, last in session.execute(stmt)
@@ -200,66 +221,45 @@ def _of_portal(stmt: S, q: BoardQuery) -> S:
     return stmt.where(Publisher.kind == q.kind) if q.kind else stmt
 
 
-def _count(session: Session, q: BoardQuery) -> int:
-    return session.scalar(_of_portal(select(func.count(Publisher.id)), q)) or 0
-
-
-def _bounded(session: Session, portal: str) -> dict[str, tuple[int, int]]:
-    """The years of the publishers that did not always exist (the rest existed every year)."""
-    stmt = select(Publisher.name, Publisher.first_year, Publisher.last_year).where(
-        Publisher.portal == portal,
-        or_(Publisher.first_year.is_not(None), Publisher.last_year.is_not(None)),
-    )
-    return {name: (first or 0, last or 9999) for name, first, last in session.execute(stmt)}
+def _count(session: Session, q: BoardQuery, ids: _Ids | None) -> int:
+    stmt = _of_portal(select(func.count(Publisher.id)), q)
+    if ids is not None:
+        stmt = stmt.where(Publisher.id.in_(ids))
+    return session.scalar(stmt) or 0
 
 
 def _counts(
     session: Session,
     q: BoardQuery,
     years: list[int],
-    per_year: dict[int, _Year],
-    bounded: dict[str, tuple[int, int]],
+    facts: _Facts,
+    ids: _Ids | None,
     total: int,
 ) -> dict[int, Counter[str]]:
-    """Per year, the cells of every page by status, as `_cell` decides them, without them."""
-    existed = _existed_counts(session, q, years)
+    """Per year, the cells of every page by status, counted in SQL (archive.tally)."""
+    existed = _existed_counts(session, q, years, ids)
     counts = {}
     for year in years:
-        gaps, overdue, dateless = per_year[year]
-        c: Counter[str] = Counter(
-            r.status for (portal, _), r in gaps.items() if portal == q.portal and _kind(q, r.kind)
-        )
-        c["late"] = sum(
-            1
-            for (portal, name), r in overdue.items()
-            if portal == q.portal and _kind(q, r.kind) and _in(bounded.get(name), year)
-        )
-        c["undated"] = sum(
-            1
-            for (portal, name), r in dateless.items()
-            if r.status == "undated"
-            and portal == q.portal
-            and _kind(q, r.kind)
-            and _in(bounded.get(name), year)
-        )
-        c["not_expected"] = total - existed[year]
-        c["on_time"] = existed[year] - sum(n for s, n in c.items() if s != "not_expected")
-        counts[year] = c
+        ok, f = facts[year]
+        tally = (counts_of if ok else bare_counts)(session, f, q.portal, q.kind, ids)
+        tally["not_expected"] = total - existed[year]
+        tally["on_time"] = existed[year] - sum(n for s, n in tally.items() if s != "not_expected")
+        counts[year] = +tally + Counter({"on_time": 0})
     return counts
-
-
-def _kind(q: BoardQuery, kind: str) -> bool:
-    return q.kind is None or kind == q.kind
 
 
 def _in(span: tuple[int, int] | None, year: int) -> bool:
     return span is None or span[0] <= year <= span[1]
 
 
-def _existed_counts(session: Session, q: BoardQuery, years: list[int]) -> dict[int, int]:
+def _existed_counts(
+    session: Session, q: BoardQuery, years: list[int], ids: _Ids | None
+) -> dict[int, int]:
     stmt = _of_portal(
         select(Publisher.first_year, Publisher.last_year, func.count(Publisher.id)), q
     ).group_by(Publisher.first_year, Publisher.last_year)
+    if ids is not None:
+        stmt = stmt.where(Publisher.id.in_(ids))
     spans = session.execute(stmt).all()
     return {y: sum(n for f, la, n in spans if _in((f or 0, la or 9999), y)) for y in years}
 
@@ -277,7 +277,11 @@ def _reports(
         Document.published_at,
         Document.written_date,
         Document.url,
-    ).where(Document.publisher_id.in_(publisher_ids), Document.report_year.between(q.first, q.last))
+    ).where(
+        Document.publisher_id.in_(publisher_ids),
+        Document.report_year.between(q.first, q.last),
+        Document.not_report.is_(None),  # judged no report since: nobody's report
+    )
     found: dict[tuple[int, int], tuple[int, str | None, str]] = {}
     for doc_id, pub_id, year, published, written, url in session.execute(stmt):
         if pub_id is None or year is None:

@@ -1,0 +1,173 @@
+"""The statuses kept as the archive changes (report_cells, migration 0008, issue 16 item 5):
+`missing` and `late` read from the cells answer exactly as when judged from the documents
+(questions.status's computed path, taken for `--as-of`), after every kind of write: indexing,
+copies, a page judged no report since, a re-parse, the registry's sync adding, changing and
+removing publishers; on SQLite and PostgreSQL, and over the crawled replica history."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from questions_fixtures import History, history_of
+from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy.orm import Session
+
+from archive.blobs import BlobStore
+from archive.captures import CaptureIn, record_capture
+from archive.db import session_scope
+from archive.indexing import index_captures
+from archive.models import Document, Publisher, ReportCell
+from archive.registry import PublisherSpec, sync_publishers
+from questions.deadlines import DeadlineRules
+from questions.status import missing, timeliness
+from replica.truth import load_truth
+
+RULES = DeadlineRules()
+AS_OF = date(2026, 1, 1)
+NEVER = datetime(2100, 1, 1, tzinfo=UTC)  # a cut after everything: the computed path
+BASE = "http://www.zjtz.gov.cn"
+T0 = datetime(2024, 1, 20, 2, 0, tzinfo=UTC)
+# Invented pages, in the shape of tests/test_classify.py's.
+PAGE = (
+    "<html><head><meta charset='utf-8'><title>{title}</title></head><body><h1>{title}</h1>"
+    "{date}<div id='zoom'><p>一、总体情况</p><p>{year}年，主动公开政府信息共计1234条。</p></div>"
+    "</body></html>"
+)
+SPECS = [
+    PublisherSpec("taizhou", "台州市人民政府", (), "government"),
+    PublisherSpec("taizhou", "台州市教育局", (), "department"),
+    PublisherSpec("taizhou", "台州市民政局", (), "department", first_year=2023),
+]
+
+
+def answers(session: Session, year: int, until: datetime | None) -> tuple[object, ...]:
+    told = timeliness(session, year, RULES, until)
+    return missing(session, year, AS_OF, RULES, until), told.late, told.undated, told.seen_in_time
+
+
+def assert_same(engine: Engine, years: range = range(2021, 2025)) -> None:
+    with Session(engine) as session:
+        for year in years:
+            assert answers(session, year, None) == answers(session, year, NEVER), year
+
+
+def page(path: str, title: str, year: int, at: datetime, published: str | None) -> CaptureIn:
+    stamp = f"<div>发布时间：{published}</div>" if published else ""
+    body = PAGE.format(title=title, date=stamp, year=year).encode()
+    url = f"{BASE}{path}"
+    return CaptureIn(
+        portal="taizhou",
+        run_id=None,
+        url=url,
+        final_url=url,
+        status=200,
+        headers=[("Content-Type", "text/html; charset=utf-8")],
+        body=body,
+        fetched_at=at,
+        kind="article",
+        parent_url=None,
+        content_type="text/html; charset=utf-8",
+    )
+
+
+def index(engine: Engine, store: BlobStore, *captures: CaptureIn, reparse: bool = False) -> None:
+    with session_scope(engine) as session:
+        for cap in captures:
+            record_capture(session, store, cap)
+        index_captures(session, store, reparse=reparse)
+
+
+def cells(engine: Engine, year: int) -> dict[str, tuple[str, int]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(ReportCell.name, ReportCell.claimed, ReportCell.reports).where(
+                ReportCell.year == year
+            )
+        )
+        return {name: (claimed, reports) for name, claimed, reports in rows}
+
+
+def test_the_triggers_exist_at_head(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    with engine.connect() as conn:
+        names = set(conn.scalars(text(query)))
+    assert {n for n in names if n.startswith("report_cells_")} >= {
+        "report_cells_doc_insert",
+        "report_cells_doc_update",
+    }
+
+
+def test_the_cells_follow_every_write(engine: Engine, store: BlobStore) -> None:
+    gov, edu = "台州市人民政府", "台州市教育局"
+    with session_scope(engine) as session:
+        sync_publishers(session, SPECS)
+    index(
+        engine,
+        store,
+        page("/a/1.html", f"{gov}2023年政府信息公开工作年度报告", 2023, T0, "2024-04-02 09:00"),
+        page("/a/2.html", f"{edu}2023年政府信息公开工作年度报告", 2023, T0, None),  # undated
+        page("/a/3.html", f"{edu}2022年政府信息公开工作年度报告", 2022, T0, "2023-01-10"),
+    )
+    assert cells(engine, 2023)[gov] == ("2024-04-02", 1)
+    assert cells(engine, 2023)[edu] == ("", 1)
+    assert cells(engine, 2022)[gov] == ("", 0)  # a covered year: every publisher has its cell
+    assert_same(engine)
+    # A second copy claiming an earlier date, then the first copy judged a 图解.
+    later = T0 + timedelta(days=1)
+    index(engine, store, page("/a/4.html", f"{gov}2023年政府信息公开工作年度报告", 2023, later,
+                              "2024-03-30 10:00"))  # fmt: skip
+    assert cells(engine, 2023)[gov] == ("2024-03-30", 2)
+    index(engine, store, page("/a/4.html", f"图解：{gov}2023年政府信息公开工作年度报告", 2023,
+                              later + timedelta(days=1), "2024-03-30 10:00"))  # fmt: skip
+    assert cells(engine, 2023)[gov] == ("2024-04-02", 1)
+    assert_same(engine)
+    # A new year through indexing; the registry changes a kind, adds one, removes one.
+    index(engine, store, page("/a/5.html", f"{gov}2024年政府信息公开工作年度报告", 2024,
+                              later, "2025-03-01"))  # fmt: skip
+    assert set(cells(engine, 2024)) == {s.name for s in SPECS}
+    changed = [SPECS[0], PublisherSpec("taizhou", edu, (), "township"), SPECS[2]]
+    with session_scope(engine) as session:
+        sync_publishers(
+            session, [*changed, PublisherSpec("taizhou", "台州市财政局", (), "department")]
+        )
+    with Session(engine) as session:
+        kinds = session.execute(select(ReportCell.kind).where(ReportCell.name == edu)).scalars()
+        assert set(kinds) == {"township"}
+    assert_same(engine)
+    with session_scope(engine) as session:
+        sync_publishers(session, [SPECS[1], SPECS[2]])  # the government is gone
+    assert gov not in cells(engine, 2023)
+    assert_same(engine)
+    # A re-parse; a document matched to nobody since; one written and deleted outright.
+    index(engine, store, reparse=True)
+    assert_same(engine)
+    with session_scope(engine) as session:
+        session.execute(update(Document).where(Document.report_year == 2022).values(
+            publisher_id=None))  # fmt: skip
+    assert cells(engine, 2022)[edu] == ("", 0)
+    assert_same(engine)
+    with session_scope(engine) as session:
+        pub = session.scalar(select(Publisher.id).where(Publisher.name == edu))
+        session.add(Document(portal="taizhou", url=f"{BASE}/x", publisher_id=pub, report_year=2021,
+                             written_date="2022-01-05", first_seen_at=T0, last_seen_at=T0))  # fmt: skip
+    assert cells(engine, 2021)[edu] == ("2022-01-05", 1)
+    with session_scope(engine) as session:
+        session.execute(delete(Document).where(Document.url == f"{BASE}/x"))
+    assert cells(engine, 2021)[edu] == ("", 0)
+    assert_same(engine)
+
+
+TRUTH = load_truth()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def history(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> History:
+    return history_of(request, tmp_path_factory)
+
+
+def test_the_cells_answer_as_the_documents_over_the_crawled_history(history: History) -> None:
+    assert_same(history.engine, range(TRUTH.first_year, TRUTH.last_year + 1))
