@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import click
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
@@ -224,7 +225,7 @@ class Context:
                 f"no archive at {absent} (database_url); "
                 "`nianbao crawl` or `nianbao archive upgrade` creates it"
             )
-        engine = make_engine(url)
+        engine = reading_engine(url)
         try:
             with session_scope(engine) as session:
                 check_migrations(session)
@@ -255,6 +256,24 @@ STALE_REGISTRY = (
     "nianbao: note: the archive's publisher registry differs from the settings' [[publishers]]; "
     "`nianbao archive upgrade` brings it in line"
 )
+
+
+def reading_engine(url: str) -> Engine:
+    """An engine whose connections refuse writes (SQLite's query_only, PostgreSQL's read-only
+    transactions, as the web view's) and leave a SQLite file's journal mode as it is."""
+    engine = make_engine(url, wal=False)
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            dbapi_connection.commit()
+        cursor.close()
+
+    return engine
 
 
 def missing_sqlite_file(url: str) -> Path | None:

@@ -8,6 +8,7 @@ at the end of DATE (archive.evidence.stood), deadlines judged on DATE."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +182,8 @@ def figures_command(
         fields, table = _pivot(rows)
         emit(table, fields, fmt, key)
     else:
-        emit(as_dicts(rows, FIGURE_FIELDS), FIGURE_FIELDS, fmt, key)
+        values = [{**row, "value": _number(row["value"])} for row in as_dicts(rows, FIGURE_FIELDS)]
+        emit(values, FIGURE_FIELDS, fmt, key)
     if plot is not None:
         from nianbao.plot import plot_figure
 
@@ -191,13 +193,22 @@ def figures_command(
             raise UsageError(f"--plot: {exc}") from None
 
 
+def _number(text: Any) -> Any:
+    """The archive keeps a figure as its exact decimal text; JSON gets it as a number."""
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, TypeError, ValueError):
+        return text
+    return int(value) if value == value.to_integral_value() and "." not in str(text) else value
+
+
 def _pivot(rows: list[Any]) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
     years = sorted({r.year for r in rows if r.year is not None})
     table: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         start = {"portal": r.portal, "publisher": r.publisher}
         line = table.setdefault((r.portal, r.publisher or ""), start)
-        line[str(r.year)] = r.value
+        line[str(r.year)] = _number(r.value)
     return ("portal", "publisher", *map(str, years)), list(table.values())
 
 
