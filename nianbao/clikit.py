@@ -109,6 +109,7 @@ def parse_year_range(text: str) -> tuple[int, int]:
 def year_option(command: F) -> F:
     return click.option(
         "--year",
+        metavar="YEAR",
         callback=lambda _c, _p, v: None if v is None else year_type(v),
         help="Report year, e.g. 2019.",
     )(command)
@@ -117,6 +118,7 @@ def year_option(command: F) -> F:
 def years_option(help_text: str = "A year range such as 2013-2017.") -> Callable[[F], F]:
     return click.option(
         "--years",
+        metavar="A-B",
         callback=lambda _c, _p, v: None if v is None else parse_year_range(v),
         help=help_text,
     )
@@ -154,7 +156,10 @@ def _check_portal(ctx: click.Context, _param: click.Parameter, value: str | None
 
 
 portal_option = click.option(
-    "--portal", callback=_check_portal, help="Only this portal (its id in settings.toml)."
+    "--portal",
+    metavar="PORTAL",
+    callback=_check_portal,
+    help="Only this portal (its id in settings.toml).",
 )
 
 
@@ -162,6 +167,7 @@ def date_option(name: str, help_text: str) -> Callable[[F], F]:
     return click.option(
         name,
         name.lstrip("-").replace("-", "_"),
+        metavar="DATE",
         callback=lambda _c, _p, v: None if v is None else date_type(v),
         help=help_text,
     )

@@ -94,7 +94,7 @@ def emit_late(told: list[Timeliness], years: str, undated: bool, fmt: str) -> No
 @year_options(required=False)
 @portal_option
 @click.option("--kind", type=click.Choice(FINDING_KINDS), help="Only findings of this kind.")
-@click.option("--as-of", "as_of", callback=_date, help=AS_OF_HELP)
+@click.option("--as-of", "as_of", metavar="DATE", callback=_date, help=AS_OF_HELP)
 @format_option
 @pass_ctx
 def findings_command(
@@ -215,7 +215,7 @@ def _pivot(rows: list[Any]) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
 @click.command("export")
 @click.argument("fmt", metavar="{csv,jsonl,warc}", type=click.Choice(["csv", "jsonl", "warc"]))
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--as-of", "as_of", callback=_date, help=f"csv, jsonl: {AS_OF_HELP}")
+@click.option("--as-of", "as_of", metavar="DATE", callback=_date, help=f"csv, jsonl: {AS_OF_HELP}")
 @click.option("--portal", help="warc: only this portal's captures.")
 @click.option("--force", is_flag=True, help="Replace export files already in DIRECTORY.")
 @pass_ctx
