@@ -145,6 +145,7 @@ def parse(file: Path, as_json: bool) -> None:
         raise NianbaoError(f"{file}: {exc}") from None
     # interface.md's shape, plus the publisher the report names (发布机构, else its title).
     result = {"publisher": parsed.publisher, **parsers.report_to_json(parsed)}
+    result["figures"] = {f.key: f.value for f in parsed.figures}  # numbers, exact (output.to_json)
     # Issue 13, added fields: whose report (the publisher above is who posted it), and the verdict.
     result.update(subject=parsed.subject, kind=parsed.kind, reason=parsed.reason)
     if as_json:

@@ -353,3 +353,28 @@ def test_a_portal_without_publishers_is_a_warning_not_an_empty_answer(
     for command in (["missing", "--year", "2019"], ["late", "--year", "2019"], ["status"]):
         _code, _out, err = run(config, *command, "--portal", "taizhou")
         assert "warning: portal 'taizhou' has no registered publishers" in err, command
+
+
+def test_an_exact_decimal_is_a_json_number_with_every_digit() -> None:
+    """What `show --json`, `parse --json` and every `--format json` print through."""
+    from decimal import Decimal
+
+    from nianbao.output import to_json
+
+    text = to_json({"amount_wan_yuan": Decimal("24252.311082"), "n": 3, "s": "24252.311082"})
+    assert json.loads(text, parse_float=Decimal) == {
+        "amount_wan_yuan": Decimal("24252.311082"),
+        "n": 3,
+        "s": "24252.311082",
+    }
+    assert '"amount_wan_yuan": 24252.311082' in text
+
+
+def test_progress_off_a_terminal_is_whole_lines_on_stderr() -> None:
+    from nianbao.progress import progress
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err), progress("crawl", total=2) as bar:
+        bar.update(1, "tongxiang: 93 pages")
+    assert out.getvalue() == ""
+    assert err.getvalue() == "crawl: 1/2 tongxiang: 93 pages\n"
