@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import io
 import json
+import logging
 import re
 import shutil
 from collections.abc import Sequence
@@ -41,6 +42,13 @@ _DECIMAL_TOKEN = re.compile(r'"\\u0000decimal:(-?[0-9.E+-]+)"')
 def moment(value: datetime) -> str:
     """A moment for people and logs: Asia/Shanghai, to the minute, with the +08:00 offset."""
     return value.astimezone(SHANGHAI).isoformat(timespec="minutes")
+
+
+class LogFormatter(logging.Formatter):
+    """Log lines stamped as people read time here: ISO 8601, Asia/Shanghai, with its offset."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return datetime.fromtimestamp(record.created, SHANGHAI).isoformat(timespec="seconds")
 
 
 def cli_value(value: Any) -> Any:

@@ -378,3 +378,14 @@ def test_progress_off_a_terminal_is_whole_lines_on_stderr() -> None:
         bar.update(1, "tongxiang: 93 pages")
     assert out.getvalue() == ""
     assert err.getvalue() == "crawl: 1/2 tongxiang: 93 pages\n"
+
+
+def test_log_lines_carry_the_same_time_convention() -> None:
+    import logging
+
+    from nianbao.output import LogFormatter
+
+    record = logging.LogRecord("scheduler", logging.INFO, __file__, 1, "crawl started", None, None)
+    record.created = 1_600_000_000.0  # 2020-09-13T12:26:40Z
+    line = LogFormatter("%(asctime)s %(message)s").format(record)
+    assert line == "2020-09-13T20:26:40+08:00 crawl started"
