@@ -27,8 +27,9 @@ class ArchiveUnavailable(RuntimeError):
     """The archive database cannot be reached or opened; the message is one line for the user."""
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get their directory, WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, wal: bool = True) -> Engine:
+    """An engine for `url`; SQLite files get their directory, WAL, foreign keys and a busy timeout.
+    `wal=False` for readers: switching a file to WAL writes its header."""
     try:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
@@ -37,7 +38,7 @@ def make_engine(url: str) -> Engine:
     except (ArgumentError, NoSuchModuleError, OSError) as exc:
         raise ArchiveUnavailable(f"cannot open archive database {url!r}: {_one_line(exc)}") from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas if wal else _sqlite_reader_pragmas)
     return engine
 
 
@@ -52,6 +53,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the CLI read while a crawl writes; the timeout lets two writers queue instead of fail.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from archive.captures import ArchiveWriteFailed, write_failure
 from archive.db import ArchiveUnavailable
-from nianbao import cmd_questions, cmd_schedule, cmd_serve, commands
+from nianbao import cmd_listings, cmd_questions, cmd_schedule, cmd_serve, commands
 from nianbao.clikit import Context
 from nianbao.cmd_archive import archive_group
 from nianbao.cmd_portals import portals_group
@@ -35,6 +35,14 @@ def cli(ctx: click.Context, config: str | None) -> None:
 
 
 for command in commands.ALL:
+    cli.add_command(command)
+for command in (
+    cmd_listings.reports,
+    cmd_listings.missing,
+    cmd_listings.late,
+    cmd_listings.runs,
+    cmd_listings.status_command,
+):
     cli.add_command(command)
 cli.add_command(archive_group)
 cli.add_command(portals_group)

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from archive.blobs import BlobStore
 from archive.db import alembic_config, make_engine, session_scope, upgrade
 from archive.registry import registry_in_sync, sync_publishers
-from nianbao.errors import NianbaoError, UsageError
-from nianbao.output import FORMATS, render
-from nianbao.settings import Settings, load_settings
+from nianbao.errors import NianbaoError, SettingsError, UsageError
+from nianbao.output import FORMATS, render, to_json
+from nianbao.settings import Settings, load_settings, parse_years
 
 REPORT_FIELDS = (
     "id",
@@ -61,17 +61,114 @@ RUN_FIELDS = (
     "status",
     "pages",
     "new_reports",
+    "blocked",  # anti-bot challenge pages (captures.outcome)
+    "gone",  # pages deleted (404/410) since they were listed
+    "not_modified",  # 304s: unchanged since the last crawl, no body fetched
     "errors",
 )
+BOM_KEY = "nianbao.bom"
+F = TypeVar("F", bound=Callable[..., Any])
 
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="Output format.",
+
+def _keep_bom(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta[BOM_KEY] = value
+    return value
+
+
+def format_option(command: F) -> F:
+    """`--format table|csv|json` (passed as `fmt`) and `--bom` (kept for `emit`)."""
+    command = click.option(
+        "--bom",
+        is_flag=True,
+        expose_value=False,
+        callback=_keep_bom,
+        help="With --format csv: start with a UTF-8 byte order mark, so Excel reads the "
+        "Chinese text right.",
+    )(command)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="table: as wide as the terminal, long cells cut with …; csv and json: every value "
+        "whole.",
+    )(command)
+
+
+def parse_year_range(text: str) -> tuple[int, int]:
+    """`--years 2013-2017` (or one year); anything else is a one-line usage error."""
+    try:
+        return parse_years(text, "--years")
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def year_option(command: F) -> F:
+    return click.option(
+        "--year",
+        metavar="YEAR",
+        callback=lambda _c, _p, v: None if v is None else year_type(v),
+        help="Report year, e.g. 2019.",
+    )(command)
+
+
+def years_option(help_text: str = "A year range such as 2013-2017.") -> Callable[[F], F]:
+    return click.option(
+        "--years",
+        metavar="A-B",
+        callback=lambda _c, _p, v: None if v is None else parse_year_range(v),
+        help=help_text,
+    )
+
+
+def year_options(required: bool) -> Callable[[F], F]:
+    """`--year Y` or `--years A-B` (one of them when `required`); see `years_of`."""
+    where = "one of them is needed" if required else "optional"
+
+    def decorate(command: F) -> F:
+        return year_option(years_option(f"A year range such as 2019-2023 ({where}).")(command))
+
+    return decorate
+
+
+def years_of(
+    year: int | None, years: tuple[int, int] | None, command: str, required: bool = True
+) -> list[int]:
+    """The years asked for by `--year` or `--years`, oldest first."""
+    if year is not None and years is not None:
+        raise UsageError(f"{command} takes --year or --years, not both")
+    if year is not None:
+        return [year]
+    if years is not None:
+        return list(range(years[0], years[1] + 1))
+    if required:
+        raise UsageError(f"{command} needs --year or --years, e.g. --year 2019")
+    return []
+
+
+def _check_portal(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        ctx.find_object(Context).settings.portal(value)  # type: ignore[union-attr]
+    return value
+
+
+portal_option = click.option(
+    "--portal",
+    metavar="PORTAL",
+    callback=_check_portal,
+    help="Only this portal (its id in settings.toml).",
 )
+
+
+def date_option(name: str, help_text: str) -> Callable[[F], F]:
+    return click.option(
+        name,
+        name.lstrip("-").replace("-", "_"),
+        metavar="DATE",
+        callback=lambda _c, _p, v: None if v is None else date_type(v),
+        help=help_text,
+    )
 
 
 def year_type(text: str) -> int:
@@ -127,7 +224,7 @@ class Context:
                 f"no archive at {absent} (database_url); "
                 "`nianbao crawl` or `nianbao archive upgrade` creates it"
             )
-        engine = make_engine(url)
+        engine = reading_engine(url)
         try:
             with session_scope(engine) as session:
                 check_migrations(session)
@@ -136,6 +233,18 @@ class Context:
                 yield session
         finally:
             engine.dispose()
+
+    def warn_unregistered(self, portal: str | None) -> bool:
+        """True, with a warning on stderr, when `portal` has no registered publishers: then
+        nobody can be missing or late there, and an empty answer would mislead."""
+        if portal is None or any(p.portal == portal for p in self.settings.publishers):
+            return False
+        click.echo(
+            f"nianbao: warning: portal {portal!r} has no registered publishers "
+            "([[publishers]] in the settings): nobody can be missing or late there",
+            err=True,
+        )
+        return True
 
     def store(self) -> BlobStore:
         return BlobStore(self.settings.archive.blob_dir)
@@ -146,6 +255,24 @@ STALE_REGISTRY = (
     "nianbao: note: the archive's publisher registry differs from the settings' [[publishers]]; "
     "`nianbao archive upgrade` brings it in line"
 )
+
+
+def reading_engine(url: str) -> Engine:
+    """An engine whose connections refuse writes (SQLite's query_only, PostgreSQL's read-only
+    transactions, as the web view's) and leave a SQLite file's journal mode as it is."""
+    engine = make_engine(url, wal=False)
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            dbapi_connection.commit()
+        cursor.close()
+
+    return engine
 
 
 def missing_sqlite_file(url: str) -> Path | None:
@@ -190,9 +317,12 @@ def check_migrations(session: Session) -> None:
 def emit(
     rows: list[dict[str, Any]], fields: tuple[str, ...], fmt: str, title: str | None = None
 ) -> None:
-    """Print rows in the chosen format."""
-    click.echo(render(rows, fields, fmt, title))
+    """Print rows in the chosen format (with a BOM when the command was given --bom)."""
+    context = click.get_current_context(silent=True)
+    bom = bool(context and context.meta.get(BOM_KEY))
+    click.echo(render(rows, fields, fmt, title, bom=bom))
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    """Print one JSON document: moments in +08:00, numbers (exact decimals too) as numbers."""
+    click.echo(to_json(data))

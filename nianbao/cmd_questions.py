@@ -8,6 +8,7 @@ at the end of DATE (questions.evidence.stood), deadlines judged on DATE."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,21 @@ import click
 from archive.clock import today
 from archive.files import ExportRefused
 from archive.warc import BlobsMissing, export_warc
-from nianbao.clikit import LATE_FIELDS, Context, date_type, emit, format_option, pass_ctx, year_type
-from nianbao.errors import NianbaoError, SettingsError, UsageError
+from nianbao.clikit import (
+    LATE_FIELDS,
+    Context,
+    date_type,
+    emit,
+    format_option,
+    pass_ctx,
+    portal_option,
+    year_options,
+    years_of,
+    years_option,
+)
+from nianbao.errors import NianbaoError, UsageError
 from nianbao.output import as_dicts, plain
-from nianbao.settings import parse_years
+from parsers.rules.catalog import figure_catalog
 from questions.evidence import until_end_of
 from questions.export import FIGURE_FIELDS, FINDING_FIELDS, export_tables
 from questions.figures import figure_values, known_keys
@@ -31,6 +43,7 @@ from questions.status import Timeliness
 PUBLISHER_FIELDS = (
     "portal", "name", "kind", "aliases", "unit_code", "years", "reports", "first_year", "last_year",
 )  # fmt: skip
+CATALOG_FIELDS = ("key", "label", "templates")
 UNMATCHED_FIELDS = ("portal", "label", "reports", "years", "matched_to", "example")
 # `late --undated`: both listings in one table, told apart by `status` (late | undated).
 TIMELINESS_FIELDS = (*LATE_FIELDS[:5], "status", *LATE_FIELDS[5:], "evidence")
@@ -40,37 +53,24 @@ AS_OF_HELP = (
 )
 
 
-def _year(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
-    return None if value is None else year_type(value)
-
-
-def _years(
-    _ctx: click.Context, _param: click.Parameter, value: str | None
-) -> tuple[int, int] | None:
-    if value is None:
-        return None
-    try:
-        return parse_years(value, "--years")
-    except SettingsError as exc:
-        raise UsageError(str(exc)) from None
-
-
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     return None if value is None else date_type(value)
 
 
-def emit_late(found: Timeliness, year: int, undated: bool, fmt: str) -> None:
+def emit_late(told: list[Timeliness], years: str, undated: bool, fmt: str) -> None:
     """`nianbao late`: the late reports; with `undated`, in one table with them, every report
     that claims no date: `undated` (first seen after the deadline) or `on_time` (by it)."""
+    overdue = [row for found in told for row in found.late]
+    dateless = [row for found in told for row in found.undated]
     if not undated:
-        emit(as_dicts(found.late, LATE_FIELDS), LATE_FIELDS, fmt, f"late {year}")
-        if found.undated:
-            n = len(found.undated)
+        emit(as_dicts(overdue, LATE_FIELDS), LATE_FIELDS, fmt, f"late {years}")
+        if dateless:
+            n = len(dateless)
             said = (
-                f"{n} reports of {year} claim no date and were first seen only after the "
+                f"{n} reports of {years} claim no date and were first seen only after the "
                 "deadline: they may be late; --undated lists them"
                 if n > 1
-                else f"1 report of {year} claims no date and was first seen only after the "
+                else f"1 report of {years} claims no date and was first seen only after the "
                 "deadline: it may be late; --undated lists it"
             )
             click.echo(f"note: {said}", err=True)
@@ -82,41 +82,67 @@ def emit_late(found: Timeliness, year: int, undated: bool, fmt: str) -> None:
             "evidence": f"its page claims {row['published_at']}, "
             f"{row['days_late']} day{'s' if row['days_late'] > 1 else ''} after the deadline",
         }
-        for row in as_dicts(found.late, LATE_FIELDS)
+        for row in as_dicts(overdue, LATE_FIELDS)
     ]
-    rows += as_dicts(found.undated + found.seen_in_time, TIMELINESS_FIELDS)
-    rows.sort(key=lambda r: (r["portal"], r["publisher"]))
-    emit(as_dicts(rows, TIMELINESS_FIELDS), TIMELINESS_FIELDS, fmt, f"late or undated {year}")
+    seen = [row for found in told for row in found.seen_in_time]
+    rows += as_dicts(dateless + seen, TIMELINESS_FIELDS)
+    rows.sort(key=lambda r: (r["year"], r["portal"], r["publisher"]))
+    emit(as_dicts(rows, TIMELINESS_FIELDS), TIMELINESS_FIELDS, fmt, f"late or undated {years}")
 
 
 @click.command("findings")
-@click.option("--year", callback=_year, help="Only reports of this year, e.g. 2019.")
+@year_options(required=False)
+@portal_option
 @click.option("--kind", type=click.Choice(FINDING_KINDS), help="Only findings of this kind.")
-@click.option("--as-of", "as_of", callback=_date, help=AS_OF_HELP)
+@click.option("--as-of", "as_of", metavar="DATE", callback=_date, help=AS_OF_HELP)
 @format_option
 @pass_ctx
 def findings_command(
-    obj: Context, year: int | None, kind: str | None, as_of: date | None, fmt: str
+    obj: Context,
+    year: int | None,
+    years: tuple[int, int] | None,
+    portal: str | None,
+    kind: str | None,
+    as_of: date | None,
+    fmt: str,
 ) -> None:
     """Reports changed after publication, backdated, failing their checks, or copied from the
     previous year, each with its evidence. With --as-of, as the archive stood at the end of
     that day: only the reports, versions and crawls nianbao had by then.
 
     Example: nianbao findings --year 2019 --kind backdated
-    Example: nianbao findings --as-of 2020-03-01
+    Example: nianbao findings --years 2019-2021 --portal tongxiang --as-of 2022-03-01
     """
+    span = years_of(year, years, "findings", required=False)
     with obj.reading() as session:
-        rows = findings(session, obj.settings.deadlines, year=year, until=until_end_of(as_of))
-    rows = [r for r in rows if kind is None or r.kind == kind]
-    title = f"findings {year}" if year else "findings"
+        until = until_end_of(as_of)
+        if len(span) == 1:
+            rows = findings(session, obj.settings.deadlines, year=span[0], until=until)
+        else:
+            rows = findings(session, obj.settings.deadlines, until=until)
+    rows = [
+        r
+        for r in rows
+        if (kind is None or r.kind == kind)
+        and (portal is None or r.portal == portal)
+        and (not span or (r.year is not None and span[0] <= r.year <= span[-1]))
+    ]
+    title = f"findings {span[0]}-{span[-1]}" if span else "findings"
     emit(as_dicts(rows, FINDING_FIELDS), FINDING_FIELDS, fmt, title)
 
 
 @click.command("figures")
-@click.argument("key")
+@click.argument("key", required=False)
+@click.option(
+    "--list",
+    "listing",
+    is_flag=True,
+    help="Every figure key the parsers know, with its Chinese label and templates "
+    "(as in docs/figures.md); needs no archive.",
+)
 @click.option("--publisher", help="Only this publisher (registry name, alias or 发布机构).")
-@click.option("--portal", help="Only this portal.")
-@click.option("--years", callback=_years, help="A year range such as 2013-2017.")
+@portal_option
+@years_option()
 @click.option("--wide", is_flag=True, help="One row per publisher, one column per year.")
 @click.option(
     "--plot",
@@ -127,7 +153,8 @@ def findings_command(
 @pass_ctx
 def figures_command(
     obj: Context,
-    key: str,
+    key: str | None,
+    listing: bool,
     publisher: str | None,
     portal: str | None,
     years: tuple[int, int] | None,
@@ -135,12 +162,17 @@ def figures_command(
     plot: Path | None,
     fmt: str,
 ) -> None:
-    """One figure across publishers and years (keys as in figures.md).
+    """One figure across publishers and years (keys as in docs/figures.md, or --list).
 
     Example: nianbao figures headline.applications_received --years 2019-2024 --plot out.png
+    Example: nianbao figures --list --format csv
     """
-    if portal:
-        obj.settings.portal(portal)
+    if listing:
+        entries = [e._asdict() for e in figure_catalog()]
+        emit(as_dicts(entries, CATALOG_FIELDS), CATALOG_FIELDS, fmt, "figure keys")
+        return
+    if key is None:
+        raise UsageError("figures needs a KEY (`nianbao figures --list` lists them)")
     with obj.reading() as session:
         rows = figure_values(session, key, publisher=publisher, years=years, portal=portal)
         if not rows and key not in (keys := known_keys(session)):
@@ -150,7 +182,8 @@ def figures_command(
         fields, table = _pivot(rows)
         emit(table, fields, fmt, key)
     else:
-        emit(as_dicts(rows, FIGURE_FIELDS), FIGURE_FIELDS, fmt, key)
+        values = [{**row, "value": _number(row["value"])} for row in as_dicts(rows, FIGURE_FIELDS)]
+        emit(values, FIGURE_FIELDS, fmt, key)
     if plot is not None:
         from nianbao.plot import plot_figure
 
@@ -160,20 +193,29 @@ def figures_command(
             raise UsageError(f"--plot: {exc}") from None
 
 
+def _number(text: Any) -> Any:
+    """The archive keeps a figure as its exact decimal text; JSON gets it as a number."""
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, TypeError, ValueError):
+        return text
+    return int(value) if value == value.to_integral_value() and "." not in str(text) else value
+
+
 def _pivot(rows: list[Any]) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
     years = sorted({r.year for r in rows if r.year is not None})
     table: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         start = {"portal": r.portal, "publisher": r.publisher}
         line = table.setdefault((r.portal, r.publisher or ""), start)
-        line[str(r.year)] = r.value
+        line[str(r.year)] = _number(r.value)
     return ("portal", "publisher", *map(str, years)), list(table.values())
 
 
 @click.command("export")
 @click.argument("fmt", metavar="{csv,jsonl,warc}", type=click.Choice(["csv", "jsonl", "warc"]))
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--as-of", "as_of", callback=_date, help=f"csv, jsonl: {AS_OF_HELP}")
+@click.option("--as-of", "as_of", metavar="DATE", callback=_date, help=f"csv, jsonl: {AS_OF_HELP}")
 @click.option("--portal", help="warc: only this portal's captures.")
 @click.option("--force", is_flag=True, help="Replace export files already in DIRECTORY.")
 @pass_ctx

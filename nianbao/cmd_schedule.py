@@ -11,6 +11,7 @@ import click
 from archive.db import make_engine
 from nianbao.clikit import Context, pass_ctx
 from nianbao.errors import NianbaoError, SettingsError, UsageError
+from nianbao.output import LogFormatter
 from nianbao.progress import progress
 from nianbao.settings import Settings, parse_years
 from scheduler import jobs
@@ -123,7 +124,7 @@ def _runtime(settings: Settings, mode: str) -> jobs.Runtime:
 def _log_to(path: Path) -> None:
     """The scheduler logs to stderr and to a file beside the crawls' logs."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    fmt = LogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")  # +08:00, as the CLI
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr), logging.FileHandler(path)]
     root = logging.getLogger()
     root.setLevel(logging.INFO)

@@ -5,68 +5,33 @@ from __future__ import annotations
 import dataclasses
 import signal
 import sys
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 import parsers
-from archive.clock import today
-from archive.runs import list_runs
 from crawler.config import PortalConfig
 from crawler.job import RUN_KINDS, CrawlJob
 from crawler.process import CrawlFailed, run_crawl
 from nianbao.clikit import (
-    MISSING_FIELDS,
-    REPORT_FIELDS,
-    RUN_FIELDS,
     Context,
-    date_type,
-    emit,
     emit_json,
-    format_option,
     pass_ctx,
-    year_type,
 )
-from nianbao.cmd_questions import AS_OF_HELP, emit_late, print_report
+from nianbao.cmd_questions import print_report
 from nianbao.demo import demo
 from nianbao.errors import NianbaoError, UsageError
-from nianbao.output import as_dicts, plain
 from nianbao.progress import progress
 from nianbao.settings import Settings
-from ops.health import portal_health, scheduler_health
 from ops.leases import SKIPPED_EXIT_CODE, LeaseHeld
 from questions import reports as report_queries
-from questions import status
-from questions.evidence import until_end_of
 from questions.findings import findings
-from scheduler.config import health_rules
 
 # Larger than any attachment the crawler keeps (max_file_mb is 50 by default): a file past
 # this is not a report, and reading it whole could exhaust memory.
 PARSE_LIMIT_MB = 256
 MAX_ID = 2**63 - 1  # the largest row id SQLite and PostgreSQL (bigint) can hold
-HEALTH_FIELDS = (
-    "subject",
-    "healthy",
-    "last_success",
-    "last_run",
-    "last_status",
-    "failed_in_a_row",
-    "problems",
-)
-
-
-def _year(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
-    return None if value is None else year_type(value)
-
-
-def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    return None if value is None else date_type(value)
-
-
-year_option = click.option("--year", callback=_year, help="Report year, e.g. 2019.")
 
 
 @click.command()
@@ -145,26 +110,6 @@ def _crawl_one(
 
 
 @click.command()
-@click.option("--portal", help="Only this portal.")
-@click.option("--publisher", help="Only this publisher (registry name or 发布机构).")
-@year_option
-@format_option
-@pass_ctx
-def reports(
-    obj: Context, portal: str | None, publisher: str | None, year: int | None, fmt: str
-) -> None:
-    """List archived reports.
-
-    Example: nianbao reports --year 2017 --format csv
-    """
-    if portal:
-        obj.settings.portal(portal)
-    with obj.reading() as session:
-        rows = report_queries.list_reports(session, portal=portal, publisher=publisher, year=year)
-        emit(as_dicts(rows, REPORT_FIELDS), REPORT_FIELDS, fmt, "reports")
-
-
-@click.command()
 @click.argument("report")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
@@ -188,7 +133,7 @@ def show(obj: Context, report: str, as_json: bool) -> None:
             raise UsageError(f"no report with id {report_id}")
         found = findings(session, obj.settings.deadlines, report_id=report_id)
     if as_json:
-        emit_json(plain({**_asdict(detail), "findings": [_asdict(f) for f in found]}))
+        emit_json({**_asdict(detail), "findings": [_asdict(f) for f in found]})
         return
     print_report(detail, found)
 
@@ -201,7 +146,7 @@ def _show_url(obj: Context, url: str, as_json: bool) -> None:
     if not rows:
         raise UsageError(f"no capture of {url} in the archive")
     if as_json:
-        emit_json(plain([_asdict(row) for row in rows]))
+        emit_json([_asdict(row) for row in rows])
         return
     for row in rows:
         if row.report_id is not None:
@@ -233,6 +178,7 @@ def parse(file: Path, as_json: bool) -> None:
         raise NianbaoError(f"{file}: {exc}") from None
     # interface.md's shape, plus the publisher the report names (发布机构, else its title).
     result = {"publisher": parsed.publisher, **parsers.report_to_json(parsed)}
+    result["figures"] = {f.key: f.value for f in parsed.figures}  # numbers, exact (output.to_json)
     # Issue 13, added fields: whose report (the publisher above is who posted it), and the verdict.
     result.update(subject=parsed.subject, kind=parsed.kind, reason=parsed.reason)
     if as_json:
@@ -246,108 +192,6 @@ def parse(file: Path, as_json: bool) -> None:
         click.echo(f"{key} = {value}")
     for check in result["checks"]:
         click.echo(f"check {'ok' if check['ok'] else 'FAIL'} {check['rule']}: {check['detail']}")
-
-
-@click.command()
-@year_option
-@click.option("--as-of", "as_of", callback=_date, help=f"{AS_OF_HELP} Default: today.")
-@format_option
-@pass_ctx
-def missing(obj: Context, year: int | None, as_of: date | None, fmt: str) -> None:
-    """Expected publishers with no report for a year, with the evidence: missing, not_yet_due,
-    unreachable (its report page, or the portal, was blocked or failing), or gone. A report
-    that exists is never missing, even when it claims no date (see `late --undated`).
-
-    Example: nianbao missing --year 2019 --as-of 2020-02-15
-    """
-    if year is None:
-        raise UsageError("missing needs --year, e.g. --year 2019")
-    with obj.reading() as session:
-        rules, until = obj.settings.deadlines, until_end_of(as_of)
-        rows = status.missing(session, year, as_of or today(), rules, until)
-        emit(as_dicts(rows, MISSING_FIELDS), MISSING_FIELDS, fmt, f"missing {year}")
-
-
-@click.command()
-@year_option
-@click.option("--as-of", "as_of", callback=_date, help=AS_OF_HELP)
-@click.option(
-    "--undated",
-    is_flag=True,
-    help="Also list the reports that claim no date (status undated, or on_time when first "
-    "seen by the deadline), in one table with the late ones.",
-)
-@format_option
-@pass_ctx
-def late(obj: Context, year: int | None, as_of: date | None, undated: bool, fmt: str) -> None:
-    """Reports published after their legal deadline, judged by the date they claim (发布时间,
-    else 成文日期), with both dates.
-
-    A report that claims no date (module pages often print none) is on time when nianbao first
-    saw it by the deadline; seen only later, it is `undated`: it may be late, nobody can tell.
-    Undated reports are not counted as late: they are counted on stderr, and --undated lists
-    them with the late ones, told apart by `status`, with when each was first seen and the last
-    clean search before the deadline, so they can be checked by hand before being called late
-    (and the dateless reports judged on time, `on_time`, with when they were first seen).
-
-    Example: nianbao late --year 2019 --format json
-    Example: nianbao late --year 2019 --as-of 2020-03-01 --undated
-    """
-    if year is None:
-        raise UsageError("late needs --year, e.g. --year 2019")
-    with obj.reading() as session:
-        found = status.timeliness(session, year, obj.settings.deadlines, until_end_of(as_of))
-    emit_late(found, year, undated, fmt)
-
-
-@click.command()
-@click.option("--portal", help="Only this portal.")
-@click.option("--limit", type=click.IntRange(1, 1_000_000), default=50, show_default=True)
-@click.option(
-    "--health",
-    is_flag=True,
-    help="Per-portal health and the scheduler's heartbeat; exits non-zero when anything is unhealthy.",
-)
-@format_option
-@pass_ctx
-def runs(obj: Context, portal: str | None, limit: int, health: bool, fmt: str) -> None:
-    """Crawl run history: kind, portal, start, end, status, pages, new reports, errors.
-
-    With --health: per portal, no successful run for N days, N failed runs in a row, or a run that
-    archived nothing where the last one of its kind archived something; and whether the
-    scheduler's heartbeat is fresh. Exits non-zero when anything is unhealthy, for monitoring.
-
-    Example: nianbao runs --portal tongxiang
-    Example: nianbao runs --health --format json
-    """
-    if health:
-        _health(obj, portal, fmt)
-        return
-    with obj.reading(registry=False) as session:
-        rows = list_runs(session, portal=portal, limit=limit)
-        emit(as_dicts(rows, RUN_FIELDS), RUN_FIELDS, fmt, "runs")
-
-
-def _health(obj: Context, portal: str | None, fmt: str) -> None:
-    settings = obj.settings
-    portals = [settings.portal(portal).id] if portal else [p.id for p in settings.portals]
-    rules = health_rules(settings.scheduler, settings.alerts)
-    now = datetime.now(UTC)
-    with obj.reading(registry=False) as session:
-        rows = [portal_health(session, p, rules, now) for p in portals]
-        rows.append(scheduler_health(session, rules, now))
-    data = [
-        {
-            **d,
-            "healthy": h.healthy,
-            "problems": "; ".join(f"{p.rule}: {p.detail}" for p in h.problems),
-        }
-        for h, d in zip(rows, as_dicts(rows, HEALTH_FIELDS), strict=True)
-    ]
-    emit(data, HEALTH_FIELDS, fmt, "health")
-    sick = [f"{h.subject} ({', '.join(p.rule for p in h.problems)})" for h in rows if not h.healthy]
-    if sick:
-        raise NianbaoError(f"unhealthy: {'; '.join(sick)}")
 
 
 def _read_at_most(file: Path, limit: int) -> bytes:
@@ -371,4 +215,4 @@ def _asdict(obj: Any) -> Any:
     return obj
 
 
-ALL = [demo, crawl, reports, show, parse, missing, late, runs]
+ALL = [demo, crawl, show, parse]  # reports, missing, late, runs: nianbao.cmd_listings

@@ -18,7 +18,8 @@ from crawler.process import CrawlFailed, run_crawl
 from nianbao.clikit import Context, emit, format_option
 from nianbao.errors import NianbaoError
 from nianbao.output import as_dicts
-from nianbao.settings import load_settings
+from nianbao.progress import progress
+from nianbao.settings import Settings, load_settings
 from questions import status
 from replica import settings_for
 from replica.server import ReplicaServer
@@ -60,23 +61,7 @@ def demo(workdir: Path | None, fmt: str) -> None:
             encoding="utf-8",
         )
         settings = load_settings(settings_path)
-        for portal in settings.portals:
-            job = CrawlJob(
-                portal=portal,
-                crawler=settings.crawler,
-                archive=settings.archive,
-                publishers=settings.publishers,
-                kind="manual",
-            )
-            try:
-                summary = run_crawl(job, log_path=workdir / "crawl.log")
-            except CrawlFailed as exc:
-                raise NianbaoError(f"{exc} (log: {workdir / 'crawl.log'})") from None
-            click.echo(
-                f"crawled {portal.id}: {summary.pages} pages, {summary.new_reports} reports, "
-                f"status {summary.status}",
-                err=True,
-            )
+        _crawl_all(settings, workdir)
     rows = _status_rows(Context(str(settings_path)))
     emit(rows, DEMO_FIELDS, fmt, "missing and late annual reports on the replica portals")
     _compare_with_truth(rows)
@@ -88,6 +73,31 @@ def demo(workdir: Path | None, fmt: str) -> None:
         f"open the board: nianbao --config {settings_path} serve, then http://127.0.0.1:8000/board",
         err=True,
     )
+
+
+def _crawl_all(settings: Settings, workdir: Path) -> None:
+    """Each replica portal crawled in its own process; progress (portals and pages) on stderr."""
+    pages = 0
+    with progress("demo crawl", total=len(settings.portals)) as bar:
+        for done, portal in enumerate(settings.portals):
+            bar.update(done, f"{portal.id}…")
+            job = CrawlJob(
+                portal=portal,
+                crawler=settings.crawler,
+                archive=settings.archive,
+                publishers=settings.publishers,
+                kind="manual",
+            )
+            try:
+                summary = run_crawl(job, log_path=workdir / "crawl.log")
+            except CrawlFailed as exc:
+                raise NianbaoError(f"{exc} (log: {workdir / 'crawl.log'})") from None
+            pages += summary.pages
+            bar.update(
+                done + 1,
+                f"{portal.id}: {summary.pages} pages, {summary.new_reports} reports, "
+                f"status {summary.status} ({pages} pages in all)",
+            )
 
 
 def _fresh_dir(workdir: Path | None) -> Path:

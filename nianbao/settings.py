@@ -11,7 +11,7 @@ import os
 import re
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -187,11 +187,12 @@ def parse_settings(raw: dict[str, Any], path: Path) -> Settings:
         _publisher(row, i, portal_ids) for i, row in enumerate(_rows(raw, "publishers"))
     )
     _unique([f"{p.portal}/{p.name}" for p in publishers], "publishers (portal, name)")
+    base = _base_dir(path)
     return Settings(
         path=path,
-        archive=archive,
+        archive=_anchored_archive(archive, base),
         crawler=_crawler(_section(raw, "crawler")),
-        scheduler=_scheduler(_section(raw, "scheduler"), portal_ids),
+        scheduler=_anchored_scheduler(_scheduler(_section(raw, "scheduler"), portal_ids), base),
         deadlines=_deadlines(_section(raw, "deadlines")),
         portals=portals,
         publishers=publishers,
@@ -294,6 +295,49 @@ def _archive(table: dict[str, Any]) -> ArchiveConfig:
     # is not harmed; telling a store from "not a store" would mean listing the directory on
     # every command. The roots and system directories, where a slip does harm, are refused.
     return ArchiveConfig(database_url=url, blob_dir=blob_dir)
+
+
+def _base_dir(path: Path) -> Path | None:
+    """Where relative paths in the settings file point: its own directory, so that cron, the
+    scheduler and a user in another directory read the same archive. The copy shipped inside
+    the installed package is the exception (relative to the working directory, as before):
+    its directory is site-packages."""
+    shipped = Path(str(resources.files("nianbao"))).resolve()
+    directory = Path(os.path.abspath(path)).parent
+    return None if directory.resolve() == shipped else directory
+
+
+def _anchored_archive(config: ArchiveConfig, base: Path | None) -> ArchiveConfig:
+    """A relative SQLite file or blob_dir made absolute against `base` (NIANBAO_DATABASE_URL,
+    set in a shell, stays relative to the working directory)."""
+    if base is None:
+        return config
+    url = config.database_url
+    if not os.environ.get("NIANBAO_DATABASE_URL"):
+        url = _anchored_sqlite(url, base)
+    blob_dir = (
+        config.blob_dir if config.blob_dir.expanduser().is_absolute() else base / config.blob_dir
+    )
+    return replace(config, database_url=url, blob_dir=blob_dir)
+
+
+def _anchored_sqlite(url: str, base: Path) -> str:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return url
+    if database.startswith("file:") or Path(database).expanduser().is_absolute():
+        return url
+    return parsed.set(database=str(base / database)).render_as_string(hide_password=False)
+
+
+def _anchored_scheduler(config: SchedulerConfig, base: Path | None) -> SchedulerConfig:
+    if base is None or config.log_dir.expanduser().is_absolute():
+        return config
+    return replace(config, log_dir=base / config.log_dir)
 
 
 def _database_url(url: str, where: str) -> None:

@@ -16,16 +16,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from archive.files import csv_cell, staged_files
 from archive.models import Document, Publisher
-from questions.deadlines import DeadlineRules
+from questions.copies import claimed_date
+from questions.deadlines import DeadlineRules, deadline_for
+from questions.evidence import stood
 from questions.figures import figure_values
 from questions.findings import FindingRow, findings
 from questions.reports import list_reports
-from questions.status import late, missing
+from questions.status import missing, timeliness
 
 TABLE_FORMATS = ("csv", "jsonl")
 REPORT_FIELDS = (
@@ -87,12 +89,53 @@ def export_tables(
 def statuses(
     session: Session, rules: DeadlineRules, as_of: date, until: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Every expected report not found and every late one, for each year the archive spans."""
+    """Every expected report's status, for each year the archive spans: missing (not_yet_due,
+    unreachable, gone), late, undated, and on time (dated by the deadline, or dateless and seen
+    by then), as the board shows them."""
     rows: list[dict[str, Any]] = []
     for year in _years(session):
         rows += [dataclasses.asdict(r) for r in missing(session, year, as_of, rules, until)]
-        rows += [{**_row_dict(r), "status": "late"} for r in late(session, year, rules, until)]
+        told = timeliness(session, year, rules, until)
+        rows += [{**_row_dict(r), "status": "late"} for r in told.late]
+        rows += [dataclasses.asdict(r) for r in [*told.undated, *told.seen_in_time]]
+        listed = {(r.portal, r.publisher) for r in told.late}
+        listed |= {(r.portal, r.publisher) for r in [*told.undated, *told.seen_in_time]}
+        rows += _dated_on_time(session, year, rules, until, listed)
     return rows
+
+
+def _dated_on_time(
+    session: Session,
+    year: int,
+    rules: DeadlineRules,
+    until: datetime | None,
+    listed: set[tuple[str, str]],
+) -> list[dict[str, Any]]:
+    """The matched reports of `year` that claim a date and that `timeliness` did not list (it
+    lists the late and the dateless ones): on time, judged by their earliest claimed date."""
+    claimed = claimed_date(Document)
+    stmt = (
+        select(Publisher.portal, Publisher.name, Publisher.kind, claimed, Document.first_seen_at)
+        .add_columns(Document.url)
+        .join(Publisher, Document.publisher_id == Publisher.id)
+        .where(Document.report_year == year, claimed.is_not(None))
+        .where(or_(Publisher.first_year.is_(None), Publisher.first_year <= year))
+        .where(or_(Publisher.last_year.is_(None), Publisher.last_year >= year))
+        .order_by(claimed, Document.id)
+    )
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for portal, name, kind, day, seen, url in session.execute(
+        stood(stmt, Document.first_seen_at, until)
+    ):
+        if (portal, name) in listed or (portal, name) in found:
+            continue
+        found[(portal, name)] = {
+            "year": year, "portal": portal, "publisher": name, "kind": kind, "status": "on_time",
+            "deadline": deadline_for(rules, year, kind), "published_at": day,
+            "first_seen_at": seen, "days_late": 0, "url": url,
+            "evidence": f"claims {day}, due {deadline_for(rules, year, kind)}: on time",
+        }  # fmt: skip
+    return list(found.values())
 
 
 def write_table(fh: IO[str], fields: Sequence[str], rows: Iterable[Any], fmt: str) -> int:
