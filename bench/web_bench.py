@@ -10,7 +10,7 @@ request through the app (Starlette's TestClient: routing, the board's queries, t
 cold and warm (best of --repeat), the same request as JSON, the last page, and the board
 filtered to one status (`late`, cold: a new key for the cache). Cold is the first request of the
 process: the page's 100 publishers' answers for each year (questions.status, scoped to them), the
-counts per year in SQL (archive.tally); warm requests reuse the year's facts and counts
+counts per year in SQL (questions.tally); warm requests reuse the year's facts and counts
 (web/cache.py) until the archive changes.
 """
 

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from archive.cells import covered
 from archive.models import Document, Publisher
-from archive.tally import YearFacts, bare_counts, bare_with_status, with_status, year_facts
-from archive.tally import counts as counts_of
 from questions.deadlines import DeadlineRules, deadline_for
 from questions.status import LateRow, MissingRow, Scope, UndatedRow, missing, timeliness
+from questions.tally import YearFacts, bare_counts, bare_with_status, with_status, year_facts
+from questions.tally import counts as counts_of
 from web.cache import AnswerCache, fingerprint
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
@@ -100,7 +100,7 @@ def build_board(
 ) -> Board:
     """The board of one portal over a year range, filtered and paginated. Only the page's cells
     are built (questions.status's answers for its publishers); the status filter and the counts
-    per year are SQL over the statuses' cells (archive.tally), never a row per publisher."""
+    per year are SQL over the statuses' cells (questions.tally), never a row per publisher."""
     years = list(range(q.first, q.last + 1))
     mark = fingerprint(session)
     key = ("facts", q.portal, q.first, q.last, as_of)
@@ -117,7 +117,7 @@ def build_board(
 
 # The ids of the publishers a status filter keeps, as a subquery.
 _Ids = Select[Any] | CompoundSelect[Any]
-# Per year: whether the cells cover it, and what its verdicts rest on (archive.tally).
+# Per year: whether the cells cover it, and what its verdicts rest on (questions.tally).
 _Facts = dict[int, tuple[bool, YearFacts]]
 
 
@@ -236,7 +236,7 @@ def _counts(
     ids: _Ids | None,
     total: int,
 ) -> dict[int, Counter[str]]:
-    """Per year, the cells of every page by status, counted in SQL (archive.tally)."""
+    """Per year, the cells of every page by status, counted in SQL (questions.tally)."""
     existed = _existed_counts(session, q, years, ids)
     counts = {}
     for year in years:

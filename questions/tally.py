@@ -33,9 +33,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from archive.cells import NONE
+from archive.clock import day_end
 from archive.models import Publisher, ReportCell, UtcDateTime
 from questions.deadlines import DeadlineRules
-from questions.evidence import Searches, day_end, searches
+from questions.evidence import Searches, searches
 from questions.page_faults import page_faults
 from questions.status import _deadlines
 
