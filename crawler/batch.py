@@ -15,9 +15,11 @@ the GIL from the crawls).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
+import subprocess
 import threading
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager
@@ -30,13 +32,14 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.reactor import install_reactor
 from sqlalchemy import Engine
+from twisted.internet.defer import Deferred, succeed
 
 from archive.captures import write_failure
 from archive.db import ArchiveUnavailable, make_engine, upgrade
 from archive.locks import LeaseHeld, portal_lease
 from crawler.downloader import OneAtATimeDownloader
 from crawler.job import CrawlJob, PortalResult
-from crawler.pipeline import FAULT_STAT
+from crawler.pipeline import CLOSE_TIMEOUT, FAULT_STAT, ArchivePipeline
 from crawler.settings import scrapy_settings
 from crawler.spiders import SPIDERS
 from crawler.worker import (
@@ -94,6 +97,27 @@ class StoppableDownloader(OneAtATimeDownloader):
                 waiting.errback(IgnoreRequest(CANCELLED))
 
 
+class BatchArchivePipeline(ArchivePipeline):
+    """The archive pipeline, whose close waits for its writer process in a thread: waiting in the
+    reactor (the writer commits what is queued, at background priority) would stall every other
+    portal's crawl in this process meanwhile."""
+
+    def close_spider(self) -> Deferred[None]:  # type: ignore[override]
+        from twisted.internet.threads import deferToThread
+
+        if self.report is not None:
+            return succeed(None)
+        waited: Deferred[None] = deferToThread(self._wait_for_writer)
+        waited.addCallback(lambda _: self._finish())  # quick now: the writer has ended
+        return waited
+
+    def _wait_for_writer(self) -> None:
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self.pipe.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.writer.wait(timeout=CLOSE_TIMEOUT)
+
+
 class Batch:
     """The portals of one process, `at_once` at a time; `emit` gets each portal's result."""
 
@@ -127,14 +151,16 @@ class Batch:
         pid = job.portal.id
         try:
             result = await self._leased(job)
-        except (ArchiveUnavailable, LeaseHeld) as exc:
-            result = PortalResult(pid, skipped=str(exc) if isinstance(exc, LeaseHeld) else None,
-                                  error=None if isinstance(exc, LeaseHeld) else str(exc))  # fmt: skip
+        except LeaseHeld as busy:
+            result = PortalResult(pid, skipped=str(busy))
+        except ArchiveUnavailable as exc:
+            result = PortalResult(pid, error=str(exc))
         except Exception as exc:
-            log.exception("portal %s: the crawl broke", pid)
-            result = PortalResult(
-                pid, error=f"the crawl of {pid} broke: {type(exc).__name__}: {exc}"
-            )
+            refused = write_failure(exc, job.archive.database_url)
+            if refused is None:
+                log.exception("portal %s: the crawl broke", pid)
+            cause = str(refused) if refused else f"the crawl broke: {type(exc).__name__}: {exc}"
+            result = PortalResult(pid, error=cause)
         log.info("portal %s done: %s", pid, result.to_json())
         self.emit(result)
 
@@ -158,22 +184,16 @@ class Batch:
     async def _run(self, job: CrawlJob) -> PortalResult:
         from twisted.internet.threads import deferToThread
 
-        try:
-            engine = await deferToThread(self._engine, job.archive.database_url)
-            opened = await deferToThread(open_run, job, engine)
-            refused = refused_blobs(job)
-            stats: dict[str, Any] = {FAULT_STAT: refused}
-            failures: list[str] = []
-            if refused is None:  # else nothing is fetched: there would be no room for it
-                stats, failures = await self._crawl(job, opened)
-            summary, fault = await self.indexing.run(
-                deferToThread, close_run, job, engine, opened, stats, failures
-            )
-        except Exception as exc:
-            refused_write = write_failure(exc, job.archive.database_url)
-            if refused_write is None:
-                raise
-            return PortalResult(job.portal.id, error=str(refused_write))
+        engine = await deferToThread(self._engine, job.archive.database_url)
+        opened = await deferToThread(open_run, job, engine)
+        refused = refused_blobs(job)
+        stats: dict[str, Any] = {FAULT_STAT: refused}
+        failures: list[str] = []
+        if refused is None:  # else nothing is fetched: there would be no room for it
+            stats, failures = await self._crawl(job, opened)
+        summary, fault = await self.indexing.run(
+            deferToThread, close_run, job, engine, opened, stats, failures
+        )
         if fault:
             return PortalResult(job.portal.id, error=fault)
         return PortalResult(job.portal.id, summary=summary)

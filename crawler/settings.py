@@ -82,7 +82,8 @@ def scrapy_settings(job: CrawlJob, run_id: int) -> dict[str, Any]:
         "METAREFRESH_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "INFO",
-        "ITEM_PIPELINES": {"crawler.pipeline.ArchivePipeline": 100},
+        # crawler.pipeline.ArchivePipeline, closed without blocking the other portals' crawls.
+        "ITEM_PIPELINES": {"crawler.batch.BatchArchivePipeline": 100},
         "NIANBAO_DATABASE_URL": job.archive.database_url,
         "NIANBAO_BLOB_DIR": str(job.archive.blob_dir),
         "NIANBAO_RUN_ID": run_id,
