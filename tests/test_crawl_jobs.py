@@ -201,9 +201,9 @@ def test_a_hanging_portal_is_stopped_at_its_timeout_and_the_next_one_starts(
     # Stopped at its timeout (give or take its closing and indexing), not after its downloads'
     # own 30-s timeouts and retries; and the portal after it started right then.
     hanging_for = runs["hanging"].finished_at - runs["hanging"].started_at
-    assert timeout <= hanging_for.total_seconds() < timeout + 5
+    assert timeout <= hanging_for.total_seconds() < timeout + 10
     waited = runs["taizhou"].started_at - runs["hanging"].started_at
-    assert waited.total_seconds() < timeout + 6
+    assert waited.total_seconds() < timeout + 10
     assert wall < 60
 
 
