@@ -27,8 +27,9 @@ from scheduler.service import run_forever, run_once
 def schedule(obj: Context, once: bool) -> None:
     """Run the nightly crawls of settings.toml's [scheduler] in the foreground.
 
-    Each crawl is `nianbao crawl PORTAL --kind nightly` in its own process; its exit code and
-    log file are recorded. Jobs persist in the archive database: a slot missed while the
+    The portals due together (within [scheduler] batch_seconds) are crawled as one batch,
+    `nianbao crawl P1 P2 … --kind nightly --jobs N --json`; each portal's outcome, run and the
+    batch's log file are recorded. Jobs persist in the archive database: a slot missed while the
     scheduler was down runs once when it is back. Stop it with Ctrl-C or SIGTERM.
 
     Example: nianbao schedule --once

@@ -37,6 +37,10 @@ class SchedulerConfig:
     jitter_seconds: int = 600
     misfire_grace_hours: float = 6.0
     timeout_hours: float = 6.0
+    # Jobs fired within this many seconds of the first are crawled as one batch (one
+    # `nianbao crawl --jobs N` for all of them); `jobs` is that N, 0 for the number of cores.
+    batch_seconds: float = 10.0
+    jobs: int = 0
     log_dir: Path = Path("data/logs")
     heartbeat_stale_minutes: float = 5.0
     overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))

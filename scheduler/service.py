@@ -4,6 +4,8 @@ Each scheduled portal is one job: `max_instances=1`, `coalesce=True` and a misfi
 (APScheduler's default is one second, which silently drops a crawl that starts a little late). The
 job store keeps each job's next run time, so after downtime over a slot the missed crawl runs once
 when the scheduler comes back: APScheduler coalesces the missed run times into the latest one.
+The jobs fired together (the night's portals) are crawled as one batch (scheduler.jobs.Batcher);
+`--once` crawls every due portal in one batch.
 """
 
 from __future__ import annotations
@@ -177,7 +179,7 @@ def run_once(rt: jobs.Runtime) -> list[str]:
     _, store = _start(rt)
     jobs.heartbeat()
     now = datetime.now(UTC)
-    outcomes = []
+    due: list[tuple[str, datetime | None]] = []
     for job in store.get_due_jobs(now):
         slot = _latest_slot(job, now)
         job.next_run_time = job.trigger.get_next_fire_time(slot, now)
@@ -185,11 +187,8 @@ def run_once(rt: jobs.Runtime) -> list[str]:
         if now - slot > timedelta(seconds=job.misfire_grace_time):
             _record_missed(job.id, slot)
             continue
-        jobs.set_slot(slot)
-        try:
-            outcomes.append(jobs.crawl_portal(*job.args))
-        finally:
-            jobs.set_slot(None)
+        due.append((job.args[0], slot))
+    outcomes = list(jobs.crawl_batch(rt, due).values()) if due else []  # one batch, at once
     deliver(rt.engine, rt.notifier)
     return outcomes
 
