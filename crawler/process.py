@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from archive.locks import portal_lease
+from archive.locks import LeaseTerms, portal_lease
 from crawler.job import CrawlJob, RunSummary
 
 
@@ -19,7 +19,11 @@ class CrawlFailed(Exception):
 
 
 def run_crawl(
-    job: CrawlJob, log_path: Path | None = None, timeout: float | None = None
+    job: CrawlJob,
+    log_path: Path | None = None,
+    timeout: float | None = None,
+    *,
+    lease: LeaseTerms | None = None,
 ) -> RunSummary:
     """Run `python -m crawler.worker` for one job; its Scrapy log goes to `log_path` (or stderr).
 

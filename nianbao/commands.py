@@ -35,6 +35,7 @@ from nianbao.clikit import (
     year_type,
 )
 from nianbao.cmd_questions import AS_OF_HELP, emit_late, print_report
+from nianbao.cmd_worker import enqueue_portals
 from nianbao.demo import demo
 from nianbao.errors import NianbaoError, UsageError
 from nianbao.output import as_dicts, plain
@@ -88,9 +89,20 @@ year_option = click.option("--year", callback=_year, help="Report year, e.g. 201
     is_flag=True,
     help="Page through every listing, not only until the reports already archived.",
 )
+@click.option(
+    "--queue",
+    "to_queue",
+    is_flag=True,
+    help="Put the portals on the [queue] for `nianbao worker`s instead of crawling them here.",
+)
 @pass_ctx
 def crawl(
-    obj: Context, portals: tuple[str, ...], kind: str, log_path: Path | None, full: bool
+    obj: Context,
+    portals: tuple[str, ...],
+    kind: str,
+    log_path: Path | None,
+    full: bool,
+    to_queue: bool,
 ) -> None:
     """Crawl the named portals (all when none is named), each in its own process.
 
@@ -98,6 +110,9 @@ def crawl(
     """
     settings = obj.settings
     chosen = [settings.portal(p) for p in portals] if portals else list(settings.portals)
+    if to_queue:
+        enqueue_portals(settings, chosen, kind, full)
+        return
     # SIGTERM (a scheduler stopping) unwinds like Ctrl-C: the crawl's run is closed, its lease freed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     failed, skipped = [], []

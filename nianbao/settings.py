@@ -28,6 +28,7 @@ from crawler.config import FAMILIES, AnnualReportModule, CrawlerConfig, PortalCo
 from crawler.hosts import BadHost, HostPolicy, internal_address, offsite_starts
 from nianbao.errors import SettingsError
 from scheduler.config import AlertsConfig, ScheduleError, SchedulerConfig, cron_trigger, zone
+from scheduler.distributed import QueueConfig
 
 KINDS = ("department", "government", "township")
 _YEARS = re.compile(r"^\s*(\d{4})\s*-\s*(\d{4})\s*$")
@@ -57,6 +58,12 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "overrides": dict,
     },
     "alerts": {"targets": list, "stale_days": (int, float), "failed_runs": int},
+    "queue": {
+        "url": str,
+        "name": str,
+        "heartbeat_seconds": (int, float),
+        "lease_seconds": (int, float),
+    },
     "deadlines": {"before_2019": dict, "from_2019": dict},
     "portals": {
         "id": str,
@@ -106,6 +113,8 @@ _RANGES: dict[str, dict[str, tuple[float, float, bool]]] = {
         "heartbeat_stale_minutes": (0, 60 * 24 * 366, False),
     },
     "alerts": {"stale_days": (0, 10_000, False), "failed_runs": (1, 10_000, True)},
+    # An idle worker beats its heart once a second: a shorter timeout would bury live workers.
+    "queue": {"heartbeat_seconds": (2, _DAY, True), "lease_seconds": (1, _DAY, True)},
 }
 # A portal id names files (`<id>.warc.gz`, the scheduler's `<id>-….log`) and URLs' keys: no
 # separators, no dots, nothing a path could climb out of its directory with.
@@ -135,6 +144,9 @@ class Settings:
     portals: tuple[PortalConfig, ...]
     publishers: tuple[PublisherSpec, ...]
     alerts: AlertsConfig = AlertsConfig()
+    queue: QueueConfig | None = (
+        None  # the [queue] table: distributed workers (scheduler.distributed)
+    )
 
     def portal(self, portal_id: str) -> PortalConfig:
         """The portal with this id, or a SettingsError that lists the known ones."""
@@ -196,6 +208,7 @@ def parse_settings(raw: dict[str, Any], path: Path) -> Settings:
         portals=portals,
         publishers=publishers,
         alerts=_alerts(_section(raw, "alerts")),
+        queue=_queue(_section(raw, "queue")),
     )
 
 
@@ -349,6 +362,15 @@ def _scheduler(table: dict[str, Any], portal_ids: set[str]) -> SchedulerConfig:
     except ScheduleError as exc:
         raise SettingsError(f"{where} {exc}") from None
     return config
+
+
+def _queue(table: dict[str, Any]) -> QueueConfig | None:
+    if not table:
+        return None
+    url = table.get("url")
+    if not isinstance(url, str) or not url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("[queue] url: a Redis URL is required (redis://host:6379/0)")
+    return QueueConfig(**table)
 
 
 def _alerts(table: dict[str, Any]) -> AlertsConfig:

@@ -1,0 +1,275 @@
+"""Distributed crawls: three `nianbao worker`s on one Redis queue and one PostgreSQL archive.
+
+Fifty small replica portals (the TRS county replica, each on its own port) are queued with
+`nianbao crawl --queue`; each worker runs in its own UTS namespace under its own host name, so
+that for the portal leases they are three machines: a dead worker's lease is freed by its expiry,
+never by a pid check. The worker crawling the first portal (slowed by a download delay) is
+SIGKILLed mid-crawl: its portal must be crawled again by another worker once its lease expired,
+its half run closed as failed, and the archive must verify and hold what an uninterrupted crawl
+of that portal holds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from pgserver import PgServer
+from redisserver import RedisUnavailable, redis_server
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from archive.db import make_engine
+from archive.locks import ORPHAN_FINDING
+from archive.models import Capture, CrawlRun, Document, DocumentVersion, PortalLease
+from crawler.job import CrawlJob
+from crawler.process import run_crawl
+from nianbao.settings import parse_settings
+from replica import settings_for
+from replica.server import ReplicaServer
+
+PORTALS = 50
+WORKERS = 3
+VICTIM = "p00"  # queued first, and slow enough to be killed mid-crawl
+VICTIM_DELAY = 0.4  # seconds between its requests: its crawl lasts several seconds
+HEARTBEAT, LEASE = 2, 3  # seconds: a dead worker is noticed soon
+DEADLINE = 150.0
+
+
+@dataclass
+class Night:
+    """What the distributed crawl left, and what the test saw happen."""
+
+    engine: Engine
+    config: Path
+    killed_host: str
+    killed_at: datetime
+    lease_expired_at: datetime
+    reference_url: str
+    env: dict[str, str]
+
+
+def fleet_settings(urls: list[str], database_url: str, blob_dir: Path, extra: str) -> str:
+    """One settings file for PORTALS copies of the TRS county replica, `p00`, `p01`, …"""
+    header, body = "", []
+    for i, url in enumerate(urls):
+        text = settings_for({"trs_county": url}, database_url=database_url, blob_dir=str(blob_dir))
+        head, _, portal = text.partition("[[portals]]")
+        header = header or head
+        portal = "[[portals]]" + portal.replace('"trs_county"', f'"p{i:02d}"')
+        if i == 0 and "queue" in extra:
+            portal = portal.replace('family = "trs"\n', f'family = "trs"\ndownload_delay = {VICTIM_DELAY}\n', 1)
+        body.append(portal)
+    return header + extra + "\n" + "\n".join(body)
+
+
+def start_worker(config: Path, host: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`nianbao worker` as if on machine `host`: its own UTS namespace and host name (the pid is
+    the worker's own: unshare and sh exec into it)."""
+    script = f'hostname {host} && exec "$0" -m nianbao --config "$1" worker'
+    return subprocess.Popen(
+        ["unshare", "--uts", "sh", "-c", script, sys.executable, str(config)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log, "wb"),  # noqa: SIM115 (the child holds it)
+    )
+
+
+@pytest.fixture(scope="module")
+def night(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
+    tmp = tmp_path_factory.mktemp("distributed")
+    with ExitStack() as stack:
+        try:
+            redis_url = stack.enter_context(redis_server())
+        except RedisUnavailable as exc:
+            pytest.fail(f"Redis is required for the distributed tests: {exc}", pytrace=False)
+        database_url = pg_server.create_database()
+        stack.callback(pg_server.drop_database, database_url)
+        servers = [stack.enter_context(ReplicaServer(["trs_county"])) for _ in range(PORTALS)]
+        urls = [s.urls["trs_county"] for s in servers]
+        queue = (
+            f'[queue]\nurl = "{redis_url}"\nheartbeat_seconds = {HEARTBEAT}\n'
+            f"lease_seconds = {LEASE}\n"
+        )
+        text = fleet_settings(urls, database_url, tmp / "blobs", queue)
+        text = text.replace("[scheduler]\n", f'[scheduler]\nlog_dir = "{tmp / "logs"}"\n', 1)
+        config = tmp / "settings.toml"
+        config.write_text(text, encoding="utf-8")
+        env = {**os.environ, "NIANBAO_CONFIG": str(config)}
+        env.pop("NIANBAO_DATABASE_URL", None)
+        engine = make_engine(database_url)
+        stack.callback(engine.dispose)
+        nianbao(env, "archive", "upgrade")
+        workers = {}
+        for n in range(WORKERS):
+            host = f"machine-{n + 1}"
+            workers[host] = start_worker(config, host, env, tmp / f"{host}.log")
+            stack.callback(stop, workers[host])
+        nianbao(env, "crawl", "--queue", "--kind", "nightly")
+        killed_host, killed_at, expires = kill_mid_crawl(engine, workers)
+        wait_until_all_crawled(engine)
+        reference = f"sqlite:///{tmp / 'reference.db'}"
+        crawl_uninterrupted(urls[0], reference, tmp / "reference-blobs")
+        yield Night(engine, config, killed_host, killed_at, expires, reference, env)
+
+
+def nianbao(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "nianbao", *args], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def kill_mid_crawl(
+    engine: Engine, workers: dict[str, subprocess.Popen[bytes]]
+) -> tuple[str, datetime, datetime]:
+    """SIGKILL the worker holding VICTIM's lease once its run has captured a few pages; returns
+    its host, when it died, and when its lease expired (it renews no more)."""
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            lease = session.get(PortalLease, VICTIM)
+            run = session.scalar(
+                select(CrawlRun).where(CrawlRun.portal == VICTIM, CrawlRun.status == "running")
+            )
+            pages = 0 if run is None else len(run_captures(session, run.id))
+        if lease is not None and pages >= 3:
+            workers[lease.host].kill()
+            workers[lease.host].wait()
+            killed_at = datetime.now(lease.acquired_at.tzinfo)
+            with Session(engine) as session:
+                last = session.get_one(PortalLease, VICTIM)
+                expires = last.expires_at if last.owner == lease.owner else killed_at
+            return lease.host, killed_at, expires
+        time.sleep(0.05)
+    raise AssertionError(f"{VICTIM} was never seen mid-crawl")
+
+
+def run_captures(session: Session, run_id: int) -> list[int]:
+    return list(session.scalars(select(Capture.id).where(Capture.run_id == run_id)))
+
+
+def wait_until_all_crawled(engine: Engine) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            done = set(
+                session.scalars(select(CrawlRun.portal).where(CrawlRun.status == "ok"))
+            )
+            running = session.scalar(select(CrawlRun.id).where(CrawlRun.status == "running"))
+        if len(done) == PORTALS and running is None:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"only {len(done)} of {PORTALS} portals crawled in {DEADLINE} s")
+
+
+def crawl_uninterrupted(url: str, database_url: str, blob_dir: Path) -> None:
+    text = fleet_settings([url], database_url, blob_dir, "")
+    settings = parse_settings(tomllib.loads(text), Path("reference.toml"))
+    job = CrawlJob(
+        portal=settings.portal(VICTIM),
+        crawler=settings.crawler,
+        archive=settings.archive,
+        publishers=settings.publishers,
+        kind="nightly",
+    )
+    assert run_crawl(job).status == "ok"
+
+
+def runs(engine: Engine) -> list[CrawlRun]:
+    with Session(engine) as session:
+        return list(session.scalars(select(CrawlRun).order_by(CrawlRun.started_at)))
+
+
+def held(database_url: str) -> tuple[set[tuple[str, str | None]], set[tuple[str, tuple[str, ...]]]]:
+    """VICTIM's captures (URL, sha256 of the bytes) and reports (URL, digests of its versions)."""
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        captures = set(
+            session.execute(
+                select(Capture.url, Capture.sha256).where(
+                    Capture.portal == VICTIM, Capture.sha256.is_not(None)
+                )
+            ).tuples()
+        )
+        versions: dict[int, list[str]] = {}
+        for doc_id, digest in session.execute(
+            select(DocumentVersion.document_id, DocumentVersion.content_sha256)
+        ):
+            versions.setdefault(doc_id, []).append(digest)
+        docs = session.execute(select(Document.id, Document.url).where(Document.portal == VICTIM))
+        reports = {(url, tuple(sorted(versions.get(i, [])))) for i, url in docs}
+    engine.dispose()
+    return captures, reports
+
+
+def test_three_workers_crawl_each_of_fifty_portals_once(night: Night) -> None:
+    by_portal: dict[str, list[CrawlRun]] = {}
+    for run in runs(night.engine):
+        by_portal.setdefault(run.portal, []).append(run)
+    assert sorted(by_portal) == [f"p{i:02d}" for i in range(PORTALS)]
+    for portal, rows in by_portal.items():
+        statuses = [r.status for r in rows]
+        assert statuses == (["failed", "ok"] if portal == VICTIM else ["ok"]), (portal, statuses)
+        assert all(r.kind == "nightly" and r.finished_at is not None for r in rows)
+
+
+def test_a_killed_workers_portal_is_finished_by_another_after_its_lease_expired(
+    night: Night,
+) -> None:
+    first, second = [r for r in runs(night.engine) if r.portal == VICTIM]
+    assert first.status == "failed" and first.finding == ORPHAN_FINDING
+    assert first.pages == 0  # the dead crawl never counted; its captures are kept and indexed
+    # The other workers are other machines: the lease was taken over only once it had expired.
+    assert second.started_at >= night.lease_expired_at > night.killed_at
+    assert second.status == "ok" and second.pages > 0
+
+
+def test_two_workers_never_crawl_one_portal_at_once(night: Night) -> None:
+    by_portal: dict[str, list[CrawlRun]] = {}
+    for run in runs(night.engine):
+        by_portal.setdefault(run.portal, []).append(run)
+    for portal, rows in by_portal.items():
+        for before, after in zip(rows, rows[1:], strict=False):
+            assert before.finished_at is not None
+            assert after.started_at >= before.finished_at, portal
+    with Session(night.engine) as session:
+        assert session.scalar(select(PortalLease.portal)) is None  # every lease given back
+        first = min(r.id for r in runs(night.engine) if r.portal == VICTIM)
+        fetched = session.scalars(
+            select(Capture.fetched_at).where(Capture.run_id == first)
+        ).all()
+    second = max((r for r in runs(night.engine) if r.portal == VICTIM), key=lambda r: r.id)
+    assert fetched and max(fetched) < second.started_at
+
+
+def test_the_archive_verifies_and_equals_an_uninterrupted_crawl(night: Night) -> None:
+    done = nianbao(night.env, "archive", "verify")
+    assert "ok" in done.stdout.lower() or done.returncode == 0
+    url = night.engine.url.render_as_string(hide_password=False)
+    captures, reports = held(url)
+    expected_captures, expected_reports = held(night.reference_url)
+    assert len(expected_reports) >= 10
+    assert captures == expected_captures
+    assert reports == expected_reports
