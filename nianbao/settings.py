@@ -56,6 +56,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "log_dir": str,
         "heartbeat_stale_minutes": (int, float),
         "overrides": dict,
+        "enqueue": bool,
     },
     "alerts": {"targets": list, "stale_days": (int, float), "failed_runs": int},
     "queue": {
@@ -199,7 +200,7 @@ def parse_settings(raw: dict[str, Any], path: Path) -> Settings:
         _publisher(row, i, portal_ids) for i, row in enumerate(_rows(raw, "publishers"))
     )
     _unique([f"{p.portal}/{p.name}" for p in publishers], "publishers (portal, name)")
-    return Settings(
+    settings = Settings(
         path=path,
         archive=archive,
         crawler=_crawler(_section(raw, "crawler")),
@@ -210,6 +211,9 @@ def parse_settings(raw: dict[str, Any], path: Path) -> Settings:
         alerts=_alerts(_section(raw, "alerts")),
         queue=_queue(_section(raw, "queue")),
     )
+    if settings.scheduler.enqueue and settings.queue is None:
+        raise SettingsError("[scheduler] enqueue = true needs a [queue] table with its url")
+    return settings
 
 
 def parse_years(text: str, where: str = "years") -> tuple[int, int]:

@@ -137,7 +137,7 @@ def serve(config: QueueConfig, setup: WorkerSetup, jobs: int, stop: threading.Ev
     from dramatiq import Actor, Worker
 
     broker = make_broker(config)
-    crawl = _Crawl(config, setup, broker)
+    crawl = CrawlActor(config, setup, broker)
     Actor(crawl, broker=broker, actor_name=ACTOR, queue_name=config.name, priority=0, options={})
     worker = Worker(broker, worker_threads=jobs, worker_timeout=POLL_MS)
     # No message waits in a busy worker's memory while another worker is idle.
@@ -151,7 +151,7 @@ def serve(config: QueueConfig, setup: WorkerSetup, jobs: int, stop: threading.Ev
         broker.close()
 
 
-class _Crawl:
+class CrawlActor:
     """The actor: one portal's crawl through `run_crawl`, the lease tied to the message."""
 
     def __init__(self, config: QueueConfig, setup: WorkerSetup, broker: RedisBroker) -> None:

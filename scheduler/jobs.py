@@ -98,6 +98,8 @@ def spawn_crawl(rt: Runtime, portal: str, log_path: Path) -> tuple[int, str]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "nianbao", "--config", str(rt.config_path), "crawl", portal]
     command += ["--kind", "nightly", "--log", str(log_path)]
+    if rt.config.enqueue:  # the distributed workers crawl it (scheduler/distributed.py)
+        command.append("--queue")
     with open(log_path, "ab") as stderr:
         proc = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=stderr, preexec_fn=die_with_parent()

@@ -20,30 +20,36 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis
+from dramatiq import Message
 from pgserver import PgServer
 from redisserver import RedisUnavailable, redis_server
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from archive.db import make_engine
-from archive.locks import ORPHAN_FINDING
+from archive.db import make_engine, session_scope, upgrade
+from archive.locks import ORPHAN_FINDING, Holder, acquire
 from archive.models import Capture, CrawlRun, Document, DocumentVersion, PortalLease
 from crawler.job import CrawlJob
 from crawler.process import run_crawl
 from nianbao.settings import parse_settings
 from replica import settings_for
 from replica.server import ReplicaServer
+from scheduler.distributed import NAMESPACE, CrawlActor, QueueConfig, WorkerSetup, make_broker
 
 PORTALS = 50
 WORKERS = 3
 VICTIM = "p00"  # queued first, and slow enough to be killed mid-crawl
 VICTIM_DELAY = 0.4  # seconds between its requests: its crawl lasts several seconds
 HEARTBEAT, LEASE = 2, 3  # seconds: a dead worker is noticed soon
-DEADLINE = 150.0
+# Fifty crawls are fifty crawl processes (about 2 s of CPU each, most of it imports): on two idle
+# cores the night takes about a minute; the deadline leaves room for a loaded machine.
+DEADLINE = 300.0
+pytestmark = pytest.mark.timeout(2 * DEADLINE)
 
 
 @dataclass
@@ -68,12 +74,16 @@ def fleet_settings(urls: list[str], database_url: str, blob_dir: Path, extra: st
         header = header or head
         portal = "[[portals]]" + portal.replace('"trs_county"', f'"p{i:02d}"')
         if i == 0 and "queue" in extra:
-            portal = portal.replace('family = "trs"\n', f'family = "trs"\ndownload_delay = {VICTIM_DELAY}\n', 1)
+            portal = portal.replace(
+                'family = "trs"\n', f'family = "trs"\ndownload_delay = {VICTIM_DELAY}\n', 1
+            )
         body.append(portal)
     return header + extra + "\n" + "\n".join(body)
 
 
-def start_worker(config: Path, host: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    config: Path, host: str, env: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
     """`nianbao worker` as if on machine `host`: its own UTS namespace and host name (the pid is
     the worker's own: unshare and sh exec into it)."""
     script = f'hostname {host} && exec "$0" -m nianbao --config "$1" worker'
@@ -86,13 +96,21 @@ def start_worker(config: Path, host: str, env: dict[str, str], log: Path) -> sub
 
 
 @pytest.fixture(scope="module")
-def night(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
+def redis_url() -> Iterator[str]:
+    """One throwaway redis-server for the module; its absence fails the run, never skips it."""
+    try:
+        with redis_server() as url:
+            yield url
+    except RedisUnavailable as exc:
+        pytest.fail(f"Redis is required for the distributed tests: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def night(
+    pg_server: PgServer, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Night]:
     tmp = tmp_path_factory.mktemp("distributed")
     with ExitStack() as stack:
-        try:
-            redis_url = stack.enter_context(redis_server())
-        except RedisUnavailable as exc:
-            pytest.fail(f"Redis is required for the distributed tests: {exc}", pytrace=False)
         database_url = pg_server.create_database()
         stack.callback(pg_server.drop_database, database_url)
         servers = [stack.enter_context(ReplicaServer(["trs_county"])) for _ in range(PORTALS)]
@@ -117,7 +135,10 @@ def night(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iter
             stack.callback(stop, workers[host])
         nianbao(env, "crawl", "--queue", "--kind", "nightly")
         killed_host, killed_at, expires = kill_mid_crawl(engine, workers)
-        wait_until_all_crawled(engine)
+        # As a supervisor would, a new worker takes the dead one's place.
+        workers["machine-4"] = start_worker(config, "machine-4", env, tmp / "machine-4.log")
+        stack.callback(stop, workers["machine-4"])
+        wait_until_all_crawled(engine, tmp)
         reference = f"sqlite:///{tmp / 'reference.db'}"
         crawl_uninterrupted(urls[0], reference, tmp / "reference-blobs")
         yield Night(engine, config, killed_host, killed_at, expires, reference, env)
@@ -170,18 +191,17 @@ def run_captures(session: Session, run_id: int) -> list[int]:
     return list(session.scalars(select(Capture.id).where(Capture.run_id == run_id)))
 
 
-def wait_until_all_crawled(engine: Engine) -> None:
+def wait_until_all_crawled(engine: Engine, logs: Path) -> None:
     deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
         with Session(engine) as session:
-            done = set(
-                session.scalars(select(CrawlRun.portal).where(CrawlRun.status == "ok"))
-            )
+            done = set(session.scalars(select(CrawlRun.portal).where(CrawlRun.status == "ok")))
             running = session.scalar(select(CrawlRun.id).where(CrawlRun.status == "running"))
         if len(done) == PORTALS and running is None:
             return
         time.sleep(0.5)
-    raise AssertionError(f"only {len(done)} of {PORTALS} portals crawled in {DEADLINE} s")
+    tails = {log.name: log.read_text(errors="replace")[-1500:] for log in logs.glob("*.log")}
+    raise AssertionError(f"only {len(done)} of {PORTALS} portals crawled in {DEADLINE} s: {tails}")
 
 
 def crawl_uninterrupted(url: str, database_url: str, blob_dir: Path) -> None:
@@ -257,9 +277,7 @@ def test_two_workers_never_crawl_one_portal_at_once(night: Night) -> None:
     with Session(night.engine) as session:
         assert session.scalar(select(PortalLease.portal)) is None  # every lease given back
         first = min(r.id for r in runs(night.engine) if r.portal == VICTIM)
-        fetched = session.scalars(
-            select(Capture.fetched_at).where(Capture.run_id == first)
-        ).all()
+        fetched = session.scalars(select(Capture.fetched_at).where(Capture.run_id == first)).all()
     second = max((r for r in runs(night.engine) if r.portal == VICTIM), key=lambda r: r.id)
     assert fetched and max(fetched) < second.started_at
 
@@ -273,3 +291,52 @@ def test_the_archive_verifies_and_equals_an_uninterrupted_crawl(night: Night) ->
     assert len(expected_reports) >= 10
     assert captures == expected_captures
     assert reports == expected_reports
+
+
+def test_a_lease_held_by_another_crawl_skips_and_by_this_messages_dead_worker_comes_back(
+    pg_server: PgServer, redis_url: str, tmp_path: Path
+) -> None:
+    database_url = pg_server.create_database()
+    engine = make_engine(database_url)
+    upgrade(engine)
+    text = fleet_settings(["http://127.0.0.1:9"], database_url, tmp_path / "blobs", "")
+    settings = parse_settings(tomllib.loads(text), Path("one.toml"))
+    config = QueueConfig(url=redis_url, name="held", heartbeat_seconds=2, lease_seconds=4)
+    setup = WorkerSetup(
+        job_for=lambda portal, kind, full: CrawlJob(
+            portal=settings.portal(portal),
+            crawler=settings.crawler,
+            archive=settings.archive,
+            publishers=settings.publishers,
+            kind=kind,
+        ),
+        log_dir=tmp_path / "logs",
+        timeout_seconds=60,
+    )
+    client = redis.Redis.from_url(redis_url)
+    broker = make_broker(config)
+    broker.declare_queue(config.name)
+    crawl = CrawlActor(config, setup, broker)
+    try:
+        # A manual crawl elsewhere holds the portal: the message is done, nothing queued again.
+        with session_scope(engine) as session:
+            acquire(
+                session, VICTIM, Holder("manual-crawl", "machine-9", 1, "manual"), datetime.now(UTC)
+            )
+        assert crawl(VICTIM, "nightly", False, "a" * 32) == "skipped"
+        assert client.hlen(f"{NAMESPACE}:held.DQ.msgs") == 0
+        # This message's own first delivery (its worker on another machine died): come back later.
+        with session_scope(engine) as session:
+            session.execute(delete(PortalLease))
+            dead = Holder.me("nightly", "b" * 32)
+            acquire(
+                session, VICTIM, Holder(dead.owner, "machine-9", 1, "nightly"), datetime.now(UTC)
+            )
+        assert crawl(VICTIM, "nightly", False, "b" * 32) == "later"
+        (again,) = client.hvals(f"{NAMESPACE}:held.DQ.msgs")
+        assert tuple(Message.decode(again).args) == (VICTIM, "nightly", False, "b" * 32)
+        assert Message.decode(again).options["eta"] > time.time() * 1000 + 1000
+    finally:
+        broker.close()
+        engine.dispose()
+        pg_server.drop_database(database_url)
