@@ -28,9 +28,11 @@ def run_crawl(
     """Run `python -m crawler.worker` for one job; its Scrapy log goes to `log_path` (or stderr).
 
     The crawl holds its portal's lease while it runs: `archive.locks.LeaseHeld` when another
-    crawl of the portal is running (a skip, not a failure).
+    crawl of the portal is running (a skip, not a failure). `lease`: its TTL and its holder's
+    token (the distributed workers', scheduler/distributed.py); by default five minutes.
     """
-    with portal_lease(job.archive.database_url, job.archive.blob_dir, job.portal.id, job.kind):
+    archive = job.archive
+    with portal_lease(archive.database_url, archive.blob_dir, job.portal.id, job.kind, lease):
         return _run_worker(job, log_path, timeout)
 
 

@@ -64,8 +64,8 @@ def worker(obj: Context, jobs: int) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for name in ("dramatiq", "dramatiq.worker"):
-        logging.getLogger(name).setLevel(logging.WARNING)  # its thread chatter, not our crawls
+    for name in ("dramatiq", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)  # their chatter, not our crawls
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

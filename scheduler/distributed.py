@@ -158,7 +158,12 @@ class CrawlActor:
         self.config, self.setup, self.broker = config, setup, broker
         self.__name__ = ACTOR  # Dramatiq names actors after their function
 
-    def __call__(self, portal: str, kind: str, full: bool, token: str) -> str:
+    def __call__(self, portal: str, kind: str, full: bool, token: str) -> None:
+        self.handle(portal, kind, full, token)  # Dramatiq keeps no result: the run row tells
+
+    def handle(self, portal: str, kind: str, full: bool, token: str) -> str:
+        """Crawl; returns ok, failed, skipped (another crawl holds the portal), later (our own
+        dead delivery still holds it) or unknown (a portal our settings do not name)."""
         try:
             job = self.setup.job_for(portal, kind, full)
         except Exception as exc:  # a portal this worker's settings do not know: said, not retried

@@ -323,7 +323,7 @@ def test_a_lease_held_by_another_crawl_skips_and_by_this_messages_dead_worker_co
             acquire(
                 session, VICTIM, Holder("manual-crawl", "machine-9", 1, "manual"), datetime.now(UTC)
             )
-        assert crawl(VICTIM, "nightly", False, "a" * 32) == "skipped"
+        assert crawl.handle(VICTIM, "nightly", False, "a" * 32) == "skipped"
         assert client.hlen(f"{NAMESPACE}:held.DQ.msgs") == 0
         # This message's own first delivery (its worker on another machine died): come back later.
         with session_scope(engine) as session:
@@ -332,7 +332,7 @@ def test_a_lease_held_by_another_crawl_skips_and_by_this_messages_dead_worker_co
             acquire(
                 session, VICTIM, Holder(dead.owner, "machine-9", 1, "nightly"), datetime.now(UTC)
             )
-        assert crawl(VICTIM, "nightly", False, "b" * 32) == "later"
+        assert crawl.handle(VICTIM, "nightly", False, "b" * 32) == "later"
         (again,) = client.hvals(f"{NAMESPACE}:held.DQ.msgs")
         assert tuple(Message.decode(again).args) == (VICTIM, "nightly", False, "b" * 32)
         assert Message.decode(again).options["eta"] > time.time() * 1000 + 1000
