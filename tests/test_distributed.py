@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,14 +28,18 @@ import redis
 from dramatiq import Message
 from pgserver import PgServer
 from redisserver import RedisUnavailable, redis_server
+from schedule_support import engine_for, write_settings
+from schedule_support import nianbao as schedule_cli
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
+from test_schedule_once import stored_due
 
 from archive.db import make_engine, session_scope, upgrade
 from archive.locks import ORPHAN_FINDING, Holder, acquire
 from archive.models import Capture, CrawlRun, Document, DocumentVersion, PortalLease
 from crawler.job import CrawlJob
 from crawler.process import run_crawl
+from nianbao.errors import SettingsError
 from nianbao.settings import parse_settings
 from replica import settings_for
 from replica.server import ReplicaServer
@@ -231,7 +235,7 @@ def held(database_url: str) -> tuple[set[tuple[str, str | None]], set[tuple[str,
                 select(Capture.url, Capture.sha256).where(
                     Capture.portal == VICTIM, Capture.sha256.is_not(None)
                 )
-            ).tuples()
+            ).all()
         )
         versions: dict[int, list[str]] = {}
         for doc_id, digest in session.execute(
@@ -340,3 +344,62 @@ def test_a_lease_held_by_another_crawl_skips_and_by_this_messages_dead_worker_co
         broker.close()
         engine.dispose()
         pg_server.drop_database(database_url)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('[queue]\nurl = "http://127.0.0.1:6379"\n', "a Redis URL is required"),
+        ('[queue]\nurl = "redis://127.0.0.1:6379/0"\nheartbeat_seconds = 1\n', "heartbeat_seconds"),
+        ('[queue]\nurl = "redis://127.0.0.1:6379/0"\nbroker = "x"\n', "unknown key 'broker'"),
+    ],
+)
+def test_queue_settings_are_checked(extra: str, message: str) -> None:
+    text = fleet_settings(["http://127.0.0.1:9"], "sqlite:///x.db", Path("blobs"), extra)
+    with pytest.raises(SettingsError, match=message):
+        parse_settings(tomllib.loads(text), Path("bad.toml"))
+
+
+def test_the_scheduler_enqueues_only_with_a_queue() -> None:
+    text = fleet_settings(["http://127.0.0.1:9"], "sqlite:///x.db", Path("blobs"), "")
+    text = text.replace("[scheduler]\n", "[scheduler]\nenqueue = true\n", 1)
+    with pytest.raises(SettingsError, match=r"enqueue = true needs a \[queue\]"):
+        parse_settings(tomllib.loads(text), Path("bad.toml"))
+
+
+def test_crawl_queue_without_a_reachable_queue_is_one_line(tmp_path: Path) -> None:
+    base = fleet_settings(["http://127.0.0.1:9"], "sqlite:///x.db", tmp_path / "blobs", "")
+    for extra, said in (
+        ("", "no [queue] table"),
+        (
+            '[queue]\nurl = "redis://127.0.0.1:9/0"\n',
+            "cannot reach the queue at redis://127.0.0.1:9/0",
+        ),
+    ):
+        config = tmp_path / "settings.toml"
+        config.write_text(base.replace("[deadlines]", extra + "[deadlines]", 1), encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "nianbao", "--config", str(config), "crawl", "--queue"],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 1
+        assert said in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_the_scheduler_puts_due_portals_on_the_queue(redis_url: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    engine = engine_for(url)
+    unreachable = {"tongxiang": "http://127.0.0.1:9", "taizhou": "http://127.0.0.1:9"}
+    extra = 'enqueue = true\noverrides = { taizhou = "off" }\n'
+    config = write_settings(tmp_path, unreachable, url, "0 * * * * *", extra_scheduler=extra)
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(f'\n[queue]\nurl = "{redis_url}"\nname = "scheduled"\n')
+    stored_due(engine, config, timedelta(minutes=1, seconds=10))
+    done = schedule_cli(config, "schedule", "--once")
+    assert done.returncode == 0 and "1 crawl(s) due: 1 ok" in done.stdout, done.stderr
+    (queued,) = redis.Redis.from_url(redis_url).hvals(f"{NAMESPACE}:scheduled.msgs")
+    assert tuple(Message.decode(queued).args)[:3] == ("tongxiang", "nightly", False)
+    with Session(engine) as session:
+        assert session.scalar(select(CrawlRun.id)) is None  # queued for the workers, not crawled
+    engine.dispose()
