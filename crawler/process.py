@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from crawler.job import CrawlJob, PortalResult, RunSummary, write_jobs
-from ops.leases import portal_lease
+from ops.leases import LeaseTerms, portal_lease
 
 STOP_WAIT = 30.0  # seconds the workers get to close their runs after a SIGTERM
 
@@ -32,16 +32,23 @@ class CrawlFailed(Exception):
 
 
 def run_crawl(
-    job: CrawlJob, log_path: Path | None = None, timeout: float | None = None
+    job: CrawlJob,
+    log_path: Path | None = None,
+    timeout: float | None = None,
+    *,
+    lease: LeaseTerms | None = None,
 ) -> RunSummary:
     """Crawl one portal in a worker process; its Scrapy log goes to `log_path` (or is kept for
     the cause of a failure). `timeout` (seconds) bounds the whole process.
 
     The crawl holds its portal's lease while it runs: `ops.leases.LeaseHeld` when another
     crawl of the portal is running (a skip, not a failure). `CrawlFailed` when the archive
-    refused the run or the worker died.
+    refused the run or the worker died. `lease`: its TTL and its holder's token (the distributed
+    workers', scheduler/distributed.py); by default five minutes.
     """
-    with portal_lease(job.archive.database_url, job.archive.blob_dir, job.portal.id, job.kind):
+    with portal_lease(
+        job.archive.database_url, job.archive.blob_dir, job.portal.id, job.kind, lease
+    ):
         (result,) = run_batch([job], 1, log_path, timeout=timeout, leased=True)
     if result.summary is None:
         raise CrawlFailed(result.error or f"crawl of {job.portal.id}: no result")

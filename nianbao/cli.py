@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from archive.captures import ArchiveWriteFailed, write_failure
 from archive.db import ArchiveUnavailable
-from nianbao import cmd_listings, cmd_questions, cmd_schedule, cmd_serve, commands
+from nianbao import cmd_listings, cmd_questions, cmd_schedule, cmd_serve, cmd_worker, commands
 from nianbao.clikit import Context
 from nianbao.cmd_archive import archive_group
 from nianbao.cmd_portals import portals_group
@@ -54,6 +54,7 @@ cli.add_command(cmd_questions.figures_command)
 cli.add_command(cmd_questions.export_command)
 cli.add_command(cmd_questions.publishers_command)
 cli.add_command(cmd_serve.serve)
+cli.add_command(cmd_worker.worker)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,6 +22,7 @@ from nianbao.clikit import (
     pass_ctx,
 )
 from nianbao.cmd_questions import print_report
+from nianbao.cmd_worker import enqueue_portals
 from nianbao.demo import demo
 from nianbao.errors import NianbaoError, UsageError
 from nianbao.progress import progress
@@ -66,6 +67,12 @@ MAX_ID = 2**63 - 1  # the largest row id SQLite and PostgreSQL (bigint) can hold
 @click.option(
     "--json", "as_json", is_flag=True, help="Print each portal's run summary as a JSON line."
 )
+@click.option(
+    "--queue",
+    "to_queue",
+    is_flag=True,
+    help="Put the portals on the [queue] for `nianbao worker`s instead of crawling them here.",
+)
 @pass_ctx
 def crawl(
     obj: Context,
@@ -76,6 +83,7 @@ def crawl(
     full: bool,
     jobs: int | None,
     as_json: bool,
+    to_queue: bool,
 ) -> None:
     """Crawl the named portals (all when none is named), several at once in a few processes.
 
@@ -91,7 +99,10 @@ def crawl(
     if every and portals:
         raise UsageError("name portals or give --all, not both")
     chosen = [settings.portal(p) for p in portals] if portals else list(settings.portals)
-    # SIGTERM (a scheduler stopping) unwinds like Ctrl-C: the workers close their runs and leases.
+    if to_queue:
+        enqueue_portals(settings, chosen, kind, full)
+        return
+    # SIGTERM (a scheduler stopping) unwinds like Ctrl-C: the crawl's run is closed, its lease freed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     batch = [_job(settings, portal, kind, full) for portal in chosen]
     results: list[PortalResult] = []

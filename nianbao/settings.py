@@ -28,6 +28,7 @@ from crawler.hosts import BadHost, HostPolicy, internal_address, offsite_starts
 from nianbao.errors import SettingsError
 from questions.deadlines import DeadlineRules
 from scheduler.config import AlertsConfig, ScheduleError, SchedulerConfig, cron_trigger, zone
+from scheduler.distributed import QueueConfig
 
 KINDS = ("department", "government", "township")
 _YEARS = re.compile(r"^\s*(\d{4})\s*-\s*(\d{4})\s*$")
@@ -59,8 +60,15 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "batch_seconds": (int, float),
         "jobs": int,
         "overrides": dict,
+        "enqueue": bool,
     },
     "alerts": {"targets": list, "stale_days": (int, float), "failed_runs": int},
+    "queue": {
+        "url": str,
+        "name": str,
+        "heartbeat_seconds": (int, float),
+        "lease_seconds": (int, float),
+    },
     "deadlines": {"before_2019": dict, "from_2019": dict},
     "portals": {
         "id": str,
@@ -116,6 +124,8 @@ _RANGES: dict[str, dict[str, tuple[float, float, bool]]] = {
         "jobs": (0, 1024, True),
     },
     "alerts": {"stale_days": (0, 10_000, False), "failed_runs": (1, 10_000, True)},
+    # An idle worker beats its heart once a second: a shorter timeout would bury live workers.
+    "queue": {"heartbeat_seconds": (2, _DAY, True), "lease_seconds": (1, _DAY, True)},
 }
 # A portal id names files (`<id>.warc.gz`, the scheduler's `<id>-….log`) and URLs' keys: no
 # separators, no dots, nothing a path could climb out of its directory with.
@@ -145,6 +155,9 @@ class Settings:
     portals: tuple[PortalConfig, ...]
     publishers: tuple[PublisherSpec, ...]
     alerts: AlertsConfig = AlertsConfig()
+    queue: QueueConfig | None = (
+        None  # the [queue] table: distributed workers (scheduler.distributed)
+    )
 
     def portal(self, portal_id: str) -> PortalConfig:
         """The portal with this id, or a SettingsError that lists the known ones."""
@@ -198,7 +211,7 @@ def parse_settings(raw: dict[str, Any], path: Path) -> Settings:
     )
     _unique([f"{p.portal}/{p.name}" for p in publishers], "publishers (portal, name)")
     base = _base_dir(path)
-    return Settings(
+    settings = Settings(
         path=path,
         archive=_anchored_archive(archive, base),
         crawler=_crawler(_section(raw, "crawler")),
@@ -207,7 +220,11 @@ def parse_settings(raw: dict[str, Any], path: Path) -> Settings:
         portals=portals,
         publishers=publishers,
         alerts=_alerts(_section(raw, "alerts")),
+        queue=_queue(_section(raw, "queue")),
     )
+    if settings.scheduler.enqueue and settings.queue is None:
+        raise SettingsError("[scheduler] enqueue = true needs a [queue] table with its url")
+    return settings
 
 
 def parse_years(text: str, where: str = "years") -> tuple[int, int]:
@@ -403,6 +420,15 @@ def _scheduler(table: dict[str, Any], portal_ids: set[str]) -> SchedulerConfig:
     except ScheduleError as exc:
         raise SettingsError(f"{where} {exc}") from None
     return config
+
+
+def _queue(table: dict[str, Any]) -> QueueConfig | None:
+    if not table:
+        return None
+    url = table.get("url")
+    if not isinstance(url, str) or not url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("[queue] url: a Redis URL is required (redis://host:6379/0)")
+    return QueueConfig(**table)
 
 
 def _alerts(table: dict[str, Any]) -> AlertsConfig:

@@ -40,6 +40,7 @@ class LeaseHeld(Exception):
     """Another live crawl holds the portal's lease: this crawl is skipped, not failed."""
 
     def __init__(self, lease: PortalLease) -> None:
+        self.owner = lease.owner
         self.portal, self.holder = (
             lease.portal,
             f"{lease.kind} crawl, pid {lease.pid} on {lease.host}",
@@ -60,8 +61,29 @@ class Holder:
     kind: str
 
     @classmethod
-    def me(cls, kind: str) -> Holder:
-        return cls(uuid.uuid4().hex, socket.gethostname(), os.getpid(), kind)
+    def me(cls, kind: str, token: str | None = None) -> Holder:
+        """`token` starts the owner (`<token>/<random>`), so that a queue message redelivered
+        after its worker died knows the lease its earlier delivery left behind."""
+        unique = uuid.uuid4().hex
+        return cls(
+            f"{token}/{unique[:12]}" if token else unique, socket.gethostname(), os.getpid(), kind
+        )
+
+
+@dataclass(frozen=True)
+class LeaseTerms:
+    """How long a lease lasts unrenewed (renewed five times within it), and the holder's token.
+
+    Across machines only the expiry frees the lease of a dead holder: a pid is checked only on
+    the holder's own host. Distributed workers use a short TTL so that a dead worker's portal is
+    taken over soon."""
+
+    ttl: timedelta = LEASE_TTL
+    token: str | None = None
+
+    @property
+    def renew_every(self) -> float:
+        return min(RENEW_EVERY, self.ttl.total_seconds() / 5)
 
 
 def pid_alive(pid: int) -> bool:
@@ -88,11 +110,13 @@ def ident_alive(ident: str) -> bool:
     return int(pid) == os.getpid() or pid_alive(int(pid))
 
 
-def acquire(session: Session, portal: str, holder: Holder, now: datetime) -> PortalLease | None:
+def acquire(
+    session: Session, portal: str, holder: Holder, now: datetime, ttl: timedelta = LEASE_TTL
+) -> PortalLease | None:
     """Take the lease; returns the stale lease taken over (None when it was free), or raises
     `LeaseHeld`. The insert-or-nothing and the compare-and-set on `owner` are atomic on both
     backends, so of two processes asking at once exactly one wins."""
-    values = _values(portal, holder, now)
+    values = _values(portal, holder, now, ttl)
     if insert_if_absent(session, PortalLease, values):
         return None
     current = session.get_one(PortalLease, portal, populate_existing=True)
@@ -110,12 +134,14 @@ def acquire(session: Session, portal: str, holder: Holder, now: datetime) -> Por
     return previous
 
 
-def renew(session: Session, portal: str, holder: Holder, now: datetime) -> bool:
+def renew(
+    session: Session, portal: str, holder: Holder, now: datetime, ttl: timedelta = LEASE_TTL
+) -> bool:
     """Push the expiry forward; False when the lease is no longer ours."""
     stmt = (
         update(PortalLease)
         .where(PortalLease.portal == portal, PortalLease.owner == holder.owner)
-        .values(renewed_at=now, expires_at=now + LEASE_TTL)
+        .values(renewed_at=now, expires_at=now + ttl)
     )
     return rowcount(session, stmt) == 1
 
@@ -141,19 +167,25 @@ def close_orphaned_runs(session: Session, portal: str, now: datetime) -> list[in
 
 
 @contextmanager
-def portal_lease(database_url: str, blob_dir: Path, portal: str, kind: str) -> Iterator[Holder]:
+def portal_lease(
+    database_url: str, blob_dir: Path, portal: str, kind: str, terms: LeaseTerms | None = None
+) -> Iterator[Holder]:
     """Hold the portal's lease for the length of the block, renewing it in a thread.
 
     Commits its own short transactions: a lease that is not committed excludes nobody.
     """
+    terms = terms or LeaseTerms()
     engine = make_engine(database_url)
     upgrade(engine)
-    holder = Holder.me(kind)
+    holder = Holder.me(kind, terms.token)
     try:
-        _take(engine, portal, holder, blob_dir)
+        _take(engine, portal, holder, blob_dir, terms.ttl)
         stop = threading.Event()
         keeper = threading.Thread(
-            target=_keep, args=(engine, portal, holder, stop), name=f"lease-{portal}", daemon=True
+            target=_keep,
+            args=(engine, portal, holder, stop, terms),
+            name=f"lease-{portal}",
+            daemon=True,
         )
         keeper.start()
         try:
@@ -170,9 +202,9 @@ def portal_lease(database_url: str, blob_dir: Path, portal: str, kind: str) -> I
         engine.dispose()
 
 
-def _take(engine: Engine, portal: str, holder: Holder, blob_dir: Path) -> None:
+def _take(engine: Engine, portal: str, holder: Holder, blob_dir: Path, ttl: timedelta) -> None:
     with session_scope(engine) as session:
-        previous = acquire(session, portal, holder, datetime.now(UTC))
+        previous = acquire(session, portal, holder, datetime.now(UTC), ttl)
     if previous is not None:
         log.warning(
             "took over the stale lease of %s (pid %s on %s)", portal, previous.pid, previous.host
@@ -193,18 +225,20 @@ def _tidy(engine: Engine, portal: str, blob_dir: Path) -> None:
         index_in_batches(engine, BlobStore(blob_dir), portal=portal)
 
 
-def _keep(engine: Engine, portal: str, holder: Holder, stop: threading.Event) -> None:
-    while not stop.wait(RENEW_EVERY):
+def _keep(
+    engine: Engine, portal: str, holder: Holder, stop: threading.Event, terms: LeaseTerms
+) -> None:
+    while not stop.wait(terms.renew_every):
         try:
             with session_scope(engine) as session:
-                if not renew(session, portal, holder, datetime.now(UTC)):
+                if not renew(session, portal, holder, datetime.now(UTC), terms.ttl):
                     log.error("lost the lease of %s to another crawl", portal)
                     return
         except Exception as exc:  # a database hiccup: the next renewal may succeed
             log.warning("could not renew the lease of %s: %s", portal, exc)
 
 
-def _values(portal: str, holder: Holder, now: datetime) -> dict[str, Any]:
+def _values(portal: str, holder: Holder, now: datetime, ttl: timedelta) -> dict[str, Any]:
     return {
         "portal": portal,
         "owner": holder.owner,
@@ -213,7 +247,7 @@ def _values(portal: str, holder: Holder, now: datetime) -> dict[str, Any]:
         "pid": holder.pid,
         "acquired_at": now,
         "renewed_at": now,
-        "expires_at": now + LEASE_TTL,
+        "expires_at": now + ttl,
     }
 
 

@@ -44,6 +44,7 @@ class SchedulerConfig:
     log_dir: Path = Path("data/logs")
     heartbeat_stale_minutes: float = 5.0
     overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    enqueue: bool = False  # put each due portal on the [queue] for the workers, not crawl it here
 
     def cron_for(self, portal: str) -> str | None:
         """The expression that schedules `portal`, or None when it is switched off."""

@@ -182,6 +182,8 @@ def spawn_crawl(
     command += [*portals, "--kind", "nightly", "--json", "--log", str(log_path)]
     if rt.config.jobs:
         command += ["--jobs", str(rt.config.jobs)]
+    if rt.config.enqueue:  # the distributed workers crawl them (scheduler/distributed.py)
+        command.append("--queue")
     with open(log_path, "ab") as stderr:
         proc = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=stderr, preexec_fn=die_with_parent()
