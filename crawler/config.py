@@ -25,6 +25,12 @@ class CrawlerConfig:
     retry_backoff_seconds: float = 2.0  # the first retry waits this long, doubling each time
     max_file_mb: float = 50.0  # a larger file is recorded as `too_large`, its bytes not kept
     overlap: int = DEFAULT_OVERLAP
+    # A portal's crawl is stopped past this and its run recorded failed, so that a portal that
+    # hangs holds its place in the process no longer (crawler.worker).
+    portal_timeout_minutes: float = 120.0
+    # Portals one crawl process crawls at once (each its own Scrapy crawler, host slot and
+    # archive writer process); `nianbao crawl --jobs N` runs N such processes.
+    portals_per_process: int = 16
 
 
 @dataclass(frozen=True)

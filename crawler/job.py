@@ -1,4 +1,5 @@
-"""A crawl job as plain JSON, so the parent process can hand it to a fresh worker process."""
+"""A crawl job as plain JSON, so the parent process can hand it to a worker process, and what the
+worker says back about each portal (one JSON line each)."""
 
 from __future__ import annotations
 
@@ -36,13 +37,18 @@ class CrawlJob:
         """Whether paging goes to the end of every listing, whatever it has already seen."""
         return self.full or self.kind == "backfill"
 
-    def to_json(self) -> str:
+    def to_json(self, *, publishers: bool = True) -> str:
+        """One line. Without `publishers` the registry is left out: a batch sends it once, with
+        its first job, since each job's copy is the same (`read_jobs`)."""
         data = asdict(self)
         data["archive"]["blob_dir"] = str(self.archive.blob_dir)
+        if not publishers:
+            del data["publishers"]
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> CrawlJob:
+    def from_json(cls, text: str, publishers: tuple[PublisherSpec, ...] | None = None) -> CrawlJob:
+        """A job from one line of `to_json`; `publishers` when the line leaves them out."""
         data: dict[str, Any] = json.loads(text)
         portal = dict(data["portal"])
         module = portal.pop("annual_report")
@@ -59,12 +65,31 @@ class CrawlJob:
                 database_url=data["archive"]["database_url"],
                 blob_dir=Path(data["archive"]["blob_dir"]),
             ),
-            publishers=tuple(
-                PublisherSpec(**{**p, "aliases": tuple(p["aliases"])}) for p in data["publishers"]
-            ),
+            publishers=_publishers(data["publishers"])
+            if "publishers" in data
+            else publishers or (),
             kind=data["kind"],
             full=data.get("full", False),
         )
+
+
+def _publishers(rows: list[dict[str, Any]]) -> tuple[PublisherSpec, ...]:
+    return tuple(PublisherSpec(**{**p, "aliases": tuple(p["aliases"])}) for p in rows)
+
+
+def write_jobs(jobs: list[CrawlJob]) -> str:
+    """A batch for one worker's stdin: a job per line, the registry on the first line only."""
+    return "".join(job.to_json(publishers=n == 0) + "\n" for n, job in enumerate(jobs))
+
+
+def read_jobs(text: str) -> list[CrawlJob]:
+    """The jobs of `write_jobs` (or one job's `to_json`): a line without the registry takes the
+    registry of the line before it."""
+    jobs: list[CrawlJob] = []
+    for line in text.splitlines():
+        if line.strip():
+            jobs.append(CrawlJob.from_json(line, jobs[-1].publishers if jobs else None))
+    return jobs
 
 
 @dataclass(frozen=True)
@@ -90,3 +115,39 @@ class RunSummary:
     @classmethod
     def from_json(cls, text: str) -> RunSummary:
         return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class PortalResult:
+    """How one portal of a batch ended: its run's summary; or `skipped` (another crawl holds the
+    portal's lease: the reason); or `error`, the one-line cause when the archive refused the run
+    (a full or read-only disk or database; the run, when one was opened, is recorded failed) or
+    the worker died. A failed crawl is a summary with status `failed`, not an error."""
+
+    portal: str
+    summary: RunSummary | None = None
+    skipped: str | None = None
+    error: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> PortalResult:
+        data: dict[str, Any] = json.loads(text)
+        summary = data.get("summary")
+        return cls(
+            portal=data["portal"],
+            summary=RunSummary(**summary) if summary else None,
+            skipped=data.get("skipped"),
+            error=data.get("error"),
+        )
+
+    def as_row(self) -> dict[str, Any]:
+        """What `nianbao crawl --json` prints for the portal: the run's summary (numbers as
+        numbers), or a row with no run saying `skipped` or `error` and why."""
+        if self.summary is not None:
+            return asdict(self.summary)
+        status = "skipped" if self.skipped is not None else "error"
+        return {"run_id": None, "portal": self.portal, "status": status,
+                "finding": self.skipped if self.skipped is not None else self.error}  # fmt: skip

@@ -1,17 +1,30 @@
-"""Launch a crawl in its own process and read back its summary."""
+"""Launch crawls in worker processes and read back their results.
+
+`run_batch` spreads portals over N processes (`nianbao crawl --jobs N`), each crawling several
+portals at once (crawler.batch); `run_crawl` is a batch of one, for callers that crawl a single
+portal (the backfill, the demo, a queue worker).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import dataclasses
 import os
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from archive.locks import portal_lease
-from crawler.job import CrawlJob, RunSummary
+from crawler.job import CrawlJob, PortalResult, RunSummary, write_jobs
+
+STOP_WAIT = 30.0  # seconds the workers get to close their runs after a SIGTERM
 
 
 class CrawlFailed(Exception):
@@ -21,13 +34,138 @@ class CrawlFailed(Exception):
 def run_crawl(
     job: CrawlJob, log_path: Path | None = None, timeout: float | None = None
 ) -> RunSummary:
-    """Run `python -m crawler.worker` for one job; its Scrapy log goes to `log_path` (or stderr).
+    """Crawl one portal in a worker process; its Scrapy log goes to `log_path` (or is kept for
+    the cause of a failure). `timeout` (seconds) bounds the whole process.
 
     The crawl holds its portal's lease while it runs: `archive.locks.LeaseHeld` when another
-    crawl of the portal is running (a skip, not a failure).
+    crawl of the portal is running (a skip, not a failure). `CrawlFailed` when the archive
+    refused the run or the worker died.
     """
     with portal_lease(job.archive.database_url, job.archive.blob_dir, job.portal.id, job.kind):
-        return _run_worker(job, log_path, timeout)
+        (result,) = run_batch([job], 1, log_path, timeout=timeout, leased=True)
+    if result.summary is None:
+        raise CrawlFailed(result.error or f"crawl of {job.portal.id}: no result")
+    return result.summary
+
+
+def run_batch(
+    jobs: list[CrawlJob],
+    processes: int,
+    log_path: Path | None = None,
+    on_result: Callable[[PortalResult], None] | None = None,
+    *,
+    timeout: float | None = None,
+    leased: bool = False,
+) -> list[PortalResult]:
+    """Crawl `jobs` in up to `processes` worker processes (round robin), each taking its
+    portals' leases itself (unless `leased`: the caller holds them). Returns a result per job,
+    in order; `on_result` gets each one as it arrives. A portal whose worker died without a
+    word is an `error` naming the exit code and the worker's last stderr line."""
+    if not jobs:
+        return []
+    count = max(1, min(processes, len(jobs)))
+    workers = [_Worker(jobs[n::count], log_path, leased) for n in range(count)]
+    results: dict[str, PortalResult] = {}
+    lock = threading.Lock()
+
+    def got(result: PortalResult) -> None:
+        with lock:
+            results[result.portal] = result
+            if on_result is not None:
+                on_result(result)
+
+    try:
+        readers = [threading.Thread(target=w.read, args=(got,), daemon=True) for w in workers]
+        for reader in readers:
+            reader.start()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for worker in workers:
+            worker.wait(deadline)
+        for reader in readers:
+            reader.join()
+    finally:
+        for worker in workers:
+            worker.stop()
+    for worker in workers:
+        for job in worker.jobs:
+            if job.portal.id not in results:
+                got(PortalResult(job.portal.id, error=worker.cause(job.portal.id)))
+    return [results[job.portal.id] for job in jobs]
+
+
+class _Worker:
+    """One `python -m crawler.worker` process and the portals it was given."""
+
+    def __init__(self, jobs: list[CrawlJob], log_path: Path | None, leased: bool) -> None:
+        self.jobs, self.log_path = jobs, log_path
+        # Its log: the file asked for, else a file of its own, read for the cause of a death.
+        self.log: IO[bytes] = (
+            open(log_path, "ab")  # noqa: SIM115 (closed in stop)
+            if log_path
+            else tempfile.TemporaryFile()  # noqa: SIM115
+        )
+        command = [sys.executable, "-m", "crawler.worker", *(["--leased"] if leased else [])]
+        self.proc = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            preexec_fn=die_with_parent(),
+        )
+        threading.Thread(target=self._feed, daemon=True).start()
+
+    def _feed(self) -> None:
+        assert self.proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self.proc.stdin.write(write_jobs(self.jobs).encode("utf-8"))
+            self.proc.stdin.close()
+
+    def read(self, got: Callable[[PortalResult], None]) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                result = PortalResult.from_json(line.decode("utf-8", "replace"))
+                if result.error is not None:  # the worker exits 1 with it, as its last words
+                    error = f"crawl of {result.portal} exited 1: {result.error}"
+                    result = dataclasses.replace(result, error=error)
+                got(result)
+
+    def wait(self, deadline: float | None) -> None:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            self.proc.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        """Ask a worker still running to stop (it closes its runs), then kill it."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_WAIT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if not self.log.closed:
+            self.log.flush()
+
+    def cause(self, portal: str) -> str:
+        """Why `portal` has no result: the worker's exit code and last stderr line."""
+        return f"crawl of {portal} exited {self.proc.returncode}: {self._last_words()}"
+
+    def _last_words(self) -> str:
+        log = self.log
+        with contextlib.suppress(OSError, ValueError):
+            if self.log_path is not None:
+                log.close()
+                log = open(self.log_path, "rb")  # noqa: SIM115
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - 4096))  # the tail is enough, and a log can be large
+            lines = log.read().decode("utf-8", "replace").strip().splitlines()
+            log.close()
+            return lines[-1] if lines else ""
+        return ""
 
 
 def die_with_parent() -> Callable[[], None] | None:
@@ -47,38 +185,3 @@ def die_with_parent() -> Callable[[], None] | None:
             os._exit(1)
 
     return preexec
-
-
-def _run_worker(job: CrawlJob, log_path: Path | None, timeout: float | None) -> RunSummary:
-    log = open(log_path, "ab") if log_path else None  # noqa: SIM115 (closed below)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "crawler.worker"],
-            input=job.to_json().encode("utf-8"),
-            stdout=subprocess.PIPE,
-            stderr=log if log else subprocess.PIPE,
-            timeout=timeout,
-            check=False,
-            preexec_fn=die_with_parent(),
-        )
-    finally:
-        if log:
-            log.close()
-    lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
-    if done.returncode != 0 or not lines:
-        raise CrawlFailed(
-            f"crawl of {job.portal.id} exited {done.returncode}: {_last_words(done, log_path)}"
-        )
-    return RunSummary.from_json(lines[-1])
-
-
-def _last_words(done: subprocess.CompletedProcess[bytes], log_path: Path | None) -> str:
-    """The worker's last stderr line (its cause of death), from the pipe or from its log file."""
-    err = done.stderr or b""
-    if log_path is not None:
-        with open(log_path, "rb") as log:
-            log.seek(0, os.SEEK_END)
-            log.seek(max(0, log.tell() - 4096))  # the tail is enough, and a log can be large
-            err = log.read()
-    lines = err.decode("utf-8", "replace").strip().splitlines()
-    return lines[-1] if lines else ""

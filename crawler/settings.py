@@ -23,8 +23,9 @@ def scrapy_settings(job: CrawlJob, run_id: int) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": cfg.obey_robots_txt,
         "DOWNLOAD_DELAY": delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        # Scrapy's own downloader lets a slot's whole queue go at once when the delay is 0.
-        "DOWNLOADER": "crawler.downloader.OneAtATimeDownloader",
+        # Scrapy's own downloader lets a slot's whole queue go at once when the delay is 0; this
+        # one is also stopped at once, its downloads in flight cancelled (the portal timeout).
+        "DOWNLOADER": "crawler.batch.StoppableDownloader",
         "CONCURRENT_ITEMS": 8,  # the default 100 spawns ~101 tasks per response; 8 is faster
         # Scrapy would re-read each generator callback's source for every response (its cache is
         # keyed by the short-lived bound method): a third of the crawl's CPU on small pages.

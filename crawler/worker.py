@@ -1,78 +1,73 @@
-"""`python -m crawler.worker`: run ONE crawl in this process, then index it and close its run.
+"""`python -m crawler.worker`: crawl a batch of portals in this process, several at once.
 
-Scrapy's Twisted reactor cannot be restarted inside a process, so every crawl gets its own
-process (Scrapyd does the same); the job arrives as JSON on stdin and the summary leaves as one
-JSON line on stdout. When the archive cannot be written (a full or read-only disk or database) the
-worker instead exits 1 with the cause as the last line of its stderr, after recording the run as
-failed with that cause when the database still takes it.
+The jobs arrive on stdin (crawler.job.write_jobs: a job per line) and each portal's outcome leaves
+as one JSON line on stdout as soon as it is known (crawler.job.PortalResult), so that the parent
+streams them. Scrapy's reactor cannot restart inside a process, so a process runs one reactor and
+every portal of its batch as a crawler in it (crawler.batch); the parent runs several such
+processes (crawler.process.run_batch). The steps of one portal around its crawl are here: open its
+run, then index what it captured, judge it and close its run. When the archive cannot be written
+(a full or read-only disk or database) the portal's line names the cause as an `error`, after its
+run is recorded failed with that cause when the database still takes it; the worker then exits 1
+with the cause as the last line of its stderr.
 """
 
 from __future__ import annotations
 
-import gc
+import argparse
 import logging
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from scrapy import signals
-from scrapy.crawler import CrawlerProcess
 from sqlalchemy import Engine
 
 from archive.batches import index_in_batches
 from archive.blobs import BlobStore
-from archive.captures import ArchiveWriteFailed, LastFetch, last_fetches, write_failure
-from archive.db import ArchiveUnavailable, make_engine, session_scope, upgrade
+from archive.captures import LastFetch, last_fetches, write_failure
+from archive.db import session_scope
 from archive.indexing import IndexStats
 from archive.models import CrawlRun
 from archive.registry import sync_publishers
 from archive.runs import finish_run, previous_run, start_run
-from crawler.job import CrawlJob, RunSummary
+from crawler.job import CrawlJob, PortalResult, RunSummary, read_jobs
 from crawler.pipeline import FAULT_STAT
-from crawler.settings import scrapy_settings
-from crawler.spiders import SPIDERS
 from crawler.spiders.hanweb import is_module_page
 
 GC_THRESHOLDS = (10_000, 50, 100)
+TIMED_OUT_STAT = "nianbao/timed_out"  # the portal timeout (s) that stopped the crawl
+STOPPED_STAT = "nianbao/stopped"  # the crawl process was told to stop (SIGTERM, Ctrl-C)
 
 
-def run_job(job: CrawlJob) -> RunSummary:
-    """Open a run row, crawl, index what was captured, and record how the run ended.
+@dataclass(frozen=True)
+class Opened:
+    """A run just opened: its id, the portal's archived pages, and the last run of its kind."""
 
-    `ArchiveWriteFailed` when the archive refused a write: the crawl stopped there, and the run
-    is recorded as failed with the cause (unless the database itself refused that too)."""
-    engine = make_engine(job.archive.database_url)
-    try:
-        summary, fault = _run(job, engine)
-    except Exception as exc:
-        refused = write_failure(exc, job.archive.database_url)
-        if refused is None:
-            raise
-        raise refused from exc
-    finally:
-        engine.dispose()
-    if fault:
-        raise ArchiveWriteFailed(fault)
-    return summary
+    run_id: int
+    known: Mapping[str, LastFetch]
+    previous: tuple[int, int] | None
 
 
-def _run(job: CrawlJob, engine: Engine) -> tuple[RunSummary, str | None]:
-    upgrade(engine)
+def open_run(job: CrawlJob, engine: Engine) -> Opened:
+    """Open the portal's run row and read what an incremental crawl needs."""
     with session_scope(engine) as session:
         run_id = start_run(session, job.portal.id, job.kind).id
         known = last_fetches(session, job.portal.id)
         before = previous_run(session, job.portal.id, job.kind, run_id)
         previous = (before.id, before.listing_records) if before else None
-    refused = _refused_blobs(job)
-    stats: dict[str, Any] = {FAULT_STAT: refused}
-    failures: list[str] = []
-    if refused is None:  # else nothing is fetched: there would be no room for it
-        stats, failures = _crawl(job, run_id, known)
+    return Opened(run_id, known, previous)
+
+
+def close_run(
+    job: CrawlJob, engine: Engine, opened: Opened, stats: dict[str, Any], failures: list[str]
+) -> tuple[RunSummary, str | None]:
+    """Index what the portal has unindexed, judge the run and record how it ended; returns the
+    summary and the archive's refusal, if one stopped the crawl."""
     indexed = _index(job, engine, stats)
-    status, finding = judge(job, stats, failures, previous)
+    status, finding = judge(job, stats, failures, opened.previous)
     count = _counter(stats)
     summary = RunSummary(
-        run_id=run_id,
+        run_id=opened.run_id,
         portal=job.portal.id,
         kind=job.kind,
         status=status,
@@ -88,7 +83,7 @@ def _run(job: CrawlJob, engine: Engine) -> tuple[RunSummary, str | None]:
     with session_scope(engine) as session:
         finish_run(
             session,
-            session.get_one(CrawlRun, run_id),
+            session.get_one(CrawlRun, opened.run_id),
             status=status,
             pages=summary.pages,
             new_reports=summary.new_reports,
@@ -103,7 +98,7 @@ def _run(job: CrawlJob, engine: Engine) -> tuple[RunSummary, str | None]:
     return summary, stats.get(FAULT_STAT)
 
 
-def _refused_blobs(job: CrawlJob) -> str | None:
+def refused_blobs(job: CrawlJob) -> str | None:
     """Why the blob store cannot take a page now (read-only, full), or None."""
     try:
         BlobStore(job.archive.blob_dir).check_writable()
@@ -139,13 +134,21 @@ def judge(
     failures: list[str],
     previous: tuple[int, int] | None = None,
 ) -> tuple[str, str | None]:
-    """How the run ended. It failed when the portal answered nothing; when its 年报 listing did not
+    """How the run ended. It failed when its crawl was stopped (the portal timeout, or the
+    process told to stop); when the portal answered nothing; when its 年报 listing did not
     answer, answered with a challenge, or yielded no records (all the more telling where the last
     run of the same kind, `previous` = (run id, records), found some); when most report pages were
     blocked; or when a selector found the layout changed."""
     count = _counter(stats)
     if stats.get(FAULT_STAT):
         return "failed", str(stats[FAULT_STAT])
+    if stats.get(TIMED_OUT_STAT):
+        return "failed", (
+            f"timed out: the crawl was stopped after {stats[TIMED_OUT_STAT]:g} s "
+            f"(portal_timeout_minutes), {count('captures')} pages archived"
+        )
+    if stats.get(STOPPED_STAT):
+        return "failed", f"interrupted: {stats[STOPPED_STAT]}"
     if not count("captures") - count("unanswered"):
         if count("unanswered"):
             return "failed", f"the portal did not answer ({count('unanswered')} requests failed)"
@@ -180,40 +183,28 @@ def _counter(stats: Mapping[str, Any]) -> Callable[[str], int]:
     return count
 
 
-def _crawl(
-    job: CrawlJob, run_id: int, known: Mapping[str, LastFetch]
-) -> tuple[dict[str, Any], list[str]]:
-    process = CrawlerProcess(scrapy_settings(job, run_id), install_root_handler=True)
-    crawler = process.create_crawler(SPIDERS[job.portal.family])
-    failures: list[str] = []
-
-    def on_spider_error(failure: Any, response: Any, spider: Any) -> None:
-        failures.append(str(failure.value))
-
-    crawler.signals.connect(on_spider_error, signal=signals.spider_error)
-    overlap = job.crawler.overlap if job.portal.overlap is None else job.portal.overlap
-    process.crawl(
-        crawler, portal=job.portal, known=known, full=job.pages_everything, overlap=overlap
-    )
-    # Everything built so far (modules, settings, the known pages) lives as long as the process:
-    # frozen out of the collector's sight, and collections made rarer, the garbage collector
-    # stops walking thousands of queued requests every few hundred allocations.
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-    process.start()
-    return dict(crawler.stats.get_stats() if crawler.stats else {}), failures
-
-
 def main() -> None:
-    job = CrawlJob.from_json(sys.stdin.read())
+    parser = argparse.ArgumentParser(prog="python -m crawler.worker")
+    parser.add_argument(
+        "--leased", action="store_true", help="the parent holds the portals' leases"
+    )
+    args = parser.parse_args()
+    jobs = read_jobs(sys.stdin.read())
     logging.getLogger("scrapy").setLevel(logging.INFO)
-    try:
-        summary = run_job(job)
-    except (ArchiveWriteFailed, ArchiveUnavailable) as exc:
+    from crawler.batch import run_portals  # the reactor is installed there, on import
+
+    errors: list[str] = []
+
+    def emit(result: PortalResult) -> None:
+        if result.error is not None:
+            errors.append(result.error)
+        print(result.to_json(), flush=True)
+
+    run_portals(jobs, emit, lease=not args.leased)
+    if errors:
         # The last line of stderr is what `run_crawl` reports: one line, the cause.
-        print(str(exc), file=sys.stderr, flush=True)
+        print(errors[-1], file=sys.stderr, flush=True)
         sys.exit(1)
-    print(summary.to_json(), flush=True)
 
 
 if __name__ == "__main__":

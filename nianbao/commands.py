@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import signal
 import sys
 from datetime import UTC, date, datetime
@@ -16,11 +18,11 @@ from archive import queries, status
 from archive.evidence import until_end_of
 from archive.findings import findings
 from archive.health import portal_health, scheduler_health
-from archive.locks import SKIPPED_EXIT_CODE, LeaseHeld
+from archive.locks import SKIPPED_EXIT_CODE
 from archive.runs import list_runs
 from crawler.config import PortalConfig
-from crawler.job import RUN_KINDS, CrawlJob
-from crawler.process import CrawlFailed, run_crawl
+from crawler.job import RUN_KINDS, CrawlJob, PortalResult
+from crawler.process import run_batch
 from nianbao.clikit import (
     MISSING_FIELDS,
     REPORT_FIELDS,
@@ -70,6 +72,7 @@ year_option = click.option("--year", callback=_year, help="Report year, e.g. 201
 
 @click.command()
 @click.argument("portals", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Every portal of settings (the default).")
 @click.option(
     "--kind",
     type=click.Choice(RUN_KINDS),
@@ -88,39 +91,67 @@ year_option = click.option("--year", callback=_year, help="Report year, e.g. 201
     is_flag=True,
     help="Page through every listing, not only until the reports already archived.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 1024),
+    help="Crawl processes, each crawling [crawler] portals_per_process portals at once. "
+    "Default: the number of cores.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print each portal's run summary as a JSON line."
+)
 @pass_ctx
 def crawl(
-    obj: Context, portals: tuple[str, ...], kind: str, log_path: Path | None, full: bool
+    obj: Context,
+    portals: tuple[str, ...],
+    every: bool,
+    kind: str,
+    log_path: Path | None,
+    full: bool,
+    jobs: int | None,
+    as_json: bool,
 ) -> None:
-    """Crawl the named portals (all when none is named), each in its own process.
+    """Crawl the named portals (all when none is named), several at once in a few processes.
+
+    Each portal gets its own run (see `nianbao runs`); a portal another crawl holds is skipped.
+    With --json, a line per portal as it ends: run_id, portal, kind, status, pages, new_reports,
+    new_versions, errors, finding, blocked, gone, not_modified (run_id null when skipped or when
+    the archive refused the run).
 
     Example: nianbao crawl tongxiang
+    Example: nianbao crawl --all --jobs 2 --json
     """
     settings = obj.settings
+    if every and portals:
+        raise UsageError("name portals or give --all, not both")
     chosen = [settings.portal(p) for p in portals] if portals else list(settings.portals)
-    # SIGTERM (a scheduler stopping) unwinds like Ctrl-C: the crawl's run is closed, its lease freed.
+    # SIGTERM (a scheduler stopping) unwinds like Ctrl-C: the workers close their runs and leases.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    failed, skipped = [], []
+    batch = [_job(settings, portal, kind, full) for portal in chosen]
+    results: list[PortalResult] = []
     with progress("crawl", len(chosen)) as bar:
-        for done, portal in enumerate(chosen):
-            bar.update(done, f"{portal.id}…")
-            outcome = _crawl_one(settings, portal, kind, log_path, full)
-            bar.update(done + 1, f"{portal.id}: {outcome}")
-            if outcome == "failed":
-                failed.append(portal.id)
-            elif outcome == "skipped":
-                skipped.append(portal.id)
+
+        def got(result: PortalResult) -> None:
+            results.append(result)
+            if as_json:
+                click.echo(json.dumps(result.as_row(), ensure_ascii=False))
+            else:
+                click.echo(_line(result))
+            bar.update(len(results), f"{result.portal}: {_outcome(result)}")
+
+        run_batch(batch, jobs or os.cpu_count() or 1, log_path, got)
+    errors = [r.error for r in results if r.error is not None]
+    if errors:
+        raise NianbaoError("; ".join(errors))
+    failed = [r.portal for r in results if _outcome(r) == "failed"]
     if failed:
         raise NianbaoError(f"crawl failed for {', '.join(failed)} (see `nianbao runs`)")
-    if skipped:
+    if any(r.skipped is not None for r in results):
         raise SystemExit(SKIPPED_EXIT_CODE)
 
 
-def _crawl_one(
-    settings: Settings, portal: PortalConfig, kind: str, log_path: Path | None, full: bool = False
-) -> str:
-    """One portal's crawl; a portal another crawl holds is skipped, not failed."""
-    job = CrawlJob(
+def _job(settings: Settings, portal: PortalConfig, kind: str, full: bool) -> CrawlJob:
+    return CrawlJob(
         portal=portal,
         crawler=settings.crawler,
         archive=settings.archive,
@@ -128,19 +159,28 @@ def _crawl_one(
         kind=kind,
         full=full,
     )
-    try:
-        summary = run_crawl(job, log_path=log_path)
-    except LeaseHeld as busy:
-        click.echo(f"{portal.id}: skipped: {busy}")
+
+
+def _outcome(result: PortalResult) -> str:
+    if result.skipped is not None:
         return "skipped"
-    except CrawlFailed as exc:
-        raise NianbaoError(str(exc)) from None
-    click.echo(
-        f"{portal.id}: run {summary.run_id} {summary.status}: {summary.pages} pages, "
+    if result.summary is None or result.summary.status != "ok":
+        return "failed"
+    return "ok"
+
+
+def _line(result: PortalResult) -> str:
+    """A portal's result for people: its run, or why it has none."""
+    summary = result.summary
+    if result.skipped is not None:
+        return f"{result.portal}: skipped: {result.skipped}"
+    if summary is None:
+        return f"{result.portal}: failed: {result.error}"
+    return (
+        f"{summary.portal}: run {summary.run_id} {summary.status}: {summary.pages} pages, "
         f"{summary.new_reports} new reports, {summary.new_versions} new versions, "
         f"{summary.errors} errors" + (f"; {summary.finding}" if summary.finding else "")
     )
-    return "ok" if summary.status == "ok" else "failed"
 
 
 @click.command()

@@ -45,6 +45,8 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "retry_backoff_seconds": (int, float),
         "max_file_mb": (int, float),
         "overlap": int,
+        "portal_timeout_minutes": (int, float),
+        "portals_per_process": int,
     },
     "scheduler": {
         "nightly": str,
@@ -54,6 +56,8 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "timeout_hours": (int, float),
         "log_dir": str,
         "heartbeat_stale_minutes": (int, float),
+        "batch_seconds": (int, float),
+        "jobs": int,
         "overrides": dict,
     },
     "alerts": {"targets": list, "stale_days": (int, float), "failed_runs": int},
@@ -97,13 +101,19 @@ _CRAWL_RANGES: dict[str, tuple[float, float, bool]] = {
     "overlap": (0, 1_000_000, True),
 }
 _RANGES: dict[str, dict[str, tuple[float, float, bool]]] = {
-    "crawler": _CRAWL_RANGES,
+    "crawler": {
+        **_CRAWL_RANGES,
+        "portal_timeout_minutes": (0, 7 * 24 * 60, False),
+        "portals_per_process": (1, 10_000, True),
+    },
     "portals": _CRAWL_RANGES,
     "scheduler": {
         "jitter_seconds": (0, _DAY, True),
         "misfire_grace_hours": (0, 24 * 366, True),
         "timeout_hours": (0, 24 * 366, False),
         "heartbeat_stale_minutes": (0, 60 * 24 * 366, False),
+        "batch_seconds": (0, _HOUR, True),
+        "jobs": (0, 1024, True),
     },
     "alerts": {"stale_days": (0, 10_000, False), "failed_runs": (1, 10_000, True)},
 }
