@@ -27,7 +27,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
@@ -42,7 +42,9 @@ FIRST_YEAR, LAST_YEAR = 2013, 2024
 DEPARTMENTS = 5
 HOOKS = "/__replica__/"
 # Invented county names: two of these, then 县 (never 平潭's characters).
-_SYLLABLES = "安宁和永清泰康乐丰兴隆新华阳明山川东西南北中高远昌盛江河源林石桥云青白金玉凤龙德仁信义"
+_SYLLABLES = (
+    "安宁和永清泰康乐丰兴隆新华阳明山川东西南北中高远昌盛江河源林石桥云青白金玉凤龙德仁信义"
+)
 
 
 def portal_id(n: int) -> str:
@@ -97,9 +99,14 @@ def portal_plan(n: int) -> Plan:
     rows = [
         synthetic_publisher(pid, cfg, n % 13 + k, FIRST_YEAR, LAST_YEAR) for k in range(DEPARTMENTS)
     ]
-    raw = {"first_year": FIRST_YEAR, "last_year": LAST_YEAR, "portals": {pid: cfg}, "publishers": rows}
+    raw: dict[str, Any] = {
+        "first_year": FIRST_YEAR,
+        "last_year": LAST_YEAR,
+        "portals": {pid: cfg},
+        "publishers": rows,
+    }
     publishers = tuple(_plan_publisher(row, {}) for row in rows)
-    return Plan(raw=raw, portals=raw["portals"], seeds={}, publishers=publishers)
+    return Plan(raw=raw, portals={pid: cfg}, seeds={}, publishers=publishers)
 
 
 def register(count: int) -> list[str]:
@@ -128,13 +135,13 @@ def _answer(page: Page, conditional: bool, status: str = "200 OK") -> Answer:
         if page.last_modified is not None:
             modified = formatdate(page.last_modified, usegmt=True)
             validators += f"Last-Modified: {modified}\r\n".encode()
-    head = f"HTTP/1.1 {status}\r\nServer: nianbao-replica/1.0\r\n".encode() + validators
-    body = (
-        f"Content-Type: {page.content_type}\r\nContent-Length: {len(page.body)}\r\n\r\n".encode()
-    )
+    server = b"Server: nianbao-replica/1.0\r\n" + validators
+    body = f"Content-Type: {page.content_type}\r\nContent-Length: {len(page.body)}\r\n\r\n".encode()
+    # A 304 carries the validators and no body (RFC 9110 15.4.5).
+    not_modified = b"HTTP/1.1 304 Not Modified\r\n" + server + b"\r\n"
     return Answer(
-        ok=head + body + page.body,
-        not_modified=head + b"Content-Length: 0\r\n\r\n" if conditional else None,
+        ok=f"HTTP/1.1 {status}\r\n".encode() + server + body + page.body,
+        not_modified=not_modified if conditional else None,
         etag=page.etag if conditional else None,
         last_modified=page.last_modified if conditional else None,
     )
@@ -326,12 +333,14 @@ async def listen(
     loop = asyncio.get_running_loop()
     servers: list[asyncio.AbstractServer] = []
     for host, _site in sites:
-        listening = await loop.create_server(
-            lambda host=host: Connection(server, host), host, port, backlog=128
-        )
+        listening = await loop.create_server(_factory(server, host), host, port, backlog=128)
         servers.append(listening)
         port = port or listening.sockets[0].getsockname()[1]
     return servers, port
+
+
+def _factory(server: Server, host: str) -> Callable[[], Connection]:
+    return lambda: Connection(server, host)
 
 
 def raise_file_limit() -> None:
