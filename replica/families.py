@@ -62,8 +62,21 @@ def portal_ids(extra: bool = True) -> list[str]:
     return ids + [p.id for p in load_family_truth().portals] if extra else ids
 
 
+# Portals generated at run time (replica/national.py): portal id -> its own plan and truth.
+_GENERATED: dict[str, tuple[Plan, Truth]] = {}
+
+
+def add_generated(portal_id: str, plan: Plan) -> Truth:
+    """Make a generated portal's plan known to `truth_for` and `plan_for` (its pages need them)."""
+    truth = build_truth(plan)
+    _GENERATED[portal_id] = (plan, truth)
+    return truth
+
+
 def truth_for(portal_id: str) -> Truth:
     """The truth a portal belongs to."""
+    if portal_id in _GENERATED:
+        return _GENERATED[portal_id][1]
     if any(p.id == portal_id for p in load_truth().portals):
         return load_truth()
     family = load_family_truth()
@@ -73,6 +86,8 @@ def truth_for(portal_id: str) -> Truth:
 
 def plan_for(portal_id: str) -> Plan:
     """The plan a portal belongs to."""
+    if portal_id in _GENERATED:
+        return _GENERATED[portal_id][0]
     return load_plan() if portal_id in load_plan().portals else load_family_plan()
 
 
