@@ -12,8 +12,10 @@ import dataclasses
 import io
 import json
 import logging
+import os
 import re
 import shutil
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -100,7 +102,7 @@ def render(
     width: int | None = None,
 ) -> str:
     """The rows in the chosen format, as text ready to print; `width` defaults to the
-    terminal's (COLUMNS, else the terminal, else 80)."""
+    terminal's (COLUMNS, else the terminal; unbounded without one)."""
     if fmt == "json":
         return to_json(rows)
     if fmt == "csv":
@@ -112,7 +114,18 @@ def render(
     return table(rows, fields, title, width or terminal_width())
 
 
+# When the table goes to a file or a pipe there is no terminal to fit: nothing is cut, so a grep
+# or a redirect keeps every value whole.
+UNBOUNDED = 1_000_000
+
+
 def terminal_width() -> int:
+    """COLUMNS when set, else the terminal's width, else (no terminal) unbounded."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(20, int(columns))
+    if not sys.stdout.isatty():
+        return UNBOUNDED
     return max(20, shutil.get_terminal_size().columns)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,3 +61,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def store(blob_dir: Path) -> BlobStore:
     return BlobStore(blob_dir)
+
+
+# pytest-xdist's workers inherit COLUMNS=80 from their start-up; a CLI run by a test must see no
+# terminal (its tables are then never cut) unless the test asks for a width itself.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)

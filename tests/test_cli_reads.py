@@ -37,7 +37,7 @@ from replica import settings_for
 # Commands that write (or serve, or touch no archive): everything else is a read.
 NOT_READS = {
     "archive upgrade", "backfill", "crawl", "demo", "parse", "portals check", "reparse",
-    "schedule", "serve",
+    "schedule", "serve", "worker",
 }  # fmt: skip
 # A read command's sample arguments (`{out}`: a fresh directory outside the archive).
 READ_ARGS = {

@@ -10,7 +10,17 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("archive", "crawler", "nianbao", "parsers", "scheduler", "replica")
+PACKAGES = (
+    "archive",
+    "questions",
+    "ops",
+    "crawler",
+    "nianbao",
+    "parsers",
+    "scheduler",
+    "replica",
+    "web",
+)
 SQL_CALLS = {"text", "exec_driver_sql", "execute", "executescript", "literal_column"}
 
 

@@ -177,6 +177,14 @@ _SQLITE_TRIGGERS = (
     "pub_update",
     "pub_delete",
 )
+_SQLITE_DROPS = (
+    "DROP TRIGGER IF EXISTS report_cells_doc_insert",
+    "DROP TRIGGER IF EXISTS report_cells_doc_update",
+    "DROP TRIGGER IF EXISTS report_cells_doc_delete",
+    "DROP TRIGGER IF EXISTS report_cells_pub_insert",
+    "DROP TRIGGER IF EXISTS report_cells_pub_update",
+    "DROP TRIGGER IF EXISTS report_cells_pub_delete",
+)
 
 # The cells of the documents already archived: each (publisher, year)'s copies ranked, dated
 # ones by (claimed, id), undated ones by (first seen, id); the first of each joined to the grid.
@@ -251,8 +259,8 @@ def downgrade() -> None:
         for statement in _PG_DROP:
             op.execute(statement)
     else:
-        for name in _SQLITE_TRIGGERS:
-            op.execute(f"DROP TRIGGER IF EXISTS report_cells_{name}")
+        for statement in _SQLITE_DROPS:
+            op.execute(statement)
     op.drop_index(op.f("ix_report_cells_publisher_id_year"), table_name="report_cells")
     op.drop_table("report_cells")
     op.drop_table("report_years")
