@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
+
+from archive.clock import local
 
 # `.<name>.<pid>.nianbao-tmp`: hidden, named after the file it will become and the process
 # writing it, so the next export can tell an orphan (its process is gone) from a live one.
@@ -143,8 +145,10 @@ def csv_cell(value: Any) -> str:
 def plain(value: Any) -> Any:
     """A JSON-ready value: ISO dates, exact decimals as numbers' text, lists kept. One shape for
     the CLI's `--format json` and the web view's JSON twins."""
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="minutes")
+    if isinstance(value, datetime):  # stored UTC (SQLite: naive); shown in Asia/Shanghai
+        return local(value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat(
+            timespec="minutes"
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -154,3 +158,24 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     return value
+
+
+_DECIMAL = "\x00decimal:"
+_DECIMAL_TOKEN = re.compile(r'"\\u0000decimal:(-?[0-9.E+-]+)"')
+
+
+def json_text(data: Any, value: Callable[[Any], Any] = plain) -> str:
+    """JSON text where an exact decimal is a number with its exact digits (no float rounds it);
+    every other leaf goes through `value`. One codec for the CLI's JSON and the web's twins."""
+
+    def mark(leaf: Any) -> Any:
+        if isinstance(leaf, Decimal):
+            return f"{_DECIMAL}{leaf}" if leaf.is_finite() else str(leaf)
+        if isinstance(leaf, dict):
+            return {k: mark(v) for k, v in leaf.items()}
+        if isinstance(leaf, (list, tuple)):
+            return [mark(v) for v in leaf]
+        return value(leaf)
+
+    text = json.dumps(mark(data), ensure_ascii=False, indent=2)
+    return _DECIMAL_TOKEN.sub(r"\1", text)

@@ -130,3 +130,20 @@ def _row(run: CrawlRun) -> RunRow:
 def _require(value: str, allowed: tuple[str, ...], what: str) -> None:
     if value not in allowed:
         raise ValueError(f"{what} {value!r} is not one of {', '.join(allowed)}")
+
+
+# A run as `nianbao runs` and the web view's runs.json/csv show it: one list for both.
+RUN_FIELDS = (
+    "id",
+    "kind",
+    "portal",
+    "started_at",
+    "finished_at",
+    "status",
+    "pages",
+    "new_reports",
+    "blocked",  # anti-bot challenge pages (captures.outcome)
+    "gone",  # pages deleted (404/410) since they were listed
+    "not_modified",  # 304s: unchanged since the last crawl, no body fetched
+    "errors",
+)

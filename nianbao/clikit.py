@@ -52,20 +52,6 @@ LATE_FIELDS = (
     "days_late",
     "url",
 )
-RUN_FIELDS = (
-    "id",
-    "kind",
-    "portal",
-    "started_at",
-    "finished_at",
-    "status",
-    "pages",
-    "new_reports",
-    "blocked",  # anti-bot challenge pages (captures.outcome)
-    "gone",  # pages deleted (404/410) since they were listed
-    "not_modified",  # 304s: unchanged since the last crawl, no body fetched
-    "errors",
-)
 BOM_KEY = "nianbao.bom"
 F = TypeVar("F", bound=Callable[..., Any])
 

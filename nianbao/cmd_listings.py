@@ -12,12 +12,11 @@ from typing import Any
 import click
 
 from archive.clock import today
-from archive.runs import list_runs
+from archive.runs import RUN_FIELDS, list_runs
 from nianbao.board_text import status_records, status_table
 from nianbao.clikit import (
     MISSING_FIELDS,
     REPORT_FIELDS,
-    RUN_FIELDS,
     Context,
     date_option,
     emit,

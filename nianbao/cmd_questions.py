@@ -8,7 +8,6 @@ at the end of DATE (questions.evidence.stood), deadlines judged on DATE."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from nianbao.output import as_dicts, plain
 from parsers.rules.catalog import figure_catalog
 from questions.evidence import until_end_of
 from questions.export import FIGURE_FIELDS, FINDING_FIELDS, export_tables
-from questions.figures import figure_values, known_keys
+from questions.figures import figure_number, figure_values, known_keys
 from questions.findings import FINDING_KINDS, FindingRow, findings
 from questions.publishers import registry_rows, unmatched_labels
 from questions.reports import ReportDetail, VersionRow
@@ -182,7 +181,9 @@ def figures_command(
         fields, table = _pivot(rows)
         emit(table, fields, fmt, key)
     else:
-        values = [{**row, "value": _number(row["value"])} for row in as_dicts(rows, FIGURE_FIELDS)]
+        values = [
+            {**row, "value": figure_number(row["value"])} for row in as_dicts(rows, FIGURE_FIELDS)
+        ]
         emit(values, FIGURE_FIELDS, fmt, key)
     if plot is not None:
         from nianbao.plot import plot_figure
@@ -193,22 +194,13 @@ def figures_command(
             raise UsageError(f"--plot: {exc}") from None
 
 
-def _number(text: Any) -> Any:
-    """The archive keeps a figure as its exact decimal text; JSON gets it as a number."""
-    try:
-        value = Decimal(text)
-    except (InvalidOperation, TypeError, ValueError):
-        return text
-    return int(value) if value == value.to_integral_value() and "." not in str(text) else value
-
-
 def _pivot(rows: list[Any]) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
     years = sorted({r.year for r in rows if r.year is not None})
     table: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         start = {"portal": r.portal, "publisher": r.publisher}
         line = table.setdefault((r.portal, r.publisher or ""), start)
-        line[str(r.year)] = _number(r.value)
+        line[str(r.year)] = figure_number(r.value)
     return ("portal", "publisher", *map(str, years)), list(table.values())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sys
@@ -27,14 +28,23 @@ def queue_of(settings: Settings) -> QueueConfig:
     return settings.queue
 
 
-def enqueue_portals(settings: Settings, portals: list[PortalConfig], kind: str, full: bool) -> None:
-    """`nianbao crawl --queue`: one message per portal, for the workers to crawl."""
+def enqueue_portals(
+    settings: Settings, portals: list[PortalConfig], kind: str, full: bool, as_json: bool = False
+) -> None:
+    """`nianbao crawl --queue`: one message per portal, for the workers to crawl. With --json a
+    line per portal, status `queued` (the scheduler reads them as it reads crawls' lines)."""
     config = queue_of(settings)
     requests = [CrawlRequest(p.id, kind, full) for p in portals]
     try:
         enqueue(config, requests)
     except Exception as exc:  # redis-py's connection and auth errors: one line, not a traceback
         raise NianbaoError(f"cannot reach the queue at {config.url}: {_first_line(exc)}") from None
+    if as_json:
+        for p in portals:
+            click.echo(
+                json.dumps({"portal": p.id, "kind": kind, "status": "queued", "run_id": None})
+            )
+        return
     click.echo(f"queued {len(requests)} portal(s) on {config.name!r}: {_names(portals)}")
 
 

@@ -100,7 +100,7 @@ def crawl(
         raise UsageError("name portals or give --all, not both")
     chosen = [settings.portal(p) for p in portals] if portals else list(settings.portals)
     if to_queue:
-        enqueue_portals(settings, chosen, kind, full)
+        enqueue_portals(settings, chosen, kind, full, as_json)
         return
     # SIGTERM (a scheduler stopping) unwinds like Ctrl-C: the crawl's run is closed, its lease freed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

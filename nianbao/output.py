@@ -24,7 +24,7 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 
 from archive.clock import SHANGHAI
-from archive.files import csv_cell, plain
+from archive.files import csv_cell, json_text, plain
 
 FORMATS = ("table", "csv", "json")
 
@@ -37,8 +37,6 @@ MIN_CUT = 8  # a cut column keeps at least this many cells, ellipsis included
 # A cell of ASCII letters, digits and URL-less punctuation up to TOKEN_WIDTH: an id, a year, a
 # date or timestamp, a status, a number. A column of them is cut only as a last resort.
 _TOKEN = re.compile(rf"[\w:+\-.,/]{{0,{TOKEN_WIDTH}}}", re.ASCII)
-_DECIMAL = "\x00decimal:"
-_DECIMAL_TOKEN = re.compile(r'"\\u0000decimal:(-?[0-9.E+-]+)"')
 
 
 def moment(value: datetime) -> str:
@@ -77,19 +75,8 @@ def as_dicts(rows: Sequence[Any], fields: Sequence[str]) -> list[dict[str, Any]]
 
 
 def to_json(data: Any) -> str:
-    """JSON text where a Decimal is a number with its exact digits (no float rounds it)."""
-
-    def mark(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return f"{_DECIMAL}{value}" if value.is_finite() else str(value)
-        if isinstance(value, dict):
-            return {k: mark(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [mark(v) for v in value]
-        return cli_value(value)
-
-    text = json.dumps(mark(data), ensure_ascii=False, indent=2)
-    return _DECIMAL_TOKEN.sub(r"\1", text)
+    """JSON text where a Decimal is a number with its exact digits (archive.files.json_text)."""
+    return json_text(data, cli_value)
 
 
 def render(

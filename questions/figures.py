@@ -8,7 +8,8 @@ plots, never a float on the way.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
@@ -84,3 +85,13 @@ def known_keys(session: Session) -> list[str]:
 def _publisher_is(session: Session, name: str) -> ColumnElement[bool]:
     ids = publisher_ids(session, name)
     return or_(Document.publisher_id.in_(ids), Document.publisher_label == name)
+
+
+def figure_number(text: Any) -> Any:
+    """The archive keeps a figure as its exact decimal text; JSON gets it as a number (an int
+    when written without a point), the same in the CLI and the web view."""
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, TypeError, ValueError):
+        return text
+    return int(value) if value == value.to_integral_value() and "." not in str(text) else value

@@ -227,7 +227,7 @@ def _portal_outcome(row: dict[str, Any] | None, code: int) -> tuple[str, int | N
         return ("interrupted" if stopping.is_set() else "failed"), None, code or 1
     run_id = row.get("run_id") if isinstance(row.get("run_id"), int) else None
     status = row.get("status")
-    if status == "ok":
+    if status in ("ok", "queued"):  # queued: the distributed workers crawl it
         return "ok", run_id, 0
     if status == "skipped":
         return "skipped", run_id, SKIPPED_EXIT_CODE

@@ -25,12 +25,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from archive.blobs import BlobMissing, BlobStore
 from archive.db import make_engine
 from archive.models import AlertState, Blob, Capture
-from archive.runs import list_runs
+from archive.runs import RUN_FIELDS, list_runs
 from ops.health import HealthRules, portal_health, scheduler_health
 from parsers import ParseError, decode_html
 from questions.deadlines import DeadlineRules
 from questions.export import FIGURE_FIELDS as FIGURE_VALUE_FIELDS
-from questions.figures import figure_values, known_keys
+from questions.figures import figure_number, figure_values, known_keys
 from web import render
 from web.board import BOARD_FIELDS, STATUSES, BoardQuery, board_records, build_board
 from web.cache import AnswerCache
@@ -51,14 +51,10 @@ CAPTURE_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'none'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
 )
-RUN_FIELDS = (
-    "id", "kind", "portal", "started_at", "finished_at", "status", "pages", "new_reports",
-    "errors",
-)  # fmt: skip
 HEALTH_FIELDS = (
     "subject", "healthy", "last_success", "last_run", "last_status", "failed_in_a_row", "problems",
 )  # fmt: skip
-RUN_PAGE_FIELDS = (*RUN_FIELDS, "blocked", "gone", "not_modified", "finding")
+RUN_PAGE_FIELDS = (*RUN_FIELDS, "finding")
 
 
 @dataclass(frozen=True)
@@ -257,7 +253,10 @@ def create_app(config: WebConfig) -> Starlette:
             rows = figure_values(session, key, portal=portal, years=years) if key else []
         fmt = request.path_params.get("fmt")
         if fmt == "json":
-            return render.json_response([_pick(r, FIGURE_VALUE_FIELDS) for r in rows], "figure")
+            data = [_pick(r, FIGURE_VALUE_FIELDS) for r in rows]
+            return render.json_response(
+                [{**d, "value": figure_number(d["value"])} for d in data], "figure"
+            )
         if fmt == "csv":
             data = [_pick(r, FIGURE_VALUE_FIELDS) for r in rows]
             return render.csv_response(data, FIGURE_VALUE_FIELDS, "figure")

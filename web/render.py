@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
-from archive.files import csv_cell, plain
+from archive.files import csv_cell, json_text, plain
 
 HERE = Path(__file__).resolve().parent
 ENV = Environment(
@@ -31,7 +30,7 @@ def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
 
 
 def json_response(data: Any, name: str) -> Response:
-    body = json.dumps(plain(data), ensure_ascii=False, indent=2)
+    body = json_text(data)
     return Response(body, media_type="application/json", headers=_inline(f"{name}.json"))
 
 
