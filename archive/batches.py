@@ -23,8 +23,8 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, load_only
 
 from archive.blobs import BlobStore
-from archive.captures import write_failure
 from archive.db import session_scope
+from archive.errors import write_failure
 from archive.indexing import (
     PAGE_KINDS,
     REFUSED,

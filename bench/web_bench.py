@@ -11,7 +11,7 @@ cold and warm (best of --repeat), the same request as JSON, the last page, and t
 filtered to one status (`late`, cold: a new key for the cache). Cold is the first request of the
 process: the page's 100 publishers' answers for each year (questions.status, scoped to them), the
 counts per year in SQL (questions.tally); warm requests reuse the year's facts and counts
-(web/cache.py) until the archive changes.
+(questions/cache.py) until the archive changes.
 """
 
 from __future__ import annotations

@@ -34,10 +34,11 @@ from scrapy.utils.reactor import install_reactor
 from sqlalchemy import Engine
 from twisted.internet.defer import Deferred, succeed
 
-from archive.captures import write_failure
 from archive.db import ArchiveUnavailable, make_engine, upgrade
+from archive.errors import write_failure
 from crawler.downloader import OneAtATimeDownloader
 from crawler.job import CrawlJob, PortalResult
+from crawler.lease import crawl_lease
 from crawler.pipeline import CLOSE_TIMEOUT, FAULT_STAT, ArchivePipeline
 from crawler.settings import scrapy_settings
 from crawler.spiders import SPIDERS
@@ -50,7 +51,7 @@ from crawler.worker import (
     open_run,
     refused_blobs,
 )
-from ops.leases import LeaseHeld, portal_lease
+from ops.leases import LeaseHeld
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 STOP_GRACE = 60.0  # seconds a stopped crawler may take to close before it is left behind
@@ -171,9 +172,7 @@ class Batch:
             return PortalResult(job.portal.id, skipped=f"not started: {self.stopping}")
         lease: AbstractContextManager[Any] | None = None
         if self.lease:
-            lease = portal_lease(
-                job.archive.database_url, job.archive.blob_dir, job.portal.id, job.kind
-            )
+            lease = crawl_lease(job)
             await deferToThread(lease.__enter__)
         try:
             return await self._run(job)

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import IO
 
 from crawler.job import CrawlJob, PortalResult, RunSummary, write_jobs
-from ops.leases import LeaseTerms, portal_lease
+from crawler.lease import crawl_lease
+from ops.leases import LeaseTerms
 
 STOP_WAIT = 30.0  # seconds the workers get to close their runs after a SIGTERM
 
@@ -46,9 +47,7 @@ def run_crawl(
     refused the run or the worker died. `lease`: its TTL and its holder's token (the distributed
     workers', scheduler/distributed.py); by default five minutes.
     """
-    with portal_lease(
-        job.archive.database_url, job.archive.blob_dir, job.portal.id, job.kind, lease
-    ):
+    with crawl_lease(job, lease):
         (result,) = run_batch([job], 1, log_path, timeout=timeout, leased=True)
     if result.summary is None:
         raise CrawlFailed(result.error or f"crawl of {job.portal.id}: no result")

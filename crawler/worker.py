@@ -24,8 +24,9 @@ from sqlalchemy import Engine
 
 from archive.batches import index_in_batches
 from archive.blobs import BlobStore
-from archive.captures import LastFetch, last_fetches, write_failure
+from archive.captures import LastFetch, last_fetches
 from archive.db import session_scope
+from archive.errors import write_failure
 from archive.indexing import IndexStats
 from archive.models import CrawlRun
 from archive.registry import sync_publishers

@@ -27,14 +27,13 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from archive.blobs import BlobStore
 from archive.captures import (
-    ArchiveWriteFailed,
     CaptureIn,
     InvalidCapture,
     load_capture,
     record_captures,
-    write_failure,
 )
 from archive.db import make_engine, session_scope
+from archive.errors import ArchiveWriteFailed, write_failure
 
 MAX_BATCH = 64
 MAX_QUEUED = 1024  # captures held in memory at most; past this the crawl waits for the writer

@@ -1,6 +1,6 @@
-"""`nianbao status`: the web view's board (web.board) drawn as text, fitted to the terminal.
+"""`nianbao status`: the web view's board (questions.board) drawn as text, fitted to the terminal.
 
-The cells are web.board's, built from questions.status's answers; this module only words them.
+The cells are questions.board's, built from questions.status's answers; this module only words them.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from rich.cells import cell_len
 from sqlalchemy.orm import Session
 
 from nianbao.output import cell_text, fit_line, natural_width, table, terminal_width
+from questions.board import BoardQuery, BoardRow, board_records, build_board
+from questions.cache import AnswerCache
 from questions.deadlines import DeadlineRules
-from web.board import BoardQuery, BoardRow, board_records, build_board
-from web.cache import AnswerCache
 
 # status -> (words, short words for a narrow terminal); `late` adds its days.
 WORDS = {
@@ -36,7 +36,7 @@ LEGEND = (
 
 @dataclass
 class PortalBoard:
-    """One portal's board over every page of web.board's."""
+    """One portal's board over every page of questions.board's."""
 
     portal: str
     years: list[int]

@@ -7,8 +7,8 @@ import sys
 import click
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from archive.captures import ArchiveWriteFailed, write_failure
 from archive.db import ArchiveUnavailable
+from archive.errors import ArchiveWriteFailed, write_failure
 from nianbao import cmd_listings, cmd_questions, cmd_schedule, cmd_serve, cmd_worker, commands
 from nianbao.clikit import Context
 from nianbao.cmd_archive import archive_group

@@ -2,7 +2,7 @@
 `runs` and `status` (the publisher × year board of the web view, in the terminal).
 
 Statuses are never decided here: `missing` and `late` print questions.status's answers, `status`
-prints web.board's cells, which are built from the same answers."""
+prints questions.board's cells, which are built from the same answers."""
 
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ from nianbao.output import as_dicts
 from ops.health import portal_health, scheduler_health
 from questions import reports as queries
 from questions import status
+from questions.board import BOARD_FIELDS
 from questions.evidence import until_end_of
 from scheduler.config import health_rules
-from web.board import BOARD_FIELDS
 
 HEALTH_FIELDS = (
     "subject",

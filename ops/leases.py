@@ -14,17 +14,15 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from archive.blobs import BlobStore
 from archive.db import insert_if_absent, make_engine, rowcount, session_scope, upgrade
 from archive.models import CrawlRun, PortalLease
 
@@ -168,10 +166,17 @@ def close_orphaned_runs(session: Session, portal: str, now: datetime) -> list[in
 
 @contextmanager
 def portal_lease(
-    database_url: str, blob_dir: Path, portal: str, kind: str, terms: LeaseTerms | None = None
+    database_url: str,
+    portal: str,
+    kind: str,
+    terms: LeaseTerms | None = None,
+    on_orphans: Callable[[Engine], None] | None = None,
 ) -> Iterator[Holder]:
     """Hold the portal's lease for the length of the block, renewing it in a thread.
 
+    Runs of the portal still `running` while we hold the lease belong to a crawl that died: they
+    are closed as failed on taking and on giving back the lease, and `on_orphans(engine)` is
+    called then (the crawler indexes what the dead crawl captured; this module parses nothing).
     Commits its own short transactions: a lease that is not committed excludes nobody.
     """
     terms = terms or LeaseTerms()
@@ -179,7 +184,7 @@ def portal_lease(
     upgrade(engine)
     holder = Holder.me(kind, terms.token)
     try:
-        _take(engine, portal, holder, blob_dir, terms.ttl)
+        _take(engine, portal, holder, terms.ttl, on_orphans)
         stop = threading.Event()
         keeper = threading.Thread(
             target=_keep,
@@ -194,7 +199,7 @@ def portal_lease(
             stop.set()
             keeper.join(timeout=10)
             try:
-                _tidy(engine, portal, blob_dir)  # a worker that died leaves its run `running`
+                _tidy(engine, portal, on_orphans)  # a worker that died leaves its run `running`
             finally:
                 with session_scope(engine) as session:
                     release(session, portal, holder)
@@ -202,27 +207,29 @@ def portal_lease(
         engine.dispose()
 
 
-def _take(engine: Engine, portal: str, holder: Holder, blob_dir: Path, ttl: timedelta) -> None:
+def _take(
+    engine: Engine,
+    portal: str,
+    holder: Holder,
+    ttl: timedelta,
+    on_orphans: Callable[[Engine], None] | None,
+) -> None:
     with session_scope(engine) as session:
         previous = acquire(session, portal, holder, datetime.now(UTC), ttl)
     if previous is not None:
         log.warning(
             "took over the stale lease of %s (pid %s on %s)", portal, previous.pid, previous.host
         )
-    _tidy(engine, portal, blob_dir)
+    _tidy(engine, portal, on_orphans)
 
 
-def _tidy(engine: Engine, portal: str, blob_dir: Path) -> None:
+def _tidy(engine: Engine, portal: str, on_orphans: Callable[[Engine], None] | None) -> None:
     """While we hold the lease, a run of the portal still `running` is one whose crawl died:
-    close it, and index what it captured."""
+    close it, and let the caller deal with what it captured."""
     with session_scope(engine) as session:
         orphans = close_orphaned_runs(session, portal, datetime.now(UTC))
-    if orphans:
-        # The dead crawl's captures are in the archive but were never indexed. In short
-        # batches: the lease's own renewals (and every other writer) go on meanwhile.
-        from archive.batches import index_in_batches  # parsing is heavy: only when needed
-
-        index_in_batches(engine, BlobStore(blob_dir), portal=portal)
+    if orphans and on_orphans is not None:
+        on_orphans(engine)
 
 
 def _keep(

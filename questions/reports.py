@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, func, or_, select
@@ -29,6 +29,7 @@ from archive.models import (
 )
 from archive.registry import PublisherRegistry, normalize_name
 from questions.copies import CopyGroup, copies_of, copy_groups
+from questions.deadlines import DeadlineRules, deadline_for
 from questions.evidence import stood
 from questions.status import LateRow, MissingRow, UndatedRow, late, missing, timeliness
 
@@ -49,6 +50,7 @@ __all__ = [
     "get_report",
     "late",
     "list_reports",
+    "report_verdict",
     "missing",
     "timeliness",
 ]
@@ -356,3 +358,23 @@ def captures_at(session: Session, url: str, portals: Collection[str]) -> list[Ca
         for c in rows
         if c.url == url  # a sha256 collision is not a match
     ]
+
+
+def report_verdict(
+    session: Session, detail: ReportDetail, kind: str | None, rules: DeadlineRules
+) -> tuple[date | None, str]:
+    """A report's deadline and its verdict in words, as `late` judges its publisher's year."""
+    r = detail.report
+    if kind is None or r.year is None:
+        return None, "not judged: the report matches no registered publisher (or states no year)"
+    deadline = deadline_for(rules, r.year, kind)
+    for row in late(session, r.year, rules):
+        if (row.portal, row.publisher) == (r.portal, r.publisher):
+            return deadline, (
+                f"late {row.days_late} day{'s' if row.days_late != 1 else ''}: "
+                f"the publisher's first copy claims "
+                f"{row.published_at}, due {row.deadline}"
+            )
+    if not (r.published_at or r.written_date):
+        return deadline, "undated: the report states neither 发布时间 nor 成文日期"
+    return deadline, "on time: the publisher's first copy claims a date on or before the deadline"

@@ -28,8 +28,9 @@ from test_archive_indexing import ARTICLE, BASE, T0, page_capture, report_html
 from archive import indexing
 from archive.batches import index_in_batches
 from archive.blobs import BlobStore
-from archive.captures import ArchiveWriteFailed, CaptureIn, record_capture, record_captures
+from archive.captures import CaptureIn, record_capture, record_captures
 from archive.db import make_engine, session_scope, upgrade
+from archive.errors import ArchiveWriteFailed
 from archive.indexing import IndexStats, index_captures
 from archive.models import Capture, Document, DocumentVersion, url_sha256
 from archive.runs import finish_run, start_run

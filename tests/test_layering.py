@@ -62,3 +62,20 @@ def test_the_checker_sees_a_wrong_arrow(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from archive.db import make_engine\nimport crawler.job\n", encoding="utf-8")
     assert imported_packages(bad) == {"archive", "crawler"}
+
+
+# A status (on time, late, missing, not yet due, undated, unreachable, gone) is computed in one
+# place: these are the functions it is made of, and only `questions/` may call them.
+STATUS_MAKERS = {"deadline_for", "searches", "day_end", "page_faults"}
+
+
+def test_no_module_outside_questions_computes_a_status() -> None:
+    wrong = set()
+    for package in sorted(OURS - {"questions"}):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    used = {alias.name for alias in node.names} & STATUS_MAKERS
+                    wrong.update(f"{path.relative_to(ROOT)} imports {name}" for name in used)
+    assert not wrong, sorted(wrong)

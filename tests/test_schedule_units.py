@@ -105,8 +105,8 @@ def test_the_lease_closes_a_dead_crawls_run(
         acquire(
             session, "tongxiang", Holder("dead", Holder.me("x").host, dead_pid(), "nightly"), NOW
         )
-    with portal_lease(database_url, tmp_path, "tongxiang", "manual"):
-        with pytest.raises(LeaseHeld), portal_lease(database_url, tmp_path, "tongxiang", "nightly"):
+    with portal_lease(database_url, "tongxiang", "manual"):
+        with pytest.raises(LeaseHeld), portal_lease(database_url, "tongxiang", "nightly"):
             pass
         with session_scope(engine) as session:
             run = session.get_one(CrawlRun, orphan)

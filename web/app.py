@@ -28,12 +28,12 @@ from archive.models import AlertState, Blob, Capture
 from archive.runs import RUN_FIELDS, list_runs
 from ops.health import HealthRules, portal_health, scheduler_health
 from parsers import ParseError, decode_html
+from questions.board import BOARD_FIELDS, STATUSES, BoardQuery, board_records, build_board
+from questions.cache import AnswerCache
 from questions.deadlines import DeadlineRules
 from questions.export import FIGURE_FIELDS as FIGURE_VALUE_FIELDS
 from questions.figures import figure_number, figure_values, known_keys
 from web import render
-from web.board import BOARD_FIELDS, STATUSES, BoardQuery, board_records, build_board
-from web.cache import AnswerCache
 from web.figures import chart
 from web.report import CAPTURE_FIELDS, FIGURE_FIELDS, capture_row, figure_records, report_json
 from web.report import report_page as build_report_page

@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 
 from archive.clock import local
 from archive.models import Capture, Document, Publisher
-from questions.deadlines import DeadlineRules, deadline_for
+from questions.deadlines import DeadlineRules
 from questions.findings import FindingRow, findings
-from questions.reports import ReportDetail, VersionRow, get_report
-from questions.status import late
+from questions.reports import ReportDetail, VersionRow, get_report, report_verdict
 from web.diff import DiffRow, side_by_side
 
 CAPTURE_FIELDS = (
@@ -50,11 +49,9 @@ def report_page(session: Session, report_id: int, rules: DeadlineRules) -> Repor
     detail = get_report(session, report_id)
     if detail is None:
         return None
-    r = detail.report
     doc = session.get_one(Document, report_id)
     kind = session.scalar(select(Publisher.kind).where(Publisher.id == doc.publisher_id))
-    deadline = deadline_for(rules, r.year, kind) if kind and r.year else None
-    verdict = _verdict(session, detail, kind, rules)
+    deadline, verdict = report_verdict(session, detail, kind, rules)
     captures = [
         {f: getattr(c, f) for f in CAPTURE_FIELDS}
         for c in session.scalars(
@@ -88,22 +85,6 @@ def figure_records(p: ReportPage) -> list[dict[str, Any]]:
         for v in p.detail.versions
         for f in v.figures
     ]
-
-
-def _verdict(session: Session, detail: ReportDetail, kind: str | None, rules: DeadlineRules) -> str:
-    r = detail.report
-    if kind is None or r.year is None:
-        return "not judged: the report matches no registered publisher (or states no year)"
-    for row in late(session, r.year, rules):
-        if (row.portal, row.publisher) == (r.portal, r.publisher):
-            return (
-                f"late {row.days_late} day{'s' if row.days_late != 1 else ''}: "
-                f"the publisher's first copy claims "
-                f"{row.published_at}, due {row.deadline}"
-            )
-    if not (r.published_at or r.written_date):
-        return "undated: the report states neither 发布时间 nor 成文日期"
-    return "on time: the publisher's first copy claims a date on or before the deadline"
 
 
 def _dates(detail: ReportDetail, kind: str | None, deadline: str | None) -> list[DateRow]:

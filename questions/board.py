@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from archive.cells import covered
 from archive.models import Document, Publisher
+from questions.cache import AnswerCache, fingerprint
 from questions.deadlines import DeadlineRules, deadline_for
 from questions.status import LateRow, MissingRow, Scope, UndatedRow, missing, timeliness
 from questions.tally import YearFacts, bare_counts, bare_with_status, with_status, year_facts
 from questions.tally import counts as counts_of
-from web.cache import AnswerCache, fingerprint
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 PAGE_SIZE = 100
