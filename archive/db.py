@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -27,19 +28,43 @@ class ArchiveUnavailable(RuntimeError):
     """The archive database cannot be reached or opened; the message is one line for the user."""
 
 
-def make_engine(url: str, *, wal: bool = True) -> Engine:
-    """An engine for `url`; SQLite files get their directory, WAL, foreign keys and a busy timeout.
-    `wal=False` for readers: switching a file to WAL writes its header."""
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite files get their directory, WAL, foreign keys and a busy timeout."""
+    engine = _engine(url, writer=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def reading_engine(url: str) -> Engine:
+    """An engine whose connections refuse writes (SQLite's query_only, PostgreSQL's read-only
+    transactions), for every reader: the CLI's read commands and the web view. It creates no
+    directory and leaves a SQLite file's journal mode as it is (switching to WAL writes its
+    header)."""
+    engine = _engine(url, writer=False)
+    event.listen(engine, "connect", _read_only)
+    return engine
+
+
+def _engine(url: str, *, writer: bool) -> Engine:
     try:
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite":
+        if writer and parsed.get_backend_name() == "sqlite":
             _make_sqlite_dir(parsed)
-        engine = create_engine(parsed)
+        return create_engine(parsed)
     except (ArgumentError, NoSuchModuleError, OSError) as exc:
         raise ArchiveUnavailable(f"cannot open archive database {url!r}: {_one_line(exc)}") from exc
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas if wal else _sqlite_reader_pragmas)
-    return engine
+
+
+def _read_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA query_only = ON")
+    else:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        dbapi_connection.commit()
+    cursor.close()
 
 
 def _make_sqlite_dir(url: URL) -> None:
@@ -53,12 +78,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the CLI read while a crawl writes; the timeout lets two writers queue instead of fail.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-def _sqlite_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 

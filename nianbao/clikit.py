@@ -12,13 +12,12 @@ from typing import Any, TypeVar
 import click
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from archive.blobs import BlobStore
-from archive.db import alembic_config, make_engine, session_scope, upgrade
+from archive.db import alembic_config, make_engine, reading_engine, session_scope, upgrade
 from archive.registry import registry_in_sync, sync_publishers
 from nianbao.errors import NianbaoError, SettingsError, UsageError
 from nianbao.output import FORMATS, render, to_json
@@ -241,24 +240,6 @@ STALE_REGISTRY = (
     "nianbao: note: the archive's publisher registry differs from the settings' [[publishers]]; "
     "`nianbao archive upgrade` brings it in line"
 )
-
-
-def reading_engine(url: str) -> Engine:
-    """An engine whose connections refuse writes (SQLite's query_only, PostgreSQL's read-only
-    transactions, as the web view's) and leave a SQLite file's journal mode as it is."""
-    engine = make_engine(url, wal=False)
-
-    @event.listens_for(engine, "connect")
-    def _read_only(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        if engine.dialect.name == "sqlite":
-            cursor.execute("PRAGMA query_only = ON")
-        else:
-            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            dbapi_connection.commit()
-        cursor.close()
-
-    return engine
 
 
 def missing_sqlite_file(url: str) -> Path | None:

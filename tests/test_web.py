@@ -5,6 +5,7 @@ drives chromium over a crawled one)."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import warnings
@@ -16,11 +17,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from archive.blobs import BlobStore
-from archive.db import make_engine, session_scope, upgrade
+from archive.db import make_engine, reading_engine, session_scope, upgrade
 from archive.models import Document, Publisher
 from questions.deadlines import DeadlineRules
 from replica import settings_for
-from web.app import WebConfig, create_app, read_only_engine
+from web.app import WebConfig, create_app
 
 with warnings.catch_warnings():
     # Starlette 1.x would have its TestClient on `httpx2`, which this index lacks; httpx works.
@@ -72,7 +73,7 @@ def test_serve_without_an_archive_says_so_in_one_line_and_creates_nothing(tmp_pa
 
 
 def test_the_engine_refuses_writes(empty_archive: str) -> None:
-    engine = read_only_engine(empty_archive)
+    engine = reading_engine(empty_archive)
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM publishers")).scalar() == 0
@@ -80,6 +81,22 @@ def test_the_engine_refuses_writes(empty_archive: str) -> None:
                 conn.execute(text("DELETE FROM publishers"))
     finally:
         engine.dispose()
+
+
+def test_a_read_leaves_a_sqlite_file_as_it_was(tmp_path: Path) -> None:
+    """Switching a rollback-journal file to WAL would rewrite its header: a reader must not."""
+    database = tmp_path / "old.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("CREATE TABLE publishers (id INTEGER PRIMARY KEY)")
+    before = database.read_bytes()
+    engine = reading_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM publishers")).scalar() == 0
+    finally:
+        engine.dispose()
+    assert database.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.db"]
 
 
 @pytest.mark.parametrize(

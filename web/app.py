@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,7 +23,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from archive.blobs import BlobMissing, BlobStore
-from archive.db import make_engine
+from archive.db import reading_engine
 from archive.models import AlertState, Blob, Capture
 from archive.runs import RUN_FIELDS, list_runs
 from ops.health import HealthRules, portal_health, scheduler_health
@@ -71,24 +71,6 @@ class BadRequest(ValueError):
     """A query parameter out of range: a 400 page naming it."""
 
 
-def read_only_engine(url: str) -> Engine:
-    """An engine whose connections refuse writes: SQLite's query_only, PostgreSQL's read-only
-    transactions. The app never commits; the database makes sure of it."""
-    engine = make_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def _read_only(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        if engine.dialect.name == "sqlite":
-            cursor.execute("PRAGMA query_only = ON")
-        else:
-            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            dbapi_connection.commit()
-        cursor.close()
-
-    return engine
-
-
 class SecurityHeaders:
     """Every response: a CSP (the page's, unless the route set its own) and nosniff."""
 
@@ -111,7 +93,7 @@ class SecurityHeaders:
 
 
 def create_app(config: WebConfig) -> Starlette:
-    engine = read_only_engine(config.database_url)
+    engine = reading_engine(config.database_url)
     answers = AnswerCache()
 
     @contextmanager
