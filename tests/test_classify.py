@@ -18,6 +18,7 @@ from archive.models import Capture, Document
 from parsers import parse_text
 from parsers.classify import OTHER, REPORT, classify
 from questions.reports import get_report, list_reports
+from tests.capture_support import html_capture
 
 REAL = Path(__file__).parent / "real"
 NOT_REPORTS = [json.loads(line) for line in (REAL / "not-reports.jsonl").read_text().splitlines()]
@@ -98,19 +99,7 @@ REPORT_PAGE = (
 
 
 def _page(url: str, title: str, at: datetime) -> CaptureIn:
-    return CaptureIn(
-        portal="taizhou",
-        run_id=None,
-        url=url,
-        final_url=url,
-        status=200,
-        headers=[("Content-Type", "text/html; charset=utf-8")],
-        body=REPORT_PAGE.format(title=title).encode(),
-        fetched_at=at,
-        kind="article",
-        parent_url=None,
-        content_type="text/html; charset=utf-8",
-    )
+    return html_capture(url, REPORT_PAGE.format(title=title).encode(), at)
 
 
 def _index(engine: Engine, store: BlobStore, *captures: CaptureIn) -> None:

@@ -114,8 +114,8 @@ def test_every_post_is_archived_as_other_with_its_reason(crawled: Crawled) -> No
 
 
 def test_nianbao_parse_of_an_archived_post_says_why_it_is_no_report(crawled: Crawled) -> None:
-    """`show` takes a report id and a post never becomes one: its archived bytes, read back by
-    `nianbao parse --json`, give the kind and the reason the archive recorded."""
+    """A post's archived bytes, read back by `nianbao parse --json`, give the kind and the reason
+    the archive recorded: the judgement re-runs from the archive."""
     store = BlobStore(crawled.config.parent / "blobs")
     with Session(crawled.engine) as session:
         for portal in PORTALS:

@@ -22,6 +22,7 @@ from archive.registry import PublisherSpec, sync_publishers
 from questions.deadlines import DeadlineRules
 from questions.status import missing, timeliness
 from replica.truth import load_truth
+from tests.capture_support import html_capture
 
 RULES = DeadlineRules()
 AS_OF = date(2026, 1, 1)
@@ -54,20 +55,8 @@ def assert_same(engine: Engine, years: range = range(2021, 2025)) -> None:
 
 def page(path: str, title: str, year: int, at: datetime, published: str | None) -> CaptureIn:
     stamp = f"<div>发布时间：{published}</div>" if published else ""
-    body = PAGE.format(title=title, date=stamp, year=year).encode()
-    url = f"{BASE}{path}"
-    return CaptureIn(
-        portal="taizhou",
-        run_id=None,
-        url=url,
-        final_url=url,
-        status=200,
-        headers=[("Content-Type", "text/html; charset=utf-8")],
-        body=body,
-        fetched_at=at,
-        kind="article",
-        parent_url=None,
-        content_type="text/html; charset=utf-8",
+    return html_capture(
+        f"{BASE}{path}", PAGE.format(title=title, date=stamp, year=year).encode(), at
     )
 
 

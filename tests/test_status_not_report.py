@@ -17,6 +17,7 @@ from archive.models import Document
 from archive.registry import PublisherSpec, sync_publishers
 from questions.deadlines import DeadlineRules
 from questions.status import late, missing, timeliness
+from tests.capture_support import html_capture
 
 BASE = "http://www.zjtz.gov.cn"
 T0 = datetime(2024, 4, 12, 2, 0, tzinfo=UTC)
@@ -35,20 +36,7 @@ SPECS = [
 
 
 def _page(url: str, title: str, at: datetime, published: str = "2024-04-10 09:30") -> CaptureIn:
-    body = PAGE.format(title=title, published=published).encode()
-    return CaptureIn(
-        portal="taizhou",
-        run_id=None,
-        url=url,
-        final_url=url,
-        status=200,
-        headers=[("Content-Type", "text/html; charset=utf-8")],
-        body=body,
-        fetched_at=at,
-        kind="article",
-        parent_url=None,
-        content_type="text/html; charset=utf-8",
-    )
+    return html_capture(url, PAGE.format(title=title, published=published).encode(), at)
 
 
 def _index(engine: Engine, store: BlobStore, *captures: CaptureIn) -> None:

@@ -22,6 +22,7 @@ from archive.runs import start_run
 from parsers import parse_html, parse_text
 from questions.deadlines import DeadlineRules
 from questions.reports import get_report, late, list_reports, missing
+from tests.capture_support import html_capture
 
 REAL = Path(__file__).parent / "real"
 LABELS = {k: v for k, v in json.loads((REAL / "subjects.json").read_text()).items() if k[0] != "_"}
@@ -180,19 +181,7 @@ def _module() -> bytes:
 
 
 def _capture(url: str, body: bytes, at: datetime, kind: str) -> CaptureIn:
-    return CaptureIn(
-        portal="taizhou",
-        run_id=None,
-        url=url,
-        final_url=url,
-        status=200,
-        headers=[("Content-Type", "text/html; charset=utf-8")],
-        body=body,
-        fetched_at=at,
-        kind=kind,
-        parent_url=None,
-        content_type="text/html; charset=utf-8",
-    )
+    return html_capture(url, body, at, kind=kind)
 
 
 def _crawl(engine: Engine, store: BlobStore, *captures: CaptureIn) -> None:
