@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import pickle
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from archive.blobs import BlobStore
 from archive.models import CAPTURE_KINDS, CAPTURE_OUTCOMES, Blob, Capture
 from parsers.decode import decode_html, header_charset
+from parsers.sniff import TEXT_TYPES
 
 CAPTURES = cast(Table, Capture.__table__)
 
@@ -53,6 +55,11 @@ class CaptureIn:
     detected_type: str | None = None  # what the bytes are (parsers.sniff)
     finding: str | None = None
     listed_title: str | None = None
+    # The codec a text body decodes with (parsers.decode.decode_html, e.g. 'gb18030' or
+    # 'utf-8/replace'), chosen where the body was first decoded: the spider decodes a page once,
+    # for its links and for this. None: a binary body, no body, or not chosen yet (the archive
+    # writer then chooses it by the same rule, `text_encoding`).
+    encoding: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in CAPTURE_KINDS:
@@ -66,6 +73,8 @@ class CaptureIn:
         for name, types in _FIELD_TYPES:
             if not isinstance(getattr(self, name), types) or type(getattr(self, name)) is bool:
                 raise InvalidCapture(f"capture field {name}: {getattr(self, name)!r:.80}")
+        if self.encoding is not None and not _is_codec(self.encoding):
+            raise InvalidCapture(f"capture encoding {self.encoding!r:.80} is no codec")
         if self.fetched_at.tzinfo is None:
             raise InvalidCapture("fetched_at must be an aware datetime")
         if not isinstance(self.headers, tuple):  # a list (a test, JSON): kept as the tuple
@@ -85,6 +94,16 @@ def _is_str(value: object) -> bool:
     return isinstance(value, str)
 
 
+def _is_codec(encoding: str) -> bool:
+    """Whether `encoding` is a codec as decode_html names one: 'gbk', 'utf-8/replace'."""
+    codec, slash, rest = encoding.partition("/")
+    try:
+        codecs.lookup(codec)
+    except LookupError:
+        return False
+    return not slash or rest == "replace"
+
+
 _OPT_STR = (str, type(None))
 # Checked on every capture built (a few isinstance calls: microseconds against a fetch).
 _FIELD_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (
@@ -92,7 +111,7 @@ _FIELD_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (
     ("headers", (tuple, list)), ("body", (bytes, type(None))), ("fetched_at", datetime),
     ("kind", str), ("run_id", (int, type(None))), ("parent_url", _OPT_STR),
     ("content_type", _OPT_STR), ("outcome", str), ("detected_type", _OPT_STR),
-    ("finding", _OPT_STR), ("listed_title", _OPT_STR),
+    ("finding", _OPT_STR), ("listed_title", _OPT_STR), ("encoding", _OPT_STR),
 )  # fmt: skip
 CAPTURE_FIELDS = tuple(f.name for f in dataclasses.fields(CaptureIn))
 
@@ -174,7 +193,7 @@ def _values(cap: CaptureIn, sha: str | None) -> dict[str, Any]:
         "fetched_at": cap.fetched_at,
         "sha256": sha,
         "content_type": cap.content_type,
-        "encoding": text_encoding(cap.body, cap.content_type, cap.detected_type),
+        "encoding": cap.encoding or text_encoding(cap.body, cap.content_type, cap.detected_type),
         "kind": cap.kind,
         "parent_url": cap.parent_url,
         "outcome": cap.outcome,
@@ -216,15 +235,18 @@ def text_encoding(
     A body is text when its Content-Type says so or, when the header is absent or wrong, when
     its bytes are HTML, XML or plain text (`detected_type`, parsers.sniff).
     """
-    if body is None or not (_is_text(content_type) or detected_type in _TEXT_TYPES):
+    if body is None or not is_text(content_type, detected_type):
         return None
     return decode_html(body, header_charset(content_type)).encoding
 
 
-_TEXT_TYPES = ("html", "xml", "text")
+def is_text(content_type: str | None, detected_type: str | None) -> bool:
+    """Whether a body is text: its Content-Type says so, or its bytes are HTML, XML, JSON or
+    plain text (`detected_type`, parsers.sniff) when the header is absent or wrong."""
+    return _text_mime(content_type) or detected_type in TEXT_TYPES
 
 
-def _is_text(content_type: str | None) -> bool:
+def _text_mime(content_type: str | None) -> bool:
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     return mime.startswith("text/") or mime in {"application/xhtml+xml", "application/xml"}
 

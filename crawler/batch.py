@@ -34,6 +34,7 @@ from scrapy.utils.reactor import install_reactor
 from sqlalchemy import Engine
 from twisted.internet.defer import Deferred, succeed
 
+from archive.clock import LOG_DATEFORMAT
 from archive.db import ArchiveUnavailable, make_engine, upgrade
 from archive.errors import write_failure
 from crawler.downloader import OneAtATimeDownloader
@@ -55,7 +56,11 @@ from ops.leases import LeaseHeld
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 STOP_GRACE = 60.0  # seconds a stopped crawler may take to close before it is left behind
-PROCESS_SETTINGS = {"LOG_LEVEL": "INFO", "TELNETCONSOLE_ENABLED": False}
+PROCESS_SETTINGS = {
+    "LOG_LEVEL": "INFO",
+    "TELNETCONSOLE_ENABLED": False,
+    "LOG_DATEFORMAT": LOG_DATEFORMAT,
+}
 CANCELLED = "not fetched: the portal's crawl was stopped"
 log = logging.getLogger(__name__)
 

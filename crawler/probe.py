@@ -19,7 +19,7 @@ from typing import Any
 
 from scrapy import Request, signals
 from scrapy.crawler import CrawlerProcess
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from crawler.items import CaptureItem
@@ -29,6 +29,7 @@ from crawler.settings import scrapy_settings
 from crawler.spiders import SPIDERS, hanweb, trs
 from crawler.worker import listings
 from parsers import parse_bytes
+from parsers.decode import decode_as
 
 # Requests let through, by kind: four listing pages (the entry points first), three records, two
 # module pages, no attachment. robots.txt is asked for besides.
@@ -88,20 +89,22 @@ class ProbeRecorder(BaseSpiderMiddleware):
             entry = {**seen, "records": 0, "next_pages": 0}
             self.report["listings"].append(entry)
             self.by_url[item.final_url] = entry
-            if isinstance(response, TextResponse) and item.outcome == "ok":
-                self.read_pager(response)
+            if isinstance(response, Response) and item.outcome == "ok" and item.encoding:
+                # The codec the spider chose for the page: decoded as the archive will read it.
+                text = decode_as(item.body or b"", item.encoding).text
+                self.read_pager(response, text)
                 if self.report["looks_like"] is None:
-                    found = [f for f, marker in MARKERS.items() if marker.search(response.text)]
+                    found = [f for f, marker in MARKERS.items() if marker.search(text)]
                     self.report["looks_like"] = found
         elif item.kind in ("article", "module"):
             key = "records" if item.kind == "article" else "modules"
             self.report[key].append({**seen, "listed_title": item.listed_title, **read(item)})
         return None
 
-    def read_pager(self, response: TextResponse) -> None:
+    def read_pager(self, response: Response, text: str) -> None:
         """The pager as the family reads it; a later answer that tells the page count wins."""
         callback = getattr(response.request.callback, "__name__", "") if response.request else ""
-        found = pager_of(self.family, callback, response.text, response.meta)
+        found = pager_of(self.family, callback, text, response.meta)
         known = self.report["pager"]
         if found is not None and (known is None or known["pages"] is None or found["pages"]):
             self.report["pager"] = found

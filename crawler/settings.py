@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive.clock import LOG_DATEFORMAT
 from crawler.job import CrawlJob
 
 # 429 and the 5xx a busy government server gives are worth retrying; 404 is an answer.
@@ -82,6 +83,8 @@ def scrapy_settings(job: CrawlJob, run_id: int) -> dict[str, Any]:
         "METAREFRESH_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "INFO",
+        # One time convention in every log: '2026-12-05T14:41:21+08:00' (archive.clock).
+        "LOG_DATEFORMAT": LOG_DATEFORMAT,
         # crawler.pipeline.ArchivePipeline, closed without blocking the other portals' crawls.
         "ITEM_PIPELINES": {"crawler.batch.BatchArchivePipeline": 100},
         "NIANBAO_DATABASE_URL": job.archive.database_url,

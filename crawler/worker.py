@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from archive.batches import index_in_batches
 from archive.blobs import BlobStore
 from archive.captures import LastFetch, last_fetches
+from archive.clock import log_in_shanghai
 from archive.db import session_scope
 from archive.errors import write_failure
 from archive.indexing import IndexStats
@@ -192,6 +193,7 @@ def main() -> None:
     args = parser.parse_args()
     jobs = read_jobs(sys.stdin.read())
     logging.getLogger("scrapy").setLevel(logging.INFO)
+    log_in_shanghai()  # Scrapy's handlers print LOG_DATEFORMAT (crawler.settings) with it
     from crawler.batch import run_portals  # the reactor is installed there, on import
 
     errors: list[str] = []

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
+from archive.clock import LogFormatter
 from archive.db import make_engine
 from nianbao.clikit import Context, pass_ctx
 from nianbao.errors import NianbaoError, SettingsError, UsageError
-from nianbao.output import LogFormatter
 from nianbao.progress import progress
 from nianbao.settings import Settings, parse_years
 from scheduler import jobs

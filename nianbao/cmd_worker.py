@@ -11,6 +11,7 @@ from types import FrameType
 
 import click
 
+from archive.clock import LogFormatter
 from crawler.config import PortalConfig
 from crawler.job import CrawlJob
 from nianbao.clikit import Context, pass_ctx
@@ -71,9 +72,9 @@ def worker(obj: Context, jobs: int) -> None:
     config = queue_of(settings)
     with obj.session():
         pass  # migrated, and the registry synced once here rather than by racing crawls
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(LogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     for name in ("dramatiq", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)  # their chatter, not our crawls
     stop = threading.Event()

@@ -11,7 +11,6 @@ import csv
 import dataclasses
 import io
 import json
-import logging
 import os
 import re
 import shutil
@@ -42,13 +41,6 @@ _TOKEN = re.compile(rf"[\w:+\-.,/]{{0,{TOKEN_WIDTH}}}", re.ASCII)
 def moment(value: datetime) -> str:
     """A moment for people and logs: Asia/Shanghai, to the minute, with the +08:00 offset."""
     return value.astimezone(SHANGHAI).isoformat(timespec="minutes")
-
-
-class LogFormatter(logging.Formatter):
-    """Log lines stamped as people read time here: ISO 8601, Asia/Shanghai, with its offset."""
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        return datetime.fromtimestamp(record.created, SHANGHAI).isoformat(timespec="seconds")
 
 
 def cli_value(value: Any) -> Any:

@@ -21,8 +21,10 @@ from urllib.parse import parse_qsl
 
 import pytest
 import scrapy
+from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
+import crawler.spiders.base as base_module
 from crawler.config import PortalConfig
 from crawler.items import CaptureItem
 from crawler.selectors import LayoutChanged, match_many, match_one, select_one
@@ -309,3 +311,47 @@ def test_a_listing_without_records_fails_by_name(
         0,
         url,
     )
+
+
+# --- Decoding: the spider reads a page as the archive does, once --------------------------------
+
+
+def test_a_gbk_listing_under_a_latin1_header_lists_its_titles_in_chinese(tmp_path: Path) -> None:
+    """A GBK list page whose server says `charset=ISO-8859-1` (Tomcat's default; invented here:
+    the 邯郸 list page re-encoded to GBK with its meta saying so). Scrapy's `response.text`
+    takes the header and would list mojibake titles; the spider decodes with the archive's
+    decoder (the page's meta wins over a server default) and records the codec it chose."""
+    site = Site("trs_posts")
+    body = (
+        site.list_page(0).body.decode("utf-8").replace("charset=utf-8", "charset=gbk").encode("gbk")
+    )
+    url = BASE + site.portal.column_path
+    header = {"Content-Type": "text/html; charset=ISO-8859-1"}
+    request = scrapy.Request(url, meta={"kind": "listing", "page": 0})
+    response = HtmlResponse(url, body=body, headers=header, request=request)
+    assert "邯郸" not in response.text  # what Scrapy's own decoding makes of it
+    out = list(spider(site).parse_list(response))
+    [capture] = captures(out)
+    assert capture.encoding == "gb18030"
+    assert listed(out) == newest_first(site)[: site.per_page]
+
+
+def test_each_page_is_decoded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Hanweb column is read for its records, its unit script and its dataproxy, and
+    archived with its codec: one decode for all of them, and never Scrapy's."""
+    site = Site("yiwu_variants")
+    calls: list[int] = []
+    real = base_module.decode_html
+
+    def counted(raw: bytes, header: str | None) -> Any:
+        calls.append(len(raw))
+        return real(raw, header)
+
+    monkeypatch.setattr(base_module, "decode_html", counted)
+    monkeypatch.setattr(
+        HtmlResponse, "text", property(lambda self: pytest.fail("Scrapy decoded the page"))
+    )
+    column = saved(tmp_path, "index.html", site.list_page(0))
+    out = call(spider(site).parse_column, column, BASE + site.portal.column_path)
+    assert listed(out) and captures(out)[0].encoding == "utf-8"
+    assert calls == [len(site.list_page(0).body)]

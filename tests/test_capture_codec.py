@@ -61,6 +61,7 @@ captures = st.builds(
     detected_type=st.none() | st.sampled_from(["html", "pdf", "binary"]),
     finding=maybe_text,
     listed_title=maybe_text,
+    encoding=st.none() | st.sampled_from(["utf-8", "gb18030", "utf-8/replace", "cp1252"]),
 )
 
 
@@ -108,6 +109,9 @@ def _capture(**changes: object) -> CaptureIn:
         {"kind": "page"},
         {"outcome": "fine"},
         {"status": True},
+        {"encoding": "klingon"},
+        {"encoding": "utf-8/strict"},
+        {"encoding": b"utf-8"},
     ],
 )
 def test_a_wrong_field_fails_where_the_capture_is_built(changes: dict[str, object]) -> None:

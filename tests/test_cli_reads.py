@@ -383,7 +383,7 @@ def test_progress_off_a_terminal_is_whole_lines_on_stderr() -> None:
 def test_log_lines_carry_the_same_time_convention() -> None:
     import logging
 
-    from nianbao.output import LogFormatter
+    from archive.clock import LogFormatter
 
     record = logging.LogRecord("scheduler", logging.INFO, __file__, 1, "crawl started", None, None)
     record.created = 1_600_000_000.0  # 2020-09-13T12:26:40Z

@@ -129,7 +129,7 @@ def test_an_undated_report_first_seen_after_its_deadline_is_undated(timeline: Ti
     assert "no date on its page; first seen" in gov.evidence
     assert "after the deadline 2020-03-31" in gov.evidence
     assert "the last clean search of tongxiang before the deadline" in gov.evidence
-    assert f"at {T1}" in gov.evidence and "did not find it" in gov.evidence
+    assert f"at {T1}+08:00," in gov.evidence and "did not find it" in gov.evidence
 
 
 def test_an_undated_report_first_seen_before_its_deadline_is_on_time(timeline: Timeline) -> None:
@@ -143,7 +143,7 @@ def test_an_undated_report_first_seen_before_its_deadline_is_on_time(timeline: T
     assert "桐乡市政务服务办" not in {r.publisher for r in got.undated}
     assert "桐乡市政务服务办" not in {r.publisher for r in got.late}
     [seen] = [r for r in got.seen_in_time if r.publisher == "桐乡市政务服务办"]
-    assert seen.status == "on_time" and f"first seen {T1}" in seen.evidence
+    assert seen.status == "on_time" and f"first seen {T1}+08:00," in seen.evidence
     assert "by the deadline 2020-01-31" in seen.evidence
     assert "桐乡市政务服务办" not in {r.publisher for r in absent}  # a report that exists
 

@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import html
 import re
+import weakref
 from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy import Selector
+from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from archive.captures import LastFetch
+from archive.captures import LastFetch, is_text
 from crawler.config import DEFAULT_OVERLAP, PortalConfig
 from crawler.headers import capped_headers
 from crawler.items import CaptureItem
 from crawler.links import Link, anchors, attachment_hrefs
 from crawler.outcomes import TOO_LARGE, OffsiteRefused, Outcome, classify, unanswered
+from parsers.decode import decode_html, header_charset
+from parsers.model import Decoded
 
 # What an attachment link's bytes contain; most report pages have none of them.
 ATTACHMENT_HINTS = (b"downfile", b".pdf", b".doc", b".xls", b".wps", b".et")
@@ -56,6 +60,11 @@ class FamilySpider(scrapy.Spider):
         self.known_listed: set[str] = set()
         self.article_re = re.compile(portal.article_pattern) if portal.article_pattern else None
         self.known_attachments: dict[str, list[str]] = {}
+        # Each response decoded once, by the archive's decoder (not Scrapy's `response.text`,
+        # which reads the charset its own way): its links and its capture's codec come from it.
+        self.decoded_pages: weakref.WeakKeyDictionary[Response, Decoded] = (
+            weakref.WeakKeyDictionary()
+        )
         # Set by crawler.pipeline.ArchivePipeline: where captures go without passing through
         # Scrapy's item machinery. Without it (no pipeline) captures are yielded as items.
         self.archive: Callable[[CaptureItem], Any] | None = None
@@ -94,6 +103,7 @@ class FamilySpider(scrapy.Spider):
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
         verdict = self.judge(response, kind, url, content_type)
         keep = verdict.outcome not in ("not_modified", "too_large")
+        text = keep and is_text(content_type, verdict.detected_type)
         headers, cut = capped_headers(response.headers)
         return CaptureItem(
             portal=self.portal.id,
@@ -111,7 +121,22 @@ class FamilySpider(scrapy.Spider):
             detected_type=verdict.detected_type,
             finding="; ".join(f for f in (verdict.finding, cut) if f) or None,
             listed_title=response.meta.get("listed_title"),
+            encoding=self.decoded(response).encoding if text else None,
         )
+
+    def decoded(self, response: Response) -> Decoded:
+        """The response's body as text, decoded as the archive decodes it (parsers.decode:
+        BOM, header, meta, then the bytes), once per response."""
+        found = self.decoded_pages.get(response)
+        if found is None:
+            content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+            found = decode_html(response.body, header_charset(content_type))
+            self.decoded_pages[response] = found
+        return found
+
+    def text(self, response: Response) -> str:
+        """The response's text (see `decoded`)."""
+        return self.decoded(response).text
 
     def keep(self, item: CaptureItem) -> tuple[CaptureItem, ...]:
         """Archive `item`: straight to the archive pipeline when there is one (then nothing is
@@ -141,7 +166,7 @@ class FamilySpider(scrapy.Spider):
         yield from self.keep(item)
         if item.outcome == "blocked":
             self.count("nianbao/listing_blocked")
-        usable = item.outcome == "ok" and isinstance(response, TextResponse)
+        usable = item.outcome == "ok" and item.encoding is not None  # a text body
         if not usable:
             self.count("nianbao/listing_errors")
         return usable
@@ -150,7 +175,9 @@ class FamilySpider(scrapy.Spider):
         """A listing page's record links: the anchors inside `record_selector` (default: the
         whole page) whose absolute URL matches `article_pattern` (default: the family's)."""
         selector = self.portal.record_selector
-        text = "".join(response.css(selector).getall()) if selector else response.text
+        text = self.text(response)
+        if selector:
+            text = "".join(Selector(text=text, base_url=response.url).css(selector).getall())
         pattern = self.article_re or default
         return [
             (href, title)
@@ -179,13 +206,11 @@ class FamilySpider(scrapy.Spider):
 
     def attachment_requests(self, response: Response) -> Iterator[scrapy.Request]:
         """Requests for the attachment links on a report page, each tied to its parent page."""
-        # Most report pages link no file: a look at the bytes spares decoding them.
-        if not isinstance(response, TextResponse):
-            return
+        # Most report pages link no file: a look at the bytes spares searching the text.
         lowered = response.body.lower()
         if not any(hint in lowered for hint in ATTACHMENT_HINTS):
             return
-        for href in dict.fromkeys(attachment_hrefs(response.text)):
+        for href in dict.fromkeys(attachment_hrefs(self.text(response))):
             url = urljoin(response.url, html.unescape(href))
             if not url.startswith(("http://", "https://")):
                 continue  # file:///etc/passwd#.pdf is no attachment of a web page

@@ -52,7 +52,7 @@ class GenericSpider(FamilySpider):
         """The first link to a listing page not fetched yet (pagers list pages in order)."""
         if self.next_re is None:
             return None
-        for href, _title in anchors(response.text):
+        for href, _title in anchors(self.text(response)):
             url = urljoin(response.url, html.unescape(href))
             if self.next_re.search(url) and url not in self.pages:
                 return url

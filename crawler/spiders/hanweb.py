@@ -98,7 +98,7 @@ class HanwebSpider(FamilySpider):
         """A column page: its embedded records, then the endpoint that serves the rest."""
         if not (yield from self.open_listing(response)):
             return
-        text = response.text
+        text = self.text(response)
         unit = first_tag(text, "script", UNIT)
         links = record_links(text)
         if unit is None:  # a jpaas column embeds no records: its unit script serves them
@@ -119,7 +119,7 @@ class HanwebSpider(FamilySpider):
         if not (yield from self.open_listing(response)):
             return
         page = int(response.meta["page"])
-        text = response.text
+        text = self.text(response)
         expect_records(text, self.portal.id, response.url, int(page == 1))
         yield from self.follow_records(response, record_links(text))
         if page < int(select_optional(TOTAL_PAGES, text) or page) and self.more_pages():
@@ -128,7 +128,7 @@ class HanwebSpider(FamilySpider):
 
     def post_job(self, column: Response, proxy_url: str) -> dict[str, Any]:
         """The older POST dataproxy's parameters, from the column page's jpage script."""
-        text = column.text
+        text = self.text(column)
         total = int(select_many(TOTAL_RECORD, text, portal=self.portal.id, url=column.url)[0])
         per_page = int(select_optional(PER_PAGE, text) or "15")
         split = urlsplit(proxy_url)
@@ -158,8 +158,8 @@ class HanwebSpider(FamilySpider):
         """One answer of the older POST dataproxy: a batch of records."""
         if not (yield from self.open_listing(response)):
             return
-        expect_records(response.text, self.portal.id, response.url, 1)
-        yield from self.follow_records(response, record_links(response.text))
+        expect_records(self.text(response), self.portal.id, response.url, 1)
+        yield from self.follow_records(response, record_links(self.text(response)))
         if self.more_pages():
             yield from self.post_call(response.meta["job"], response.meta["call"] + 1)
 
@@ -180,7 +180,7 @@ class HanwebSpider(FamilySpider):
             return
         page = int(response.meta["page"])
         try:
-            fragment = str(json.loads(response.text)["data"]["html"])
+            fragment = str(json.loads(self.text(response))["data"]["html"])
         except (ValueError, KeyError, TypeError):
             raise LayoutChanged(self.portal.id, "data.html", response.url, 0, "1") from None
         links = anchors(fragment)

@@ -97,7 +97,9 @@ class TrsSpider(FamilySpider):
             match_many(links, selector=ARTICLE.pattern, portal=self.portal.id, url=response.url)
         before = len(self.listed)
         yield from self.follow_records(response, links)
-        pager = response.meta.get("pager") or (page_count(response.text) if page == 0 else None)
+        pager = response.meta.get("pager") or (
+            page_count(self.text(response)) if page == 0 else None
+        )
         if pager is None and page and len(self.listed) == before:
             return  # a probed page that lists nothing new (a soft 404) ends the listing too
         count, name, ext = pager or (PROBE_CAP, "index", "html")
