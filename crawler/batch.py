@@ -38,9 +38,9 @@ from archive.clock import LOG_DATEFORMAT
 from archive.db import ArchiveUnavailable, make_engine, upgrade
 from archive.errors import write_failure
 from crawler.downloader import OneAtATimeDownloader
-from crawler.job import CrawlJob, PortalResult
+from crawler.job import CrawlJob, PortalProgress, PortalResult
 from crawler.lease import crawl_lease
-from crawler.pipeline import CLOSE_TIMEOUT, FAULT_STAT, ArchivePipeline
+from crawler.pipeline import CLOSE_TIMEOUT, FAULT_STAT, HANDED_STAT, ArchivePipeline
 from crawler.settings import scrapy_settings
 from crawler.spiders import SPIDERS
 from crawler.worker import (
@@ -62,6 +62,7 @@ PROCESS_SETTINGS = {
     "LOG_DATEFORMAT": LOG_DATEFORMAT,
 }
 CANCELLED = "not fetched: the portal's crawl was stopped"
+PROGRESS_SECONDS = 1.0  # how often the running portals' page counts are told
 log = logging.getLogger(__name__)
 
 
@@ -128,16 +129,23 @@ class Batch:
     """The portals of one process, `at_once` at a time; `emit` gets each portal's result."""
 
     def __init__(
-        self, process: CrawlerProcess, emit: Callable[[PortalResult], None], lease: bool
+        self,
+        process: CrawlerProcess,
+        emit: Callable[[PortalResult], None],
+        lease: bool,
+        on_progress: Callable[[PortalProgress], None] | None = None,
     ) -> None:
         self.process, self.emit, self.lease = process, emit, lease
+        self.on_progress = on_progress
         self.engines: dict[str, Engine] = {}
         self.engines_lock = threading.Lock()
         self.running: dict[str, Crawler] = {}
+        self.told: dict[str, int] = {}  # the page counts last told, by portal
         self.stopping: str | None = None
 
     async def run(self, jobs: list[CrawlJob]) -> None:
         from twisted.internet.defer import Deferred, DeferredList, DeferredSemaphore
+        from twisted.internet.task import LoopingCall
 
         at_once = DeferredSemaphore(max(1, jobs[0].crawler.portals_per_process))
         self.indexing = DeferredSemaphore(1)
@@ -145,7 +153,25 @@ class Batch:
         def start(job: CrawlJob) -> Deferred[None]:
             return Deferred.fromCoroutine(self.portal(job))
 
-        await DeferredList([at_once.run(start, job) for job in jobs], consumeErrors=True)
+        ticks = LoopingCall(self.tell_progress)
+        if self.on_progress is not None:
+            ticks.start(PROGRESS_SECONDS, now=False)
+        try:
+            await DeferredList([at_once.run(start, job) for job in jobs], consumeErrors=True)
+        finally:
+            if ticks.running:
+                ticks.stop()
+
+    def tell_progress(self) -> None:
+        """Tell the pages each running portal has handed to the archive, where they changed."""
+        changed: dict[str, int] = {}
+        for pid, crawler in list(self.running.items()):
+            stats = getattr(crawler, "_stats", None)
+            pages = int(stats.get_value(HANDED_STAT, 0)) if stats is not None else 0
+            if pages and self.told.get(pid) != pages:  # none yet: nothing to tell
+                changed[pid] = self.told[pid] = pages
+        if changed and self.on_progress is not None:
+            self.on_progress(PortalProgress(changed))
 
     def stop(self, reason: str) -> None:
         """Stop every crawl under way (their runs recorded failed) and start no other."""
@@ -237,6 +263,7 @@ class Batch:
             if timer.active():
                 timer.cancel()
             self.running.pop(job.portal.id, None)
+            self.told.pop(job.portal.id, None)
         stats = getattr(crawler, "_stats", None)
         return dict(stats.get_stats() if stats is not None else {}), failures
 
@@ -294,11 +321,16 @@ async def _until_done_or_abandoned(done: Any, crawler: Crawler) -> None:
 
 
 def run_portals(
-    jobs: list[CrawlJob], emit: Callable[[PortalResult], None], *, lease: bool = True
+    jobs: list[CrawlJob],
+    emit: Callable[[PortalResult], None],
+    *,
+    lease: bool = True,
+    on_progress: Callable[[PortalProgress], None] | None = None,
 ) -> None:
     """Crawl `jobs` in this process (see the module's docstring); `emit` gets each result as its
-    portal ends. SIGTERM or SIGINT stops the crawls under way (recorded failed, `interrupted`);
-    a second one ends the process at once."""
+    portal ends, `on_progress` the running portals' page counts every PROGRESS_SECONDS. SIGTERM
+    or SIGINT stops the crawls under way (recorded failed, `interrupted`); a second one ends the
+    process at once."""
     if not jobs:
         return
     install_reactor(ASYNCIO_REACTOR)
@@ -306,7 +338,7 @@ def run_portals(
 
     # Only what is the process's: the runner merges its settings into every crawler's.
     process = CrawlerProcess(PROCESS_SETTINGS, install_root_handler=True)
-    batch = Batch(process, emit, lease)
+    batch = Batch(process, emit, lease, on_progress)
     _on_signals(batch)
     done = Deferred.fromCoroutine(_run(batch, jobs))
     done.addErrback(lambda failure: log.error("the batch broke: %s", failure.getTraceback()))

@@ -1,5 +1,7 @@
 """A crawl job as plain JSON, so the parent process can hand it to a worker process, and what the
-worker says back about each portal (one JSON line each)."""
+worker says back: a line per portal as it ends (`PortalResult`) and, while it crawls, a line
+every second or so with the pages its running portals have crawled (`PortalProgress`). Both are
+JSON objects whose `type` says which (`worker_line` reads either)."""
 
 from __future__ import annotations
 
@@ -130,7 +132,7 @@ class PortalResult:
     error: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        return json.dumps({"type": "result", **asdict(self)}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> PortalResult:
@@ -151,3 +153,26 @@ class PortalResult:
         status = "skipped" if self.skipped is not None else "error"
         return {"run_id": None, "portal": self.portal, "status": status,
                 "finding": self.skipped if self.skipped is not None else self.error}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PortalProgress:
+    """Pages crawled so far (handed to the archive) by the portals of a worker still crawling,
+    by portal id: those that changed since the worker's last such line."""
+
+    pages: dict[str, int]
+
+    def to_json(self) -> str:
+        return json.dumps({"type": "progress", "pages": self.pages}, ensure_ascii=False)
+
+
+def worker_line(text: str) -> PortalResult | PortalProgress:
+    """One line of a worker's stdout. ValueError (a JSON error among them), KeyError or
+    TypeError when it is neither kind."""
+    data: dict[str, Any] = json.loads(text)
+    if data.get("type") == "progress":
+        pages = data["pages"]
+        if not isinstance(pages, dict) or not all(type(n) is int for n in pages.values()):
+            raise TypeError(f"progress pages are not counts: {pages!r:.80}")
+        return PortalProgress({str(portal): n for portal, n in pages.items()})
+    return PortalResult.from_json(text)

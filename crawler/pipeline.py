@@ -33,6 +33,7 @@ PIPE_BUFFER = 64 * 1024
 PIPE_CAPACITY = 1024 * 1024
 CLOSE_TIMEOUT = 600.0  # seconds the writer may take to commit what is queued at the end
 FAULT_STAT = "nianbao/archive_fault"
+HANDED_STAT = "nianbao/handed"  # captures handed to the writer so far: the crawl's live progress
 CLOSE_REASON = "archive_write_failed"
 WRITER_NICENESS = 10  # where SCHED_IDLE is missing
 
@@ -80,6 +81,8 @@ class ArchivePipeline:
             # pipe's buffers have filled with captures nobody will read.
             if self.writer.poll() is None:
                 dump_capture(item, self.pipe)  # the writer stamps the run on it
+                if self.crawler.stats is not None:
+                    self.crawler.stats.inc_value(HANDED_STAT)
                 return item
         except (BrokenPipeError, ValueError):
             pass

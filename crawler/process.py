@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from crawler.job import CrawlJob, PortalResult, RunSummary, write_jobs
+from crawler.job import CrawlJob, PortalProgress, PortalResult, RunSummary, worker_line, write_jobs
 from crawler.lease import crawl_lease
 from ops.leases import LeaseTerms
 
@@ -62,10 +62,13 @@ def run_batch(
     *,
     timeout: float | None = None,
     leased: bool = False,
+    on_progress: Callable[[PortalProgress], None] | None = None,
 ) -> list[PortalResult]:
     """Crawl `jobs` in up to `processes` worker processes (round robin), each taking its
     portals' leases itself (unless `leased`: the caller holds them). Returns a result per job,
-    in order; `on_result` gets each one as it arrives. A portal whose worker died without a
+    in order; `on_result` gets each one as it arrives, `on_progress` the pages the running
+    portals of a worker have crawled so far, about every second (never after their result).
+    Both are called from reader threads, one at a time. A portal whose worker died without a
     word is an `error` naming the exit code and the worker's last stderr line."""
     if not jobs:
         return []
@@ -80,8 +83,13 @@ def run_batch(
             if on_result is not None:
                 on_result(result)
 
+    def moved(progress: PortalProgress) -> None:
+        with lock:
+            if on_progress is not None:
+                on_progress(progress)
+
     try:
-        readers = [threading.Thread(target=w.read, args=(got,), daemon=True) for w in workers]
+        readers = [threading.Thread(target=w.read, args=(got, moved), daemon=True) for w in workers]
         for reader in readers:
             reader.start()
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -126,11 +134,16 @@ class _Worker:
             self.proc.stdin.write(write_jobs(self.jobs).encode("utf-8"))
             self.proc.stdin.close()
 
-    def read(self, got: Callable[[PortalResult], None]) -> None:
+    def read(
+        self, got: Callable[[PortalResult], None], moved: Callable[[PortalProgress], None]
+    ) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             with contextlib.suppress(ValueError, KeyError, TypeError):
-                result = PortalResult.from_json(line.decode("utf-8", "replace"))
+                result = worker_line(line.decode("utf-8", "replace"))
+                if isinstance(result, PortalProgress):
+                    moved(result)
+                    continue
                 if result.error is not None:  # the worker exits 1 with it, as its last words
                     error = f"crawl of {result.portal} exited 1: {result.error}"
                     result = dataclasses.replace(result, error=error)

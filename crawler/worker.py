@@ -2,7 +2,8 @@
 
 The jobs arrive on stdin (crawler.job.write_jobs: a job per line) and each portal's outcome leaves
 as one JSON line on stdout as soon as it is known (crawler.job.PortalResult), so that the parent
-streams them. Scrapy's reactor cannot restart inside a process, so a process runs one reactor and
+streams them; while portals crawl, a line every second says the pages they have crawled so far
+(crawler.job.PortalProgress). Scrapy's reactor cannot restart inside a process, so a process runs one reactor and
 every portal of its batch as a crawler in it (crawler.batch); the parent runs several such
 processes (crawler.process.run_batch). The steps of one portal around its crawl are here: open its
 run, then index what it captured, judge it and close its run. When the archive cannot be written
@@ -32,7 +33,7 @@ from archive.indexing import IndexStats
 from archive.models import CrawlRun
 from archive.registry import sync_publishers
 from archive.runs import finish_run, previous_run, start_run
-from crawler.job import CrawlJob, PortalResult, RunSummary, read_jobs
+from crawler.job import CrawlJob, PortalProgress, PortalResult, RunSummary, read_jobs
 from crawler.pipeline import FAULT_STAT
 from crawler.spiders.hanweb import is_module_page
 
@@ -203,7 +204,10 @@ def main() -> None:
             errors.append(result.error)
         print(result.to_json(), flush=True)
 
-    run_portals(jobs, emit, lease=not args.leased)
+    def tell(progress: PortalProgress) -> None:
+        print(progress.to_json(), flush=True)
+
+    run_portals(jobs, emit, lease=not args.leased, on_progress=tell)
     if errors:
         # The last line of stderr is what `run_crawl` reports: one line, the cause.
         print(errors[-1], file=sys.stderr, flush=True)

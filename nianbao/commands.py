@@ -14,7 +14,7 @@ import click
 
 import parsers
 from crawler.config import PortalConfig
-from crawler.job import RUN_KINDS, CrawlJob, PortalResult
+from crawler.job import RUN_KINDS, CrawlJob, PortalProgress, PortalResult
 from crawler.process import run_batch
 from nianbao.clikit import (
     Context,
@@ -25,7 +25,7 @@ from nianbao.cmd_questions import print_report
 from nianbao.cmd_worker import enqueue_portals
 from nianbao.demo import demo
 from nianbao.errors import NianbaoError, UsageError
-from nianbao.progress import progress
+from nianbao.progress import PageCount, progress
 from nianbao.settings import Settings
 from ops.leases import SKIPPED_EXIT_CODE
 from questions import reports as report_queries
@@ -90,7 +90,8 @@ def crawl(
     Each portal gets its own run (see `nianbao runs`); a portal another crawl holds is skipped.
     With --json, a line per portal as it ends: run_id, portal, kind, status, pages, new_reports,
     new_versions, errors, finding, blocked, gone, not_modified (run_id null when skipped or when
-    the archive refused the run).
+    the archive refused the run). Progress (portals done, pages crawled so far) goes to stderr,
+    results to stdout.
 
     Example: nianbao crawl tongxiang
     Example: nianbao crawl --all --jobs 2 --json
@@ -106,17 +107,20 @@ def crawl(
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     batch = [_job(settings, portal, kind, full) for portal in chosen]
     results: list[PortalResult] = []
+    pages = PageCount()
     with progress("crawl", len(chosen)) as bar:
 
         def got(result: PortalResult) -> None:
             results.append(result)
-            if as_json:
-                click.echo(json.dumps(result.as_row(), ensure_ascii=False))
-            else:
-                click.echo(_line(result))
-            bar.update(len(results), f"{result.portal}: {_outcome(result)}")
+            pages.ended(result)
+            bar.say(json.dumps(result.as_row(), ensure_ascii=False) if as_json else _line(result))
+            bar.update(len(results), f"{result.portal}: {_outcome(result)}; {pages}")
 
-        run_batch(batch, jobs or os.cpu_count() or 1, log_path, got)
+        def moved(news: PortalProgress) -> None:
+            pages.moved(news)
+            bar.tick(len(results), str(pages))
+
+        run_batch(batch, jobs or os.cpu_count() or 1, log_path, got, on_progress=moved)
     errors = [r.error for r in results if r.error is not None]
     if errors:
         raise NianbaoError("; ".join(errors))

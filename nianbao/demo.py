@@ -1,6 +1,6 @@
 """`nianbao demo`: the whole pipeline on the bundled replica portals, with no internet.
 
-Serve the replicas on loopback, crawl each into a fresh archive in its own process, then print
+Serve the replicas on loopback, crawl them side by side into a fresh archive, then print
 who is missing or late for every year the replicas cover, and check it against their ground truth.
 """
 
@@ -13,12 +13,12 @@ from typing import Any
 import click
 
 from archive.clock import today
-from crawler.job import CrawlJob
-from crawler.process import CrawlFailed, run_crawl
+from crawler.job import CrawlJob, PortalProgress, PortalResult
+from crawler.process import run_batch
 from nianbao.clikit import Context, emit, format_option
 from nianbao.errors import NianbaoError
 from nianbao.output import as_dicts
-from nianbao.progress import progress
+from nianbao.progress import PageCount, progress
 from nianbao.settings import Settings, load_settings
 from questions import status
 from replica import settings_for
@@ -76,28 +76,43 @@ def demo(workdir: Path | None, fmt: str) -> None:
 
 
 def _crawl_all(settings: Settings, workdir: Path) -> None:
-    """Each replica portal crawled in its own process; progress (portals and pages) on stderr."""
-    pages = 0
-    with progress("demo crawl", total=len(settings.portals)) as bar:
-        for done, portal in enumerate(settings.portals):
-            bar.update(done, f"{portal.id}…")
-            job = CrawlJob(
-                portal=portal,
-                crawler=settings.crawler,
-                archive=settings.archive,
-                publishers=settings.publishers,
-                kind="manual",
+    """The replica portals crawled side by side in one crawl process; progress (portals done,
+    pages crawled so far) on stderr, live."""
+    log = workdir / "crawl.log"
+    jobs = [
+        CrawlJob(
+            portal=portal,
+            crawler=settings.crawler,
+            archive=settings.archive,
+            publishers=settings.publishers,
+            kind="manual",
+        )
+        for portal in settings.portals
+    ]
+    pages = PageCount()
+    done: list[PortalResult] = []
+    with progress("demo crawl", total=len(jobs)) as bar:
+
+        def got(result: PortalResult) -> None:
+            done.append(result)
+            pages.ended(result)
+            summary = result.summary
+            said = (
+                f"{summary.pages} pages, {summary.new_reports} reports, status {summary.status}"
+                if summary is not None
+                else result.skipped or result.error or "no result"
             )
-            try:
-                summary = run_crawl(job, log_path=workdir / "crawl.log")
-            except CrawlFailed as exc:
-                raise NianbaoError(f"{exc} (log: {workdir / 'crawl.log'})") from None
-            pages += summary.pages
-            bar.update(
-                done + 1,
-                f"{portal.id}: {summary.pages} pages, {summary.new_reports} reports, "
-                f"status {summary.status} ({pages} pages in all)",
-            )
+            bar.update(len(done), f"{result.portal}: {said}; {pages}")
+
+        def moved(news: PortalProgress) -> None:
+            pages.moved(news)
+            bar.tick(len(done), str(pages))
+
+        run_batch(jobs, 1, log, got, on_progress=moved)
+    for result in done:
+        if result.summary is None:
+            cause = result.error or f"crawl of {result.portal} skipped: {result.skipped}"
+            raise NianbaoError(f"{cause} (log: {log})")
 
 
 def _fresh_dir(workdir: Path | None) -> Path:
