@@ -14,15 +14,53 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    null,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
-from archive.models import ReportCell, ReportYear
+from archive.models import ReportCell, ReportYear, url_indexed
 
 Candidates = tuple[dict[int, Any], dict[int, Any]]
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 NONE = ""  # `claimed` of a cell no copy of which claims a date
 BY_PUBLISHER = "ix_report_cells_publisher_id_year"
+# A late candidate: the nine columns of questions.status's rows, then when its dateless copy was
+# first seen (if any), all of them in the index ix_report_cells_late (archive.models). First
+# sights are read raw, as questions.status reads them: converted only for the rows kept.
+_DATED = (
+    ReportCell.publisher_id,
+    ReportCell.portal,
+    ReportCell.name,
+    ReportCell.kind,
+    ReportCell.claimed,
+    ReportCell.claimed_doc,
+    ReportCell.published_at,
+    type_coerce(ReportCell.seen, String),
+    ReportCell.url,
+    type_coerce(ReportCell.undated_seen, String),
+)
+_WHO = (ReportCell.portal, ReportCell.publisher_id)
+# A dateless copy, in the same nine places (no claimed date, no 发布时间).
+_UNDATED = (
+    ReportCell.publisher_id,
+    ReportCell.portal,
+    ReportCell.name,
+    ReportCell.kind,
+    null(),
+    ReportCell.undated_doc,
+    null(),
+    type_coerce(ReportCell.undated_seen, String),
+    ReportCell.undated_url,
+)
 
 
 @dataclass(frozen=True)
@@ -75,36 +113,36 @@ def candidates(
     c = ReportCell
     due = case({k: d.isoformat() for k, d in deadlines.items()}, value=c.kind)
     earliest = min(deadlines.values()).isoformat()
-    columns = (
-        c.publisher_id,
-        c.portal,
-        c.name,
-        c.kind,
-        c.claimed,
-        c.claimed_doc,
-        c.published_at,
-        # Raw, as questions.status reads them: converted only for the rows kept.
-        type_coerce(c.seen, String),
-        c.url,
-        c.undated_doc,
-        type_coerce(c.undated_seen, String),
-        c.undated_url,
-    )
     # Two ranges of the key, one statement each (an OR of them reads the whole year): cells
     # claiming a date after the earliest deadline, and cells claiming none with a dateless copy.
-    dated = select(*columns).where(c.year == year, c.claimed > earliest, c.claimed > due)
-    dateless = select(*columns).where(c.year == year, c.claimed == NONE, c.undated_doc.is_not(None))
+    # The dated ones read only the columns ix_report_cells_late holds; `undated_seen` says which
+    # of them also have a dateless copy, whose URL is read after (seldom: a few cells).
+    late = (c.year == year, c.claimed > earliest, c.claimed > due)
+    dated = select(*_DATED).where(*late)
+    dateless = select(*_UNDATED).where(
+        c.year == year, c.claimed == NONE, c.undated_doc.is_not(None)
+    )
     if scope is not None and scope.publisher_ids is not None:
         # A page of publishers: their cells by publisher, not the year's range.
         dated = dated.with_hint(c, f"INDEXED BY {BY_PUBLISHER}", "sqlite")
-    first: dict[int, Any] = {}
-    undated: dict[int, Any] = {}
     conn = session.connection()
-    for stmt in (dated, dateless):
-        for row in conn.execute(scoped(stmt, scope, c.portal, c.publisher_id)).all():
-            pid, portal, name, kind = row[:4]
-            if row[4] != NONE:
-                first[pid] = row[:9]
-            if row[9] is not None:
-                undated[pid] = (pid, portal, name, kind, None, row[9], None, row[10], row[11])
+    first: dict[int, Any] = {}
+    both = False
+    for stmt in _by_url_length(dated, conn.dialect.name):
+        for row in conn.execute(scoped(stmt, scope, *_WHO)).all():
+            first[row[0]] = row
+            both = both or row[9] is not None
+    arms = [dateless, select(*_UNDATED).where(*late, c.undated_doc.is_not(None))]
+    undated: dict[int, Any] = {}
+    for arm in arms[: 2 if both else 1]:
+        undated.update((row[0], row) for row in conn.execute(scoped(arm, scope, *_WHO)))
     return first, undated
+
+
+def _by_url_length(stmt: S, dialect: str) -> list[S]:
+    """On PostgreSQL, the cells whose URL ix_report_cells_late holds, then those it cannot (a
+    btree row is at most ~2.7 KB): each statement reads one index. SQLite needs no split: its
+    table is in the key's order."""
+    if dialect != "postgresql":
+        return [stmt]
+    return [stmt.where(url_indexed()), stmt.where(url_indexed(False))]
