@@ -473,7 +473,6 @@ Index(
         "portal",
         "name",
         "kind",
-        "claimed_doc",
         "published_at",
         "seen",
         "url",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, case, or_, select, type_coerce
@@ -36,6 +36,7 @@ __all__ = [
     "LateRow", "MissingRow", "Scope", "Timeliness", "UndatedRow", "late", "missing", "timeliness",
 ]  # fmt: skip
 STATUSES = ("missing", "not_yet_due", "unreachable", "gone")
+_PORTAL, _NAME = itemgetter(1), itemgetter(2)  # of a candidate row
 _SHOWN_UNTOLD = 3  # untold blocked pages named in one evidence text; the rest counted
 
 
@@ -189,24 +190,28 @@ def _late_rows(
     """The late reports, by (portal, publisher): each candidate row's earliest claimed date
     judged against its kind's deadline, unless a dateless copy was seen in time."""
     due_day = {kind: day.toordinal() for kind, day in deadlines.items()}
-    by_portal: dict[str, list[LateRow]] = {}
-    for row in first:
-        if row[0] in seen_in_time:
-            continue
-        portal, kind, day = row[1], row[3], row[4]
-        days = date.fromisoformat(day).toordinal() - due_day[kind]
-        late = LateRow(
-            portal, row[2], kind, year, deadlines[kind], row[6] or day, shanghai(row[7]), days,
-            row[8],
-        )  # fmt: skip
-        if (rows := by_portal.get(portal)) is None:
-            by_portal[portal] = rows = []
-        rows.append(late)
-    # Sorted by name within each portal: a (portal, publisher) key would compare the portals
-    # again at every step, 4x the time at 17,000 rows (a stable sort either way).
-    found: list[LateRow] = []
-    for portal in sorted(by_portal):
-        found += sorted(by_portal[portal], key=attrgetter("publisher"))
+    ordinals: dict[str, int] = {}  # a few hundred days among thousands of reports
+    # By name, then by portal, both stable: a (portal, name) key costs 4x at 17,000 rows.
+    rows = sorted((r for r in first if r[0] not in seen_in_time), key=_NAME)
+    rows.sort(key=_PORTAL)
+    found = []
+    for row in rows:
+        kind, day = row[3], row[4]
+        if (ordinal := ordinals.get(day)) is None:
+            ordinals[day] = ordinal = date.fromisoformat(day).toordinal()
+        found.append(
+            LateRow(
+                row[1],
+                row[2],
+                kind,
+                year,
+                deadlines[kind],
+                row[6] or day,
+                shanghai(row[7]),
+                ordinal - due_day[kind],
+                row[8],
+            )  # fmt: skip
+        )
     return found
 
 

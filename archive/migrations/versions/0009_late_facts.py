@@ -30,7 +30,6 @@ LATE_COLUMNS = [
     "portal",
     "name",
     "kind",
-    "claimed_doc",
     "published_at",
     "seen",
     "url",
