@@ -111,31 +111,37 @@ def candidates(
     earliest copy claiming a late date, and its first seen copy claiming none; rows of
     (publisher id, portal, name, kind, claimed, -, 发布时间, first seen raw, url)."""
     c = ReportCell
-    due = case({k: d.isoformat() for k, d in deadlines.items()}, value=c.kind)
-    earliest = min(deadlines.values()).isoformat()
-    # Two ranges of the key, one statement each (an OR of them reads the whole year): cells
-    # claiming a date after the earliest deadline, and cells claiming none with a dateless copy.
-    # The dated ones read only the columns ix_report_cells_late holds; their sixth says which of
-    # them also have a dateless copy, whose URL is read after (seldom: a few cells).
-    late = (c.year == year, c.claimed > earliest, c.claimed > due)
     conn = session.connection()
-    dated = select(*_dated(conn.dialect.name)).where(*late)
-    dateless = select(*_UNDATED).where(
-        c.year == year, c.claimed == NONE, c.undated_doc.is_not(None)
-    )
-    if scope is not None and scope.publisher_ids is not None:
-        # A page of publishers: their cells by publisher, not the year's range.
-        dated = dated.with_hint(c, f"INDEXED BY {BY_PUBLISHER}", "sqlite")
-    rows = [
-        row
-        for stmt in _by_url_length(dated, conn.dialect.name)
-        for row in driver_rows(conn, scoped(stmt, scope, *_WHO))
+    rows = [row for stmt in dated(conn, year, deadlines, scope) for row in driver_rows(conn, stmt)]
+    # Cells claiming no date with a dateless copy; and when a dated one has such a copy too (its
+    # sixth column says so, seldom), those cells again, for the dateless copy's URL.
+    arms = [
+        select(*_UNDATED).where(c.year == year, c.claimed == NONE, c.undated_doc.is_not(None)),
+        select(*_UNDATED).where(*_late(year, deadlines), c.undated_doc.is_not(None)),
     ]
-    arms = [dateless, select(*_UNDATED).where(*late, c.undated_doc.is_not(None))]
     undated: dict[int, Any] = {}
     for arm in arms[: 2 if any(map(_UNDATED_SEEN, rows)) else 1]:
         undated.update((row[0], row) for row in conn.execute(scoped(arm, scope, *_WHO)))
     return {row[0]: row for row in rows}, undated
+
+
+def dated(
+    conn: Connection, year: int, deadlines: dict[str, date], scope: Scope | None = None
+) -> list[Select[*tuple[Any, ...]]]:
+    """The statements of the cells claiming a date after their kind's deadline, reading only
+    the columns ix_report_cells_late holds. One range of the key: `claimed` after the earliest
+    deadline (an OR with the dateless range would read the whole year)."""
+    stmt = select(*_dated(conn.dialect.name)).where(*_late(year, deadlines))
+    if scope is not None and scope.publisher_ids is not None:
+        # A page of publishers: their cells by publisher, not the year's range.
+        stmt = stmt.with_hint(ReportCell, f"INDEXED BY {BY_PUBLISHER}", "sqlite")
+    return [scoped(s, scope, *_WHO) for s in _by_url_length(stmt, conn.dialect.name)]
+
+
+def _late(year: int, deadlines: dict[str, date]) -> tuple[ColumnElement[bool], ...]:
+    c = ReportCell
+    due = case({k: d.isoformat() for k, d in deadlines.items()}, value=c.kind)
+    return (c.year == year, c.claimed > min(deadlines.values()).isoformat(), c.claimed > due)
 
 
 def _raw_moment(moment: InstrumentedAttribute[datetime | None], dialect: str) -> ColumnElement[Any]:
