@@ -11,6 +11,7 @@ cut at a moment (`--as-of`, `until`) takes questions.status's computed path inst
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -102,6 +103,9 @@ def without_report(year: int, scope: Scope | None) -> Select[int, str, str, str]
     )
 
 
+_BATCH = 1000
+
+
 class DatedCells:
     """The cells of `year` claiming a date after their kind's deadline (`dated`), streamed as the
     driver's tuples in questions.status's nine places: each is built into its row while the next
@@ -117,10 +121,13 @@ class DatedCells:
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         for stmt in self._stmts:
-            for row in driver_rows(self._conn, stmt):
-                if row[5] is not None:
-                    self.dateless_too = True
-                yield row
+            with closing(driver_cursor(self._conn, stmt)) as cursor:
+                # In batches: psycopg hands rows over one at a time in Python, a batch in C.
+                while batch := cursor.fetchmany(_BATCH):
+                    for row in batch:
+                        if row[5] is not None:
+                            self.dateless_too = True
+                        yield row
 
 
 def undated(
@@ -181,8 +188,8 @@ def _by_url_length(stmt: S, dialect: str) -> list[S]:
     return [stmt.where(url_indexed()), stmt.where(url_indexed(False))]
 
 
-def driver_rows(conn: Connection, stmt: Select[*tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    """The rows of `stmt` as the driver gives them, plain tuples: at 17,000 late candidates,
+def driver_cursor(conn: Connection, stmt: Select[*tuple[Any, ...]]) -> Any:
+    """The driver's cursor over `stmt`, its rows plain tuples: at 17,000 late candidates,
     SQLAlchemy's rows cost a fifth of what the bare indexed query does (bench/questions_bench.py).
     Only for columns that need no result processing: integers, text, moments read raw."""
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
@@ -191,6 +198,7 @@ def driver_rows(conn: Connection, stmt: Select[*tuple[Any, ...]]) -> Iterator[tu
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(str(compiled), args)
-        yield from cursor
-    finally:
+    except BaseException:
         cursor.close()
+        raise
+    return cursor
