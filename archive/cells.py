@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -43,7 +44,9 @@ def _dated(dialect: str) -> tuple[ColumnElement[Any] | InstrumentedAttribute[Any
     ix_report_cells_late; the sixth, a document id there (read only to rank copies, which a
     cell has done), is here when its dateless copy was first seen, if it has one."""
     c = ReportCell
-    return (c.publisher_id, c.portal, c.name, c.kind, c.claimed, c.undated_seen, c.published_at,
+    # The claimed date only when no 发布时间 gives it (its first ten characters, in the cells).
+    claimed = case((c.published_at.is_(None), c.claimed))
+    return (c.publisher_id, c.portal, c.name, c.kind, claimed, c.undated_seen, c.published_at,
             _raw_moment(c.seen, dialect), c.url)  # fmt: skip
 
 
@@ -104,6 +107,7 @@ def without_report(year: int, scope: Scope | None) -> Select[int, str, str, str]
 
 
 _BATCH = 1000
+_SIXTH = itemgetter(5)
 
 
 class DatedCells:
@@ -119,15 +123,13 @@ class DatedCells:
         self._stmts = dated(self._conn, year, deadlines, scope)
         self.dateless_too = False
 
-    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+    def __iter__(self) -> Iterator[list[tuple[Any, ...]]]:
+        """Batches of rows: psycopg hands rows over one at a time in Python, a batch in C."""
         for stmt in self._stmts:
             with closing(driver_cursor(self._conn, stmt)) as cursor:
-                # In batches: psycopg hands rows over one at a time in Python, a batch in C.
                 while batch := cursor.fetchmany(_BATCH):
-                    for row in batch:
-                        if row[5] is not None:
-                            self.dateless_too = True
-                        yield row
+                    self.dateless_too = self.dateless_too or any(map(_SIXTH, batch))
+                    yield batch
 
 
 def undated(

@@ -177,7 +177,7 @@ def timeliness(
         undated = cells.undated(session, year, deadlines, scope, dated.dateless_too)
     else:  # --as-of, or a year no document was archived for: judged here
         first, undated = _candidates(session, year, deadlines, until, scope)
-        rows, pids = _late_rows(first.values(), year, deadlines)
+        rows, pids = _late_rows([list(first.values())], year, deadlines)
     ends = {kind: day_end(day) for kind, day in deadlines.items()}
     seen_in_time = {pid for pid, row in undated.items() if shanghai(row[7]) < ends[row[3]]}
     if seen_in_time:  # a dateless copy seen by the deadline makes the report on time
@@ -193,32 +193,35 @@ def timeliness(
 
 
 def _late_rows(
-    candidates: Iterable[Any], year: int, deadlines: dict[str, date]
+    batches: Iterable[list[Any]], year: int, deadlines: dict[str, date]
 ) -> tuple[list[LateRow], list[int]]:
     """Each candidate row's earliest claimed date judged against its kind's deadline, unsorted,
-    with the publisher ids in the same order."""
+    with the publisher ids in the same order. The claimed date may be left out (None) when the
+    发布时间 starts with it."""
     due_day = {kind: day.toordinal() for kind, day in deadlines.items()}
     ordinals: dict[str, int] = {}  # a few hundred days among thousands of reports
     found: list[LateRow] = []
     pids: list[int] = []
-    for row in candidates:
-        kind, day = row[3], row[4]
-        if (ordinal := ordinals.get(day)) is None:
-            ordinals[day] = ordinal = date.fromisoformat(day).toordinal()
-        pids.append(row[0])
-        found.append(
-            LateRow(
-                row[1],
-                row[2],
-                kind,
-                year,
-                deadlines[kind],
-                row[6] or day,
-                shanghai(row[7]),
-                ordinal - due_day[kind],
-                row[8],
-            )  # fmt: skip
-        )
+    for batch in batches:
+        for row in batch:
+            kind, published = row[3], row[6]
+            day = row[4] or published[:10]
+            if (ordinal := ordinals.get(day)) is None:
+                ordinals[day] = ordinal = date.fromisoformat(day).toordinal()
+            pids.append(row[0])
+            found.append(
+                LateRow(
+                    row[1],
+                    row[2],
+                    kind,
+                    year,
+                    deadlines[kind],
+                    published or day,
+                    shanghai(row[7]),
+                    ordinal - due_day[kind],
+                    row[8],
+                )  # fmt: skip
+            )
     return found, pids
 
 
