@@ -10,19 +10,59 @@ cut at a moment (`--as-of`, `until`) takes questions.status's computed path inst
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, or_, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    func,
+    null,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from archive.models import ReportCell, ReportYear
+from archive.models import ReportCell, ReportYear, url_indexed
 
-Candidates = tuple[dict[int, Any], dict[int, Any]]
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 NONE = ""  # `claimed` of a cell no copy of which claims a date
 BY_PUBLISHER = "ix_report_cells_publisher_id_year"
+
+
+def _dated(dialect: str) -> tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]:
+    """A late candidate, in questions.status's nine places, all of them held by the index
+    ix_report_cells_late; the sixth, a document id there (read only to rank copies, which a
+    cell has done), is here when its dateless copy was first seen, if it has one."""
+    c = ReportCell
+    # The claimed date only when no 发布时间 gives it (its first ten characters, in the cells).
+    claimed = case((c.published_at.is_(None), c.claimed))
+    return (c.publisher_id, c.portal, c.name, c.kind, claimed, c.undated_seen, c.published_at,
+            _raw_moment(c.seen, dialect), c.url)  # fmt: skip
+
+
+_WHO = (ReportCell.portal, ReportCell.publisher_id)
+# A dateless copy, in the same nine places (no claimed date, no 发布时间).
+_UNDATED = (
+    ReportCell.publisher_id,
+    ReportCell.portal,
+    ReportCell.name,
+    ReportCell.kind,
+    null(),
+    ReportCell.undated_doc,
+    null(),
+    type_coerce(ReportCell.undated_seen, String),
+    ReportCell.undated_url,
+)
 
 
 @dataclass(frozen=True)
@@ -66,45 +106,101 @@ def without_report(year: int, scope: Scope | None) -> Select[int, str, str, str]
     )
 
 
-def candidates(
-    session: Session, year: int, deadlines: dict[str, date], scope: Scope | None
-) -> Candidates:
-    """As questions.status._candidates: per publisher with no copy claiming a date on time, its
-    earliest copy claiming a late date, and its first seen copy claiming none; rows of
-    (publisher id, portal, name, kind, claimed, document id, 发布时间, first seen raw, url)."""
+_BATCH = 1000
+_SIXTH = itemgetter(5)
+
+
+class DatedCells:
+    """The cells of `year` claiming a date after their kind's deadline (`dated`), streamed as the
+    driver's tuples in questions.status's nine places, 1,000 at a time, each batch built into rows
+    before the next is read, not 17,000 tuples held at once (a quarter more time on a busy machine,
+    bench/questions_bench.py). Once read, `dateless_too` says whether one had a dateless copy."""
+
+    def __init__(
+        self, session: Session, year: int, deadlines: dict[str, date], scope: Scope | None
+    ) -> None:
+        self._conn = session.connection()
+        self._stmts = dated(self._conn, year, deadlines, scope)
+        self.dateless_too = False
+
+    def __iter__(self) -> Iterator[list[tuple[Any, ...]]]:
+        """Batches of rows: psycopg hands rows over one at a time in Python, a batch in C."""
+        for stmt in self._stmts:
+            with closing(driver_cursor(self._conn, stmt)) as cursor:
+                while batch := cursor.fetchmany(_BATCH):
+                    self.dateless_too = self.dateless_too or any(map(_SIXTH, batch))
+                    yield batch
+
+
+def undated(
+    session: Session,
+    year: int,
+    deadlines: dict[str, date],
+    scope: Scope | None,
+    dateless_too: bool,
+) -> dict[int, Any]:
+    """Per publisher, the first seen copy claiming no date, in questions.status's nine places:
+    of the cells claiming none; and of the late dated ones when `dateless_too` (seldom)."""
     c = ReportCell
-    due = case({k: d.isoformat() for k, d in deadlines.items()}, value=c.kind)
-    earliest = min(deadlines.values()).isoformat()
-    columns = (
-        c.publisher_id,
-        c.portal,
-        c.name,
-        c.kind,
-        c.claimed,
-        c.claimed_doc,
-        c.published_at,
-        # Raw, as questions.status reads them: converted only for the rows kept.
-        type_coerce(c.seen, String),
-        c.url,
-        c.undated_doc,
-        type_coerce(c.undated_seen, String),
-        c.undated_url,
-    )
-    # Two ranges of the key, one statement each (an OR of them reads the whole year): cells
-    # claiming a date after the earliest deadline, and cells claiming none with a dateless copy.
-    dated = select(*columns).where(c.year == year, c.claimed > earliest, c.claimed > due)
-    dateless = select(*columns).where(c.year == year, c.claimed == NONE, c.undated_doc.is_not(None))
+    arms = [
+        select(*_UNDATED).where(c.year == year, c.claimed == NONE, c.undated_doc.is_not(None)),
+        select(*_UNDATED).where(*_late(year, deadlines), c.undated_doc.is_not(None)),
+    ]
+    conn = session.connection()
+    found: dict[int, Any] = {}
+    for arm in arms[: 2 if dateless_too else 1]:
+        found.update((row[0], row) for row in conn.execute(scoped(arm, scope, *_WHO)))
+    return found
+
+
+def dated(
+    conn: Connection, year: int, deadlines: dict[str, date], scope: Scope | None = None
+) -> list[Select[*tuple[Any, ...]]]:
+    """The statements of the cells claiming a date after their kind's deadline, reading only
+    the columns ix_report_cells_late holds. One range of the key: `claimed` after the earliest
+    deadline (an OR with the dateless range would read the whole year)."""
+    stmt = select(*_dated(conn.dialect.name)).where(*_late(year, deadlines))
     if scope is not None and scope.publisher_ids is not None:
         # A page of publishers: their cells by publisher, not the year's range.
-        dated = dated.with_hint(c, f"INDEXED BY {BY_PUBLISHER}", "sqlite")
-    first: dict[int, Any] = {}
-    undated: dict[int, Any] = {}
-    conn = session.connection()
-    for stmt in (dated, dateless):
-        for row in conn.execute(scoped(stmt, scope, c.portal, c.publisher_id)).all():
-            pid, portal, name, kind = row[:4]
-            if row[4] != NONE:
-                first[pid] = row[:9]
-            if row[9] is not None:
-                undated[pid] = (pid, portal, name, kind, None, row[9], None, row[10], row[11])
-    return first, undated
+        stmt = stmt.with_hint(ReportCell, f"INDEXED BY {BY_PUBLISHER}", "sqlite")
+    return [scoped(s, scope, *_WHO) for s in _by_url_length(stmt, conn.dialect.name)]
+
+
+def _late(year: int, deadlines: dict[str, date]) -> tuple[ColumnElement[bool], ...]:
+    c = ReportCell
+    due = case({k: d.isoformat() for k, d in deadlines.items()}, value=c.kind)
+    return (c.year == year, c.claimed > min(deadlines.values()).isoformat(), c.claimed > due)
+
+
+def _raw_moment(moment: InstrumentedAttribute[datetime | None], dialect: str) -> ColumnElement[Any]:
+    """A moment read raw, converted only for the rows kept (archive.clock.shanghai): SQLite's
+    text; on PostgreSQL a timestamp without time zone, in UTC, which psycopg reads 3x faster than
+    a timestamptz (whose time zone it applies to each)."""
+    if dialect == "postgresql":
+        return func.timezone("UTC", moment)
+    return type_coerce(moment, String)
+
+
+def _by_url_length(stmt: S, dialect: str) -> list[S]:
+    """On PostgreSQL, the cells whose URL ix_report_cells_late holds, then those it cannot (a
+    btree row is at most ~2.7 KB): each statement reads one index. SQLite needs no split: its
+    table is in the key's order."""
+    if dialect != "postgresql":
+        return [stmt]
+    return [stmt.where(url_indexed()), stmt.where(url_indexed(False))]
+
+
+def driver_cursor(conn: Connection, stmt: Select[*tuple[Any, ...]]) -> Any:
+    """The driver's cursor over `stmt`, its rows plain tuples: at 17,000 late candidates,
+    SQLAlchemy's rows cost a fifth of what the bare indexed query does (bench/questions_bench.py).
+    Only for columns that need no result processing: integers, text, moments read raw."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    args = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), args)
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor

@@ -16,9 +16,10 @@ head, so that migration 0008 fills the cells from the documents as it does for a
 SQLite file is built once (a few minutes) and reused; PostgreSQL is a throwaway server
 (tests/pgserver.py: initdb and pg_ctl, fsync off) built at each run unless `--pg-url` names one
 already loaded. Each question is timed as the library call the CLI makes, cold (first call in
-the process) and warm (best of `--repeat`), rows built as the command prints them; the yardstick
-is the bare indexed query in the same run (the report year's publisher ids, read from the
-(report_year, publisher_id) index alone, through the driver).
+the process) and warm (best of `--repeat` rounds, each calling every question in turn), rows
+built as the command prints them; the yardstick is the bare indexed query in the same run (the
+report year's publisher ids, read from the (report_year, publisher_id) index alone, through the
+driver).
 """
 
 from __future__ import annotations
@@ -165,13 +166,19 @@ def load(engine: Engine) -> None:
     print(f"migrated to head in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
 
-def timed(call: Callable[[], list[Any]], repeat: int) -> tuple[float, float, int]:
-    """(cold ms, warm best ms, rows)."""
-    t0 = time.perf_counter()
-    n = len(call())
-    cold = time.perf_counter() - t0
-    warm = min(_once(call) for _ in range(repeat))
-    return cold * 1000, warm * 1000, n
+def timed(calls: Sequence[Callable[[], list[Any]]], repeat: int) -> list[tuple[float, float, int]]:
+    """(cold ms, warm best ms, rows) of each call. The warm rounds take the calls in turn, so a
+    burst of load on this shared machine weighs on all of them alike, not on one's ratio."""
+    colds = []
+    for call in calls:
+        t0 = time.perf_counter()
+        n = len(call())
+        colds.append(((time.perf_counter() - t0) * 1000, n))
+    warm = [float("inf")] * len(calls)
+    for _ in range(repeat):
+        for i, call in enumerate(calls):
+            warm[i] = min(warm[i], _once(call) * 1000)
+    return [(cold, best, n) for (cold, n), best in zip(colds, warm, strict=True)]
 
 
 def _once(call: Callable[[], list[Any]]) -> float:
@@ -194,10 +201,9 @@ def measure(engine: Engine, name: str, year: int, repeat: int) -> None:
             ("missing", lambda: missing(session, year, as_of, RULES)),
             ("late", lambda: late(session, year, RULES)),
         ]
-        yardstick = 0.0
-        for label, call in questions:
-            cold, warm, n = timed(call, repeat)
-            yardstick = yardstick or warm
+        found = timed([call for _, call in questions], repeat)
+        yardstick = found[0][1]
+        for (label, _), (cold, warm, n) in zip(questions, found, strict=True):
             print(
                 f"  {label:8} {n:7,} rows   cold {cold:6.1f} ms   warm (best of {repeat}) "
                 f"{warm:6.1f} ms   {warm / yardstick:4.2f}x bare"

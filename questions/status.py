@@ -14,6 +14,7 @@ Every question takes `until` (questions.evidence.stood): the archive as it stood
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import attrgetter
@@ -35,6 +36,7 @@ __all__ = [
     "LateRow", "MissingRow", "Scope", "Timeliness", "UndatedRow", "late", "missing", "timeliness",
 ]  # fmt: skip
 STATUSES = ("missing", "not_yet_due", "unreachable", "gone")
+_BY_PORTAL, _BY_NAME = attrgetter("portal"), attrgetter("publisher")
 _SHOWN_UNTOLD = 3  # untold blocked pages named in one evidence text; the rest counted
 
 
@@ -170,32 +172,57 @@ def timeliness(
     makes a report on time."""
     deadlines = _deadlines(rules, year)
     if cells.covered(session, year, until):
-        first, undated = cells.candidates(session, year, deadlines, scope)
+        dated = cells.DatedCells(session, year, deadlines, scope)
+        rows, pids = _late_rows(dated, year, deadlines)
+        undated = cells.undated(session, year, deadlines, scope, dated.dateless_too)
     else:  # --as-of, or a year no document was archived for: judged here
         first, undated = _candidates(session, year, deadlines, until, scope)
+        rows, pids = _late_rows([list(first.values())], year, deadlines)
     ends = {kind: day_end(day) for kind, day in deadlines.items()}
     seen_in_time = {pid for pid, row in undated.items() if shanghai(row[7]) < ends[row[3]]}
-    due_day = {kind: day.toordinal() for kind, day in deadlines.items()}
-    rows = [
-        LateRow(
-            portal,
-            name,
-            kind,
-            year,
-            deadlines[kind],
-            published or day,
-            shanghai(seen),
-            date.fromisoformat(day).toordinal() - due_day[kind],
-            url,
-        )
-        for pid, portal, name, kind, day, _, published, seen, url in first.values()
-        if pid not in seen_in_time
-    ]
-    rows.sort(key=attrgetter("portal", "publisher"))
-    unknown = [row for pid, row in undated.items() if pid not in seen_in_time and pid not in first]
+    if seen_in_time:  # a dateless copy seen by the deadline makes the report on time
+        rows = [row for row, pid in zip(rows, pids, strict=True) if pid not in seen_in_time]
+    # By name, then by portal, both stable: a (portal, publisher) key costs 3x at 17,000 rows.
+    rows.sort(key=_BY_NAME)
+    rows.sort(key=_BY_PORTAL)
+    told = seen_in_time.union(pids) if undated else seen_in_time  # in time, or dated
+    unknown = [row for pid, row in undated.items() if pid not in told]
     in_time = [_seen_in_time(undated[pid], year, deadlines) for pid in seen_in_time]
     in_time.sort(key=attrgetter("portal", "publisher"))
     return Timeliness(rows, _undated_rows(session, year, deadlines, unknown, until), in_time)
+
+
+def _late_rows(
+    batches: Iterable[list[Any]], year: int, deadlines: dict[str, date]
+) -> tuple[list[LateRow], list[int]]:
+    """Each candidate row's earliest claimed date judged against its kind's deadline, unsorted,
+    with the publisher ids in the same order. The claimed date may be left out (None) when the
+    发布时间 starts with it."""
+    due_day = {kind: day.toordinal() for kind, day in deadlines.items()}
+    ordinals: dict[str, int] = {}  # a few hundred days among thousands of reports
+    found: list[LateRow] = []
+    pids: list[int] = []
+    for batch in batches:
+        for row in batch:
+            kind, published = row[3], row[6]
+            day = row[4] or published[:10]
+            if (ordinal := ordinals.get(day)) is None:
+                ordinals[day] = ordinal = date.fromisoformat(day).toordinal()
+            pids.append(row[0])
+            found.append(
+                LateRow(
+                    row[1],
+                    row[2],
+                    kind,
+                    year,
+                    deadlines[kind],
+                    published or day,
+                    shanghai(row[7]),
+                    ordinal - due_day[kind],
+                    row[8],
+                )
+            )
+    return found, pids
 
 
 def _seen_in_time(row: Any, year: int, deadlines: dict[str, date]) -> UndatedRow:

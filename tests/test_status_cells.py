@@ -6,6 +6,8 @@ removing publishers; on SQLite and PostgreSQL, and over the crawled replica hist
 
 from __future__ import annotations
 
+import random
+import string
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -15,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from archive.blobs import BlobStore
 from archive.captures import CaptureIn, record_capture
+from archive.cells import dated
 from archive.db import session_scope
 from archive.indexing import index_captures
-from archive.models import Document, Publisher, ReportCell
+from archive.models import INDEXED_URL, Document, Publisher, ReportCell
 from archive.registry import PublisherSpec, sync_publishers
 from questions.deadlines import DeadlineRules
 from questions.status import missing, timeliness
@@ -160,3 +163,55 @@ def history(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 def test_the_cells_answer_as_the_documents_over_the_crawled_history(history: History) -> None:
     assert_same(history.engine, range(TRUTH.first_year, TRUTH.last_year + 1))
+
+
+def add_copy(session: Session, pub: int, path: str, seen: datetime, **dates: str) -> None:
+    session.add(Document(portal="taizhou", url=f"{BASE}{path}", publisher_id=pub, report_year=2023,
+                         first_seen_at=seen, last_seen_at=seen, **dates))  # fmt: skip
+
+
+def test_late_from_the_cells_with_a_long_url_and_dateless_copies(engine: Engine) -> None:
+    """The cells `late` reads beside ix_report_cells_late (archive.models): a URL too long for its
+    btree rows (a write that would otherwise fail on PostgreSQL), and a dated late copy beside a
+    dateless one, seen by the deadline (on time) or after it (late)."""
+    gov, edu, civil = (s.name for s in SPECS)
+    # Letters that do not compress: past btree's ~2.7 KB even after PostgreSQL's compression.
+    letters = random.Random(16).choices(string.ascii_letters, k=INDEXED_URL + 1500)
+    long_path = "/a/" + "".join(letters) + ".html"
+    with session_scope(engine) as session:
+        sync_publishers(session, SPECS)
+        ids = {name: pid for name, pid in session.execute(select(Publisher.name, Publisher.id))}
+        add_copy(session, ids[gov], long_path, T0, published_at="2024-04-10T09:00")
+        add_copy(session, ids[edu], "/b/1.html", T0, written_date="2024-02-05")
+        add_copy(session, ids[edu], "/b/2.html", datetime(2024, 1, 31, 15, 59, tzinfo=UTC))
+        add_copy(session, ids[civil], "/c/1.html", T0, published_at="2024-02-10T10:00")
+        add_copy(session, ids[civil], "/c/2.html", datetime(2024, 1, 31, 16, 0, tzinfo=UTC))
+    with Session(engine) as session:
+        told = timeliness(session, 2023, RULES)
+    # 人 (U+4EBA) sorts before 民 (U+6C11): the order of (portal, publisher) by code point.
+    assert [(r.publisher, r.days_late, r.url) for r in told.late] == [
+        (gov, 10, f"{BASE}{long_path}"),
+        (civil, 10, f"{BASE}/c/1.html"),
+    ]
+    assert [(r.publisher, r.status, r.url) for r in told.seen_in_time] == [
+        (edu, "on_time", f"{BASE}/b/2.html")
+    ]
+    assert told.late[0].first_seen_at.isoformat() == "2024-01-20T10:00:00+08:00"
+    assert_same(engine, range(2023, 2024))
+
+
+def test_late_reads_its_cells_from_the_index_on_postgresql(engine: Engine) -> None:
+    """The statement `late` runs matches the partial index's predicate, so PostgreSQL can read
+    the candidates from it alone; with scans of the table ruled out, the plan names it."""
+    if engine.dialect.name != "postgresql":
+        return  # SQLite's table is itself in the key's order: its twin index is empty
+    deadlines = {kind: date(2024, 1, 31) for kind in ("department", "township", "government")}
+    with Session(engine) as session:
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_indexscan"):
+            session.execute(text(f"SET LOCAL {setting} = off"))
+        plans = []
+        for stmt in dated(session.connection(), 2023, deadlines):
+            compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
+            plans.append("\n".join(session.scalars(text(f"EXPLAIN {compiled}"))))
+    assert "Index Only Scan using ix_report_cells_late on" in plans[0], plans[0]
+    assert "ix_report_cells_late_rest" in plans[1], plans[1]
