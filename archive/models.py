@@ -20,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    or_,
 )
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -438,3 +439,20 @@ class ReportCell(Base):
     kind: Mapped[str] = mapped_column(String(16))
     first_year: Mapped[int | None]
     last_year: Mapped[int | None]
+
+
+# Issue 17 (migration 0009): the web board's counts, status filters and pages at 100,000
+# publishers, index-only (questions.board, questions.tally).
+Index(
+    "ix_report_cells_board",
+    ReportCell.portal, ReportCell.year, ReportCell.claimed, ReportCell.kind, ReportCell.reports,
+    ReportCell.undated_seen, ReportCell.undated_doc, ReportCell.first_year, ReportCell.last_year,
+    ReportCell.publisher_id,
+)  # fmt: skip
+Index("ix_publishers_board", Publisher.portal, Publisher.kind, Publisher.name)
+_LIMITED = or_(Publisher.first_year.is_not(None), Publisher.last_year.is_not(None))
+Index(
+    "ix_publishers_limited",
+    Publisher.portal, Publisher.kind, Publisher.first_year, Publisher.last_year,
+    sqlite_where=_LIMITED, postgresql_where=_LIMITED,
+)  # fmt: skip
