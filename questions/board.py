@@ -32,7 +32,15 @@ from questions.status import (
     missing,
     timeliness,
 )
-from questions.tally import COUNTED, YearFacts, bare_counts, bare_sets, status_sets, year_facts
+from questions.tally import (
+    COUNTED,
+    YearFacts,
+    bare_counts,
+    bare_sets,
+    raw_rows,
+    status_sets,
+    year_facts,
+)
 from questions.tally import counts as counts_of
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
@@ -124,10 +132,17 @@ def build_board(
         compute = lambda: _counts(session, q, facts, roster)  # noqa: E731
         counts, total, chosen = cache.get(session, counted, compute, mark), roster.total, None
     else:
+        status = q.status
         known = ("sets", q.portal, q.kind, q.first, q.last, as_of)
         sets = cache.get(session, known, lambda: _sets(session, q, facts), mark)
-        chosen = _chosen(session, q, q.status, sets, roster)
-        counts, total = _counts_among(years, sets, roster, chosen), len(chosen)
+
+        def among() -> tuple[set[int], dict[int, Counter[str]]]:
+            chosen = _chosen(session, q, status, sets, roster)
+            return chosen, _counts_among(years, sets, roster, chosen)
+
+        kept = ("kept", q.portal, q.kind, q.first, q.last, status, as_of)
+        chosen, counts = cache.get(session, kept, among, mark)
+        total = len(chosen)
     pages = max(1, -(-total // PAGE_SIZE))
     page = _publishers(session, q, (min(q.page, pages) - 1) * PAGE_SIZE, chosen)
     _fill(session, q, page, years, facts, as_of, rules)
@@ -156,9 +171,14 @@ class Roster:
 
     total: int
     spans: tuple[tuple[int, int, int], ...]  # (id, first year or 0, last year or 9999)
+    _absent: dict[int, frozenset[int]] = field(default_factory=dict, compare=False)
 
-    def absent(self, year: int) -> set[int]:
-        return {pid for pid, first, last in self.spans if not first <= year <= last}
+    def absent(self, year: int) -> frozenset[int]:
+        """The publishers that did not exist in `year` (kept: asked for every year, often)."""
+        if year not in self._absent:
+            gone = frozenset(p for p, first, last in self.spans if not first <= year <= last)
+            self._absent[year] = gone
+        return self._absent[year]
 
 
 def _roster(session: Session, q: BoardQuery) -> Roster:
@@ -211,11 +231,11 @@ def _chosen(session: Session, q: BoardQuery, status: str, sets: _Sets, roster: R
     # on time: existed, and none of the other statuses, in some year
     never: set[int] | None = None
     for y in years:
-        other = roster.absent(y).union(*(ids for (year, _), ids in sets.items() if year == y))
+        other = set(roster.absent(y)).union(*(ids for (year, _), ids in sets.items() if year == y))
         never = other if never is None else never & other
         if not never:
             break
-    every = set(session.scalars(_of_portal(select(Publisher.id), q)))
+    every = {pid for (pid,) in raw_rows(session, _of_portal(select(Publisher.id), q))}
     return every - (never or set())
 
 

@@ -18,12 +18,10 @@ from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Select,
     and_,
     case,
-    cast,
     false,
     func,
     literal,
@@ -178,9 +176,8 @@ def _coded(
     return code, true()  # the '' range is small: its few on-time rows are skipped as read
 
 
-# A row's key: the year (from the first shown) times 8 plus the status's index in COUNTED; a
-# status filter's rows are the publisher id times 512 plus that key (at most 41 years).
-_YEAR, _ID = 8, 512
+# A count's key: the year (from the first shown) times 8 plus the status's index in COUNTED.
+_YEAR = 8
 
 
 def counts(
@@ -227,23 +224,28 @@ def status_sets(
 ) -> dict[tuple[int, str], set[int]]:
     """Per (year, status), the ids of the portal's publishers (of `kind`) whose cell has that
     status, for every status but `on_time` and `not_expected`: what a status filter, and the
-    counts of the publishers it keeps, are set operations over (one statement, a row an
-    integer)."""
-    if not facts:
-        return {}
-    base = min(f.year for f in facts)
-    arms = []
+    counts of the publishers it keeps, are set operations over. The dated range holds most of
+    these cells, all late: a statement a year, read as plain ids into a set; the '' ranges, a
+    few, one statement with each row's year and status."""
+    sets: dict[tuple[int, str], set[int]] = {}
+    blank: list[Any] = []
     for f in facts:
-        for rng, found in _arms(f, kind):
-            code, has = _coded(f, kind, found)
-            row = cast(c.publisher_id, BigInteger) * _ID + (_YEAR * (f.year - base)) + code
-            arms.append(_of_year(select(row).where(has), f, portal, kind, rng))
-    ids: dict[int, list[int]] = {}
-    for start in range(0, len(arms), _COMPOUND):
-        for (value,) in raw_rows(session, union_all(*arms[start : start + _COMPOUND])):
-            if value is not None:
-                ids.setdefault(value % _ID, []).append(value // _ID)
-    return {(base + k // _YEAR, COUNTED[k % _YEAR]): set(found) for k, found in ids.items()}
+        (dated, late), (empty, found) = _arms(f, kind)
+        stmt = select(c.publisher_id).where(_status(f, late[0], kind))
+        sets[(f.year, late[0])] = {
+            pid for (pid,) in raw_rows(session, _of_year(stmt, f, portal, kind, dated))
+        }
+        code, _ = _coded(f, kind, found)
+        blank.append(
+            _of_year(
+                select(literal_column(str(f.year)), code, c.publisher_id), f, portal, kind, empty
+            )
+        )
+    for start in range(0, len(blank), _COMPOUND):
+        for year, code, pid in raw_rows(session, union_all(*blank[start : start + _COMPOUND])):
+            if code is not None:  # a dateless copy seen in time: on time
+                sets.setdefault((year, COUNTED[code]), set()).add(pid)
+    return sets
 
 
 # A year no document was archived for has no cells: every publisher that existed then has no
