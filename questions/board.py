@@ -186,7 +186,7 @@ def _roster(session: Session, q: BoardQuery) -> Roster:
     # ix_publishers_limited's condition, word for word: a few rows, not the portal's all.
     limited = or_(Publisher.first_year.is_not(None), Publisher.last_year.is_not(None))
     stmt = _of_portal(select(Publisher.id, Publisher.first_year, Publisher.last_year), q)
-    found = session.connection().execute(stmt.where(limited))
+    found = raw_rows(session, stmt.where(limited))
     spans = tuple((pid, first or 0, last or 9999) for pid, first, last in found)
     return Roster(total, spans)
 
@@ -429,20 +429,11 @@ def _publishers(
     if chosen is None:
         stmt = _of_portal(select(*columns), q).order_by(Publisher.name)
         found = session.execute(stmt.offset(offset).limit(PAGE_SIZE)).all()
+    elif len(chosen) <= _FEW:  # a few: sorted by name from their rows
+        stmt = select(*columns).where(Publisher.id.in_(sorted(chosen))).order_by(Publisher.name)
+        found = session.execute(stmt.offset(offset).limit(PAGE_SIZE)).all()
     else:
-        # The ids in name order (an index alone), read until the page is full.
-        picked: list[int] = []
-        by_name = _of_portal(select(Publisher.id), q).order_by(Publisher.name)
-        result = session.connection().execute(by_name)
-        for (pid,) in result:
-            if pid in chosen:
-                if offset:
-                    offset -= 1
-                    continue
-                picked.append(pid)
-                if len(picked) == PAGE_SIZE:
-                    break
-        result.close()
+        picked = _walk(session, q, chosen, offset)
         rank = {pid: i for i, pid in enumerate(picked)}
         stmt = select(*columns).where(Publisher.id.in_(picked))
         found = sorted(session.execute(stmt).all(), key=lambda r: rank[r[0]])
@@ -450,6 +441,29 @@ def _publishers(
         BoardRow(pid, name, kind, (first or 0, last or 9999))
         for pid, name, kind, first, last in found
     ]
+
+
+_FEW = 2000  # a filter keeping at most this many publishers reads only their rows
+
+
+def _walk(session: Session, q: BoardQuery, chosen: set[int], offset: int) -> list[int]:
+    """A page of `chosen`: the portal's ids in name order (an index alone, read as the
+    driver's own rows, in batches) until the page is full."""
+    picked: list[int] = []
+    result = session.connection().execute(
+        _of_portal(select(Publisher.id), q).order_by(Publisher.name)
+    )
+    try:
+        while len(picked) < PAGE_SIZE and (rows := result.cursor.fetchmany(4096)):
+            for (pid,) in rows:
+                if pid in chosen:
+                    if offset:
+                        offset -= 1
+                    elif len(picked) < PAGE_SIZE:
+                        picked.append(pid)
+    finally:
+        result.close()
+    return picked
 
 
 def _of_portal(stmt: S, q: BoardQuery) -> S:

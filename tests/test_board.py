@@ -121,8 +121,12 @@ def test_every_cell_and_count_is_questions_status(history: History, portal: str)
     same_counts(board, rows)
 
 
+@pytest.mark.parametrize("few", [2000, 0])  # a filter's page from its rows, or by the walk
 @pytest.mark.parametrize("portal", ["taizhou", "tongxiang"])
-def test_each_filter_keeps_the_publishers_with_such_a_cell(history: History, portal: str) -> None:
+def test_each_filter_keeps_the_publishers_with_such_a_cell(
+    history: History, portal: str, few: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(board_module, "_FEW", few)
     with Session(history.engine) as session:
         _, everyone = every_page(session, BoardQuery(portal, FIRST, LAST))
         kinds = sorted({row.kind for row in everyone})
