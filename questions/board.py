@@ -1,8 +1,13 @@
 """The board: per portal, publishers × years, each cell a status from questions.status.
 
-The statuses are `questions.status.missing`'s and `timeliness`'s, never decided here: a report
-that claims no date is `undated` when nianbao first saw it after the deadline, `on_time` when it
-saw it by then; a report that no answer lists is `on_time`. A publisher that did not exist in a year has no cell (`not_expected`).
+The statuses are `questions.status.missing`'s and `timeliness`'s: a report that claims no date is
+`undated` when nianbao first saw it after the deadline, `on_time` when it saw it by then; a report
+that no answer lists is `on_time`. A publisher that did not exist in a year has no cell
+(`not_expected`). For a year the cells cover (archive.cells), a page's answers are read from its
+publishers' cells with the year's facts and questions.status's own evidence texts, the rows those
+functions would give (tests/test_board.py holds them to it); for another year they are asked.
+At 100,000 publishers (bench/web_bench.py) the counts per year and the status filters never build
+a row per publisher: SQL counts, or sets of ids, over migration 0009's index (questions.tally).
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, String, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from archive.cells import NONE, covered
+from archive.cells import NONE
 from archive.clock import day_end, shanghai
-from archive.models import Document, Publisher, ReportCell
+from archive.models import Document, Publisher, ReportCell, ReportYear
 from questions.cache import AnswerCache, fingerprint
 from questions.deadlines import DeadlineRules, deadline_for
 from questions.evidence import Searches
@@ -158,10 +163,11 @@ _Sets = dict[tuple[int, str], set[int]]
 def _facts(
     session: Session, q: BoardQuery, years: list[int], as_of: date, rules: DeadlineRules
 ) -> _Facts:
-    return {
-        y: (covered(session, y, None), year_facts(session, q.portal, y, as_of, rules))
-        for y in years
-    }
+    # The years the cells cover (archive.cells.covered), in one query.
+    stmt = select(ReportYear.year).where(ReportYear.year.between(q.first, q.last))
+    known = set(session.scalars(stmt))
+    facts = year_facts(session, q.portal, years, as_of, rules)
+    return {y: (y in known, facts[y]) for y in years}
 
 
 @dataclass(frozen=True)

@@ -63,15 +63,27 @@ class YearFacts:
 
 
 def year_facts(
-    session: Session, portal: str, year: int, as_of: date, rules: DeadlineRules
-) -> YearFacts:
-    deadlines = _deadlines(rules, year)
-    faults = page_faults(session, year, [portal])
-    runs = searches(session, [portal], set(deadlines.values()), None, faults.told_runs)
-    by_day = {day: runs.get((portal, day)) or Searches(portal, day) for day in deadlines.values()}
-    reachable = {kind: by_day[day].reachable for kind, day in deadlines.items()}
-    gone, blocked = frozenset(faults.gone), frozenset(faults.blocked)
-    return YearFacts(year, deadlines, as_of, gone, blocked, reachable, faults, by_day)
+    session: Session, portal: str, years: list[int], as_of: date, rules: DeadlineRules
+) -> dict[int, YearFacts]:
+    """Each year's facts. The portal's searches are one query for all the years whose faults
+    tell the same runs (usually none), not one a year: a search's verdict on a deadline is its
+    own, whatever other deadlines are asked with it (questions.evidence.searches)."""
+    faults = {year: page_faults(session, year, [portal]) for year in years}
+    deadlines = {year: _deadlines(rules, year) for year in years}
+    by_told: dict[frozenset[int], list[int]] = {}
+    for year in years:
+        by_told.setdefault(faults[year].told_runs, []).append(year)
+    facts = {}
+    for told, group in by_told.items():
+        days = {day for year in group for day in deadlines[year].values()}
+        runs = searches(session, [portal], days, None, told)
+        for year in group:
+            due, found = deadlines[year], faults[year]
+            by_day = {day: runs.get((portal, day)) or Searches(portal, day) for day in due.values()}
+            reachable = {kind: by_day[day].reachable for kind, day in due.items()}
+            gone, blocked = frozenset(found.gone), frozenset(found.blocked)
+            facts[year] = YearFacts(year, due, as_of, gone, blocked, reachable, found, by_day)
+    return facts
 
 
 def _existed(year: int) -> ColumnElement[bool]:
