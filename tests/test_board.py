@@ -245,3 +245,29 @@ def test_gone_unreachable_and_dateless_cells(engine: Engine, store: BlobStore) -
         "gone": 1, "unreachable": 1, "on_time": 1, "undated": 1, "missing": 1, "not_expected": 1
     }  # fmt: skip
     assert gone.counts[2021] == Counter({"missing": 1, "on_time": 0})
+
+
+def test_migration_0009_adds_indexes_only_and_goes_back(engine: Engine) -> None:
+    """0009 is indexes only: down to 0008 they go and every table stays, up again they return."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from archive.db import alembic_config, upgrade
+
+    def state() -> tuple[set[str], set[str]]:
+        found = inspect(engine)
+        tables = set(found.get_table_names())
+        return tables, {
+            ix["name"] or "" for t in ("report_cells", "publishers") for ix in found.get_indexes(t)
+        }
+
+    tables, head = state()
+    board = {"ix_report_cells_board", "ix_publishers_board", "ix_publishers_limited"}
+    assert board <= head
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+    assert state() == (tables, head - board)
+    upgrade(engine)
+    assert state() == (tables, head)
