@@ -489,3 +489,18 @@ Index(
     postgresql_where=or_(url_indexed(False), ReportCell.undated_doc.is_not(None)),
     sqlite_where=_NEVER_ON_SQLITE,
 )
+# Issue 17 (migration 0010): the web board's counts, status filters and pages at 100,000
+# publishers, index-only (questions.board, questions.tally).
+Index(
+    "ix_report_cells_board",
+    ReportCell.portal, ReportCell.year, ReportCell.claimed, ReportCell.kind, ReportCell.reports,
+    ReportCell.undated_seen, ReportCell.undated_doc, ReportCell.first_year, ReportCell.last_year,
+    ReportCell.publisher_id,
+)  # fmt: skip
+Index("ix_publishers_board", Publisher.portal, Publisher.kind, Publisher.name)
+_LIMITED = or_(Publisher.first_year.is_not(None), Publisher.last_year.is_not(None))
+Index(
+    "ix_publishers_limited",
+    Publisher.portal, Publisher.kind, Publisher.first_year, Publisher.last_year,
+    sqlite_where=_LIMITED, postgresql_where=_LIMITED,
+)  # fmt: skip

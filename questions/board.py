@@ -1,8 +1,13 @@
 """The board: per portal, publishers × years, each cell a status from questions.status.
 
-The statuses are `questions.status.missing`'s and `timeliness`'s, never decided here: a report
-that claims no date is `undated` when nianbao first saw it after the deadline, `on_time` when it
-saw it by then; a report that no answer lists is `on_time`. A publisher that did not exist in a year has no cell (`not_expected`).
+The statuses are `questions.status.missing`'s and `timeliness`'s: a report that claims no date is
+`undated` when nianbao first saw it after the deadline, `on_time` when it saw it by then; a report
+that no answer lists is `on_time`. A publisher that did not exist in a year has no cell
+(`not_expected`). For a year the cells cover (archive.cells), a page's answers are read from its
+publishers' cells with the year's facts and questions.status's own evidence texts, the rows those
+functions would give (tests/test_board.py holds them to it); for another year they are asked.
+At 100,000 publishers (bench/web_bench.py) the counts per year and the status filters never build
+a row per publisher: SQL counts, or sets of ids, over migration 0010's index (questions.tally).
 """
 
 from __future__ import annotations
@@ -12,15 +17,35 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import CompoundSelect, Select, func, or_, select, union
+from sqlalchemy import Select, String, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from archive.cells import covered
-from archive.models import Document, Publisher
+from archive.cells import NONE
+from archive.clock import day_end, shanghai
+from archive.models import Document, Publisher, ReportCell, ReportYear
 from questions.cache import AnswerCache, fingerprint
 from questions.deadlines import DeadlineRules, deadline_for
-from questions.status import LateRow, MissingRow, Scope, UndatedRow, missing, timeliness
-from questions.tally import YearFacts, bare_counts, bare_with_status, with_status, year_facts
+from questions.evidence import Searches
+from questions.status import (
+    LateRow,
+    MissingRow,
+    Scope,
+    UndatedRow,
+    _seen_in_time,
+    _undated_rows,
+    _untold,
+    missing,
+    timeliness,
+)
+from questions.tally import (
+    COUNTED,
+    YearFacts,
+    bare_counts,
+    bare_sets,
+    raw_rows,
+    status_sets,
+    year_facts,
+)
 from questions.tally import counts as counts_of
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
@@ -99,48 +124,136 @@ def build_board(
     session: Session, q: BoardQuery, rules: DeadlineRules, as_of: date, cache: AnswerCache
 ) -> Board:
     """The board of one portal over a year range, filtered and paginated. Only the page's cells
-    are built (questions.status's answers for its publishers); the status filter and the counts
-    per year are SQL over the statuses' cells (questions.tally), never a row per publisher."""
+    are built, from its publishers' cells (one indexed read); the counts per year are SQL over
+    the cells' index (questions.tally), and a status filter set operations over the ids of the
+    publishers with each status (never a row object per publisher)."""
     years = list(range(q.first, q.last + 1))
     mark = fingerprint(session)
     key = ("facts", q.portal, q.first, q.last, as_of)
     facts = cache.get(session, key, lambda: _facts(session, q, years, as_of, rules), mark)
-    ids = None if q.status is None else _with_status(q, facts)
-    total = _count(session, q, ids)
+    roster = cache.get(session, ("roster", q.portal, q.kind), lambda: _roster(session, q), mark)
+    if q.status is None:
+        counted = ("counts", q.portal, q.kind, q.first, q.last, as_of)
+        compute = lambda: _counts(session, q, facts, roster)  # noqa: E731
+        counts, total, chosen = cache.get(session, counted, compute, mark), roster.total, None
+    else:
+        status = q.status
+        known = ("sets", q.portal, q.kind, q.first, q.last, as_of)
+        sets = cache.get(session, known, lambda: _sets(session, q, facts), mark)
+
+        def among() -> tuple[set[int], dict[int, Counter[str]]]:
+            chosen = _chosen(session, q, status, sets, roster)
+            return chosen, _counts_among(years, sets, roster, chosen)
+
+        kept = ("kept", q.portal, q.kind, q.first, q.last, status, as_of)
+        chosen, counts = cache.get(session, kept, among, mark)
+        total = len(chosen)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = _publishers(session, q, (min(q.page, pages) - 1) * PAGE_SIZE, ids)
-    _fill(session, q, page, years, as_of, rules)
-    counted = ("counts", q.portal, q.kind, q.first, q.last, q.status, as_of)
-    compute = lambda: _counts(session, q, years, facts, ids, total)  # noqa: E731
-    return Board(q, years, page, total, pages, cache.get(session, counted, compute, mark))
+    page = _publishers(session, q, (min(q.page, pages) - 1) * PAGE_SIZE, chosen)
+    _fill(session, q, page, years, facts, as_of, rules)
+    return Board(q, years, page, total, pages, counts)
 
 
-# The ids of the publishers a status filter keeps, as a subquery.
-_Ids = Select[Any] | CompoundSelect[Any]
 # Per year: whether the cells cover it, and what its verdicts rest on (questions.tally).
 _Facts = dict[int, tuple[bool, YearFacts]]
+# Per (year, status): the ids of the publishers with a cell of that status (questions.tally).
+_Sets = dict[tuple[int, str], set[int]]
 
 
 def _facts(
     session: Session, q: BoardQuery, years: list[int], as_of: date, rules: DeadlineRules
 ) -> _Facts:
+    # The years the cells cover (archive.cells.covered), in one query.
+    stmt = select(ReportYear.year).where(ReportYear.year.between(q.first, q.last))
+    known = set(session.scalars(stmt))
+    facts = year_facts(session, q.portal, years, as_of, rules)
+    return {y: (y in known, facts[y]) for y in years}
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The portal's publishers (of the kind): how many, and those that did not exist in every
+    year, with their years (a few: the rest existed throughout)."""
+
+    total: int
+    spans: tuple[tuple[int, int, int], ...]  # (id, first year or 0, last year or 9999)
+    _absent: dict[int, frozenset[int]] = field(default_factory=dict, compare=False)
+
+    def absent(self, year: int) -> frozenset[int]:
+        """The publishers that did not exist in `year` (kept: asked for every year, often)."""
+        if year not in self._absent:
+            gone = frozenset(p for p, first, last in self.spans if not first <= year <= last)
+            self._absent[year] = gone
+        return self._absent[year]
+
+
+def _roster(session: Session, q: BoardQuery) -> Roster:
+    total = session.scalar(_of_portal(select(func.count()).select_from(Publisher), q)) or 0
+    # ix_publishers_limited's condition, word for word: a few rows, not the portal's all.
+    limited = or_(Publisher.first_year.is_not(None), Publisher.last_year.is_not(None))
+    stmt = _of_portal(select(Publisher.id, Publisher.first_year, Publisher.last_year), q)
+    found = raw_rows(session, stmt.where(limited))
+    spans = tuple((pid, first or 0, last or 9999) for pid, first, last in found)
+    return Roster(total, spans)
+
+
+def _counts(
+    session: Session, q: BoardQuery, facts: _Facts, roster: Roster
+) -> dict[int, Counter[str]]:
+    """Per year, the cells of every page by status, counted in SQL (questions.tally)."""
+    tallies = counts_of(session, [f for ok, f in facts.values() if ok], q.portal, q.kind)
+    for year, (ok, f) in facts.items():
+        if not ok:
+            tallies[year] = bare_counts(session, f, q.portal, q.kind)
     return {
-        y: (covered(session, y, None), year_facts(session, q.portal, y, as_of, rules))
-        for y in years
+        year: _finish(tallies[year], roster.total, roster.total - len(roster.absent(year)))
+        for year in facts
     }
 
 
-def _with_status(q: BoardQuery, facts: _Facts) -> _Ids:
-    """The ids of the portal's publishers with a cell of the status, in SQL."""
-    assert q.status is not None
-    if q.status == "not_expected":
-        spans = or_(Publisher.first_year > q.first, Publisher.last_year < q.last)
-        return _of_portal(select(Publisher.id).where(spans), q)
-    stmt = with_status([f for ok, f in facts.values() if ok], q.status, q.portal, q.kind)
-    bare = [bare_with_status(f, q.status) for ok, f in facts.values() if not ok]
-    if not bare:
-        return stmt
-    return union(stmt, _of_portal(select(Publisher.id).where(or_(*bare)), q))
+def _finish(tally: Counter[str], total: int, existed: int) -> Counter[str]:
+    """A year's counts with what is left: `not_expected` (did not exist), `on_time` (existed,
+    and no other status)."""
+    tally["not_expected"] = total - existed
+    tally["on_time"] = existed - sum(n for s, n in tally.items() if s != "not_expected")
+    return +tally + Counter({"on_time": 0})
+
+
+def _sets(session: Session, q: BoardQuery, facts: _Facts) -> _Sets:
+    sets = status_sets(session, [f for ok, f in facts.values() if ok], q.portal, q.kind)
+    for ok, f in facts.values():
+        if not ok:
+            sets.update(bare_sets(session, f, q.portal, q.kind))
+    return sets
+
+
+def _chosen(session: Session, q: BoardQuery, status: str, sets: _Sets, roster: Roster) -> set[int]:
+    """The ids of the portal's publishers (of the kind) with a cell of `status`."""
+    years = range(q.first, q.last + 1)
+    if status == "not_expected":
+        return {pid for pid, first, last in roster.spans if first > q.first or last < q.last}
+    if status != "on_time":
+        return set().union(*(sets.get((y, status), ()) for y in years))
+    # on time: existed, and none of the other statuses, in some year
+    never: set[int] | None = None
+    for y in years:
+        other = set(roster.absent(y)).union(*(ids for (year, _), ids in sets.items() if year == y))
+        never = other if never is None else never & other
+        if not never:
+            break
+    every = {pid for (pid,) in raw_rows(session, _of_portal(select(Publisher.id), q))}
+    return every - (never or set())
+
+
+def _counts_among(
+    years: list[int], sets: _Sets, roster: Roster, chosen: set[int]
+) -> dict[int, Counter[str]]:
+    """Per year, the cells of the `chosen` publishers by status."""
+    counts = {}
+    for y in years:
+        tally = Counter({s: len(chosen.intersection(sets.get((y, s), ()))) for s in COUNTED})
+        counts[y] = _finish(tally, len(chosen), len(chosen) - len(chosen & roster.absent(y)))
+    return counts
 
 
 # One year's answers for the page's publishers, by (portal, publisher): missing, late, and the
@@ -162,20 +275,133 @@ def _fill(
     q: BoardQuery,
     rows: list[BoardRow],
     years: list[int],
+    facts: _Facts,
     as_of: date,
     rules: DeadlineRules,
 ) -> None:
+    """The page's cells: of a covered year from the page's cells (one indexed read for every
+    year), as questions.status answers them; of another year, from questions.status itself."""
     if not rows:
         return
-    scope = Scope(q.portal, tuple(row.publisher_id for row in rows))
-    reports = _reports(session, q, [row.publisher_id for row in rows])
+    ids = [row.publisher_id for row in rows]
+    reports = _reports(session, q, ids)
+    found = _page_cells(session, ids, [y for y in years if facts[y][0]])
     for year in years:
-        gaps, overdue, dateless = _year(session, year, as_of, rules, scope)
-        for row in rows:
-            key = (q.portal, row.name)
-            row.cells[year] = _cell(
-                row, year, gaps.get(key), overdue.get(key), dateless.get(key), reports, rules
+        ok, f = facts[year]
+        if ok:
+            answers = _answers(session, f, q, rows, found)
+        else:
+            gaps, overdue, dateless = _year(
+                session, year, as_of, rules, Scope(q.portal, tuple(ids))
             )
+            keys = {row.publisher_id: (q.portal, row.name) for row in rows}
+            answers = {
+                pid: (gaps.get(key), overdue.get(key), dateless.get(key))
+                for pid, key in keys.items()
+            }
+        for row in rows:
+            row.cells[year] = _cell(row, year, *answers[row.publisher_id], reports, rules)
+
+
+def _page_cells(session: Session, ids: list[int], years: list[int]) -> dict[tuple[int, int], Any]:
+    """The cells of the page's publishers in the covered years, by (publisher id, year)."""
+    if not years:
+        return {}
+    c = ReportCell
+    stmt = select(
+        c.publisher_id,
+        c.year,
+        c.kind,
+        c.claimed,
+        c.reports,
+        c.claimed_doc,
+        c.published_at,
+        # Raw, as questions.status reads them (archive.cells.candidates).
+        type_coerce(c.seen, String),
+        c.url,
+        c.undated_doc,
+        type_coerce(c.undated_seen, String),
+        c.undated_url,
+    )
+    # A range of years, not a list: with a list SQLite, without statistics, reads each year's
+    # cells by the primary key instead of the page's by ix_report_cells_publisher_id_year.
+    stmt = stmt.where(c.publisher_id.in_(ids), c.year.between(min(years), max(years)))
+    return {(row[0], row[1]): row for row in session.connection().execute(stmt)}
+
+
+_Answer = tuple[MissingRow | None, LateRow | None, UndatedRow | None]
+
+
+def _answers(
+    session: Session,
+    f: YearFacts,
+    q: BoardQuery,
+    rows: list[BoardRow],
+    found: dict[tuple[int, int], Any],
+) -> dict[int, _Answer]:
+    """What `missing` and `timeliness` answer for the page's publishers in covered year
+    `f.year`, read from their cells with the year's facts: the same rows, evidence and all."""
+    answers: dict[int, _Answer] = {}
+    unknown: list[tuple[Any, ...]] = []  # dateless, seen after the deadline: `undated`
+    for row in rows:
+        cell = found.get((row.publisher_id, f.year))
+        answers[row.publisher_id] = (None, None, None)
+        if cell is None:
+            continue
+        _, year, kind, claimed, reports, doc, published, seen, url, undated, first_seen, where = (
+            cell
+        )
+        deadline = f.deadlines[kind]
+        if claimed == NONE and reports == 0:
+            answers[row.publisher_id] = (_gap(f, q.portal, row, deadline), None, None)
+            continue
+        dated = claimed != NONE and claimed > deadline.isoformat()
+        if not dated and claimed != NONE:
+            continue  # a date claimed by the deadline: on time, no answer lists it
+        dateless = (
+            (row.publisher_id, q.portal, row.name, kind, None, undated, None, first_seen, where)
+            if undated is not None
+            else None
+        )
+        if dateless is not None and shanghai(first_seen) < day_end(deadline):
+            answers[row.publisher_id] = (None, None, _seen_in_time(dateless, f.year, f.deadlines))
+        elif dated:
+            days = date.fromisoformat(claimed).toordinal() - deadline.toordinal()
+            late = LateRow(
+                q.portal,
+                row.name,
+                kind,
+                f.year,
+                deadline,
+                published or claimed,
+                shanghai(seen),
+                days,
+                url,
+            )
+            answers[row.publisher_id] = (None, late, None)
+        elif dateless is not None:
+            unknown.append(dateless)
+    if unknown:
+        by_name = {row.name: row.publisher_id for row in rows}
+        for told in _undated_rows(session, f.year, f.deadlines, unknown, None):
+            answers[by_name[told.publisher]] = (None, None, told)
+    return answers
+
+
+def _gap(f: YearFacts, portal: str, row: BoardRow, deadline: date) -> MissingRow:
+    """`missing`'s row for a publisher with no report copy (questions.status.missing)."""
+    pid, faults = row.publisher_id, f.faults
+    if f.as_of <= deadline:
+        status, evidence = "not_yet_due", f"due {deadline}; as of {f.as_of} not yet overdue"
+    elif pid in faults.gone:
+        status, evidence = "gone", faults.gone[pid].evidence()
+    elif pid in faults.blocked:
+        status, evidence = "unreachable", faults.blocked[pid].evidence()
+    else:
+        search = f.searches.get(deadline) or Searches(portal, deadline)
+        status = "missing" if search.reachable else "unreachable"
+        evidence = search.evidence + _untold(faults.untold.get(portal, ()), search)
+    return MissingRow(portal, row.name, row.kind, f.year, deadline, status, evidence)
 
 
 def board_records(board: Board) -> list[dict[str, object]]:
@@ -199,21 +425,51 @@ def board_records(board: Board) -> list[dict[str, object]]:
     ]
 
 
-def _publishers(session: Session, q: BoardQuery, offset: int, ids: _Ids | None) -> list[BoardRow]:
-    """One page of the portal's publishers (among `ids`) by name, from `offset`."""
-    stmt = _of_portal(
-        select(
-            Publisher.id, Publisher.name, Publisher.kind, Publisher.first_year, Publisher.last_year
-        ),
-        q,
-    )
-    if ids is not None:
-        stmt = stmt.where(Publisher.id.in_(ids))
-    stmt = stmt.order_by(Publisher.name).offset(offset).limit(PAGE_SIZE)
+def _publishers(
+    session: Session, q: BoardQuery, offset: int, chosen: set[int] | None
+) -> list[BoardRow]:
+    """One page of the portal's publishers (among `chosen`) by name, from `offset`."""
+    columns = (
+        Publisher.id, Publisher.name, Publisher.kind, Publisher.first_year, Publisher.last_year
+    )  # fmt: skip
+    if chosen is None:
+        stmt = _of_portal(select(*columns), q).order_by(Publisher.name)
+        found = session.execute(stmt.offset(offset).limit(PAGE_SIZE)).all()
+    elif len(chosen) <= _FEW:  # a few: sorted by name from their rows
+        stmt = select(*columns).where(Publisher.id.in_(sorted(chosen))).order_by(Publisher.name)
+        found = session.execute(stmt.offset(offset).limit(PAGE_SIZE)).all()
+    else:
+        picked = _walk(session, q, chosen, offset)
+        rank = {pid: i for i, pid in enumerate(picked)}
+        stmt = select(*columns).where(Publisher.id.in_(picked))
+        found = sorted(session.execute(stmt).all(), key=lambda r: rank[r[0]])
     return [
         BoardRow(pid, name, kind, (first or 0, last or 9999))
-        for pid, name, kind, first, last in session.execute(stmt)
+        for pid, name, kind, first, last in found
     ]
+
+
+_FEW = 2000  # a filter keeping at most this many publishers reads only their rows
+
+
+def _walk(session: Session, q: BoardQuery, chosen: set[int], offset: int) -> list[int]:
+    """A page of `chosen`: the portal's ids in name order (an index alone, read as the
+    driver's own rows, in batches) until the page is full."""
+    picked: list[int] = []
+    result = session.connection().execute(
+        _of_portal(select(Publisher.id), q).order_by(Publisher.name)
+    )
+    try:
+        while len(picked) < PAGE_SIZE and (rows := result.cursor.fetchmany(4096)):
+            for (pid,) in rows:
+                if pid in chosen:
+                    if offset:
+                        offset -= 1
+                    elif len(picked) < PAGE_SIZE:
+                        picked.append(pid)
+    finally:
+        result.close()
+    return picked
 
 
 def _of_portal(stmt: S, q: BoardQuery) -> S:
@@ -221,47 +477,8 @@ def _of_portal(stmt: S, q: BoardQuery) -> S:
     return stmt.where(Publisher.kind == q.kind) if q.kind else stmt
 
 
-def _count(session: Session, q: BoardQuery, ids: _Ids | None) -> int:
-    stmt = _of_portal(select(func.count(Publisher.id)), q)
-    if ids is not None:
-        stmt = stmt.where(Publisher.id.in_(ids))
-    return session.scalar(stmt) or 0
-
-
-def _counts(
-    session: Session,
-    q: BoardQuery,
-    years: list[int],
-    facts: _Facts,
-    ids: _Ids | None,
-    total: int,
-) -> dict[int, Counter[str]]:
-    """Per year, the cells of every page by status, counted in SQL (questions.tally)."""
-    existed = _existed_counts(session, q, years, ids)
-    counts = {}
-    for year in years:
-        ok, f = facts[year]
-        tally = (counts_of if ok else bare_counts)(session, f, q.portal, q.kind, ids)
-        tally["not_expected"] = total - existed[year]
-        tally["on_time"] = existed[year] - sum(n for s, n in tally.items() if s != "not_expected")
-        counts[year] = +tally + Counter({"on_time": 0})
-    return counts
-
-
 def _in(span: tuple[int, int] | None, year: int) -> bool:
     return span is None or span[0] <= year <= span[1]
-
-
-def _existed_counts(
-    session: Session, q: BoardQuery, years: list[int], ids: _Ids | None
-) -> dict[int, int]:
-    stmt = _of_portal(
-        select(Publisher.first_year, Publisher.last_year, func.count(Publisher.id)), q
-    ).group_by(Publisher.first_year, Publisher.last_year)
-    if ids is not None:
-        stmt = stmt.where(Publisher.id.in_(ids))
-    spans = session.execute(stmt).all()
-    return {y: sum(n for f, la, n in spans if _in((f or 0, la or 9999), y)) for y in years}
 
 
 def _reports(

@@ -1,7 +1,9 @@
-"""Answers of questions.status kept per process until the archive changes.
+"""The board's answers kept per process until the archive changes.
 
-`missing` and `late` read the whole archive for a year (about 50 and 250 ms each at 100,000
-publishers on SQLite); the board asks them for every year it shows. A cached answer is used while
+Each year's facts (faults, searches), the counts per year and the ids of the publishers with each
+status (questions.board, questions.tally) read every year the board shows, about 100 to 250 ms
+at 100,000 publishers on SQLite (bench/web_bench.py); a page or filter after the first reuses
+them. A cached answer is used while
 the archive's fingerprint (the newest run, its end, the newest document, version, capture and
 publisher, and the number of publishers: indexed lookups) is unchanged, and for at most `ttl`
 seconds, which bounds what the fingerprint cannot see (a registry edited in place).

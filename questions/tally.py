@@ -25,10 +25,12 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     not_,
     or_,
     select,
-    union,
+    true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -37,7 +39,7 @@ from archive.clock import day_end
 from archive.models import Publisher, ReportCell, UtcDateTime
 from questions.deadlines import DeadlineRules
 from questions.evidence import Searches, searches
-from questions.page_faults import page_faults
+from questions.page_faults import PageFaults, page_faults
 from questions.status import _deadlines
 
 c = ReportCell
@@ -48,7 +50,7 @@ GAPS = ("missing", "not_yet_due", "unreachable", "gone")
 @dataclass(frozen=True)
 class YearFacts:
     """What the verdicts of one year rest on: the deadlines, and for a report not found, the
-    portal's faults and searches."""
+    portal's faults and searches (kept whole: a board page's evidence is theirs)."""
 
     year: int
     deadlines: dict[str, date]
@@ -56,21 +58,32 @@ class YearFacts:
     gone: frozenset[int]
     blocked: frozenset[int]
     reachable: dict[str, bool]  # by kind: the portal searched cleanly since that deadline
+    faults: PageFaults
+    searches: dict[date, Searches]  # by deadline
 
 
 def year_facts(
-    session: Session, portal: str, year: int, as_of: date, rules: DeadlineRules
-) -> YearFacts:
-    deadlines = _deadlines(rules, year)
-    faults = page_faults(session, year, [portal])
-    runs = searches(session, [portal], set(deadlines.values()), None, faults.told_runs)
-    reachable = {
-        kind: (runs.get((portal, day)) or Searches(portal, day)).reachable
-        for kind, day in deadlines.items()
-    }
-    return YearFacts(
-        year, deadlines, as_of, frozenset(faults.gone), frozenset(faults.blocked), reachable
-    )
+    session: Session, portal: str, years: list[int], as_of: date, rules: DeadlineRules
+) -> dict[int, YearFacts]:
+    """Each year's facts. The portal's searches are one query for all the years whose faults
+    tell the same runs (usually none), not one a year: a search's verdict on a deadline is its
+    own, whatever other deadlines are asked with it (questions.evidence.searches)."""
+    faults = {year: page_faults(session, year, [portal]) for year in years}
+    deadlines = {year: _deadlines(rules, year) for year in years}
+    by_told: dict[frozenset[int], list[int]] = {}
+    for year in years:
+        by_told.setdefault(faults[year].told_runs, []).append(year)
+    facts = {}
+    for told, group in by_told.items():
+        days = {day for year in group for day in deadlines[year].values()}
+        runs = searches(session, [portal], days, None, told)
+        for year in group:
+            due, found = deadlines[year], faults[year]
+            by_day = {day: runs.get((portal, day)) or Searches(portal, day) for day in due.values()}
+            reachable = {kind: by_day[day].reachable for kind, day in due.items()}
+            gone, blocked = frozenset(found.gone), frozenset(found.blocked)
+            facts[year] = YearFacts(year, due, as_of, gone, blocked, reachable, found, by_day)
+    return facts
 
 
 def _existed(year: int) -> ColumnElement[bool]:
@@ -80,14 +93,13 @@ def _existed(year: int) -> ColumnElement[bool]:
     )
 
 
-def _by_kind(f: YearFacts, test: Any) -> ColumnElement[bool]:
-    """OR over the kinds of `test(deadline)` for the cells of that kind."""
-    return or_(*(and_(c.kind == k, test(d)) for k, d in f.deadlines.items()))
-
-
-def _kinds(f: YearFacts, keep: Any, kind: Any = c.kind) -> ColumnElement[bool]:
-    """The rows of the kinds `keep(kind, deadline)` holds for."""
-    return kind.in_([k for k, d in f.deadlines.items() if keep(k, d)])
+def _due(f: YearFacts, kind: str | None = None) -> dict[date, list[str]]:
+    """The kinds (or `kind`) by deadline: kinds due the same day share every verdict's test."""
+    due: dict[date, list[str]] = {}
+    for k, d in sorted(f.deadlines.items()):
+        if kind is None or k == kind:
+            due.setdefault(d, []).append(k)
+    return due
 
 
 def _in_time(d: date) -> ColumnElement[bool]:
@@ -96,87 +108,156 @@ def _in_time(d: date) -> ColumnElement[bool]:
     return and_(c.undated_doc.is_not(None), c.undated_seen < end)
 
 
-def status_of(f: YearFacts, status: str) -> ColumnElement[bool]:
-    """The cells of year `f.year` with `status` (of those that existed)."""
+def status_at(f: YearFacts, status: str, d: date) -> ColumnElement[bool]:
+    """The cells of year `f.year` of a kind due on `d` with `status` (of those that existed):
+    what depends on the kind is decided here, so the SQL is small."""
     if status in GAPS:
-        return and_(c.claimed == NONE, c.reports == 0, _gap(f, status))
+        return and_(c.claimed == NONE, c.reports == 0, _gap_at(f, status, d, c.publisher_id))
     if status == "late":
-        return _by_kind(f, lambda d: and_(c.claimed > d.isoformat(), not_(_in_time(d))))
+        return and_(c.claimed > d.isoformat(), not_(_in_time(d)))
     if status == "undated":
-        dateless = and_(c.claimed == NONE, c.undated_doc.is_not(None))
-        return and_(dateless, _by_kind(f, lambda d: not_(_in_time(d))))
+        return and_(c.claimed == NONE, c.undated_doc.is_not(None), not_(_in_time(d)))
     if status == "on_time":
-        dated = lambda d: and_(c.claimed != NONE, c.claimed <= d.isoformat())  # noqa: E731
-        return and_(c.reports > 0, _by_kind(f, lambda d: or_(dated(d), _in_time(d))))
+        dated = and_(c.claimed != NONE, c.claimed <= d.isoformat())
+        return and_(c.reports > 0, or_(dated, _in_time(d)))
     raise ValueError(f"unknown status {status!r}")
 
 
-def _gap(f: YearFacts, status: str, kind: Any = c.kind, pid: Any = c.publisher_id) -> Any:
+def _gap(f: YearFacts, status: str, kind: Any, pid: Any) -> ColumnElement[bool]:
     """Of the rows (cells, or publishers) with no report copy, those questions.status.missing
     gives `status`."""
-    if status == "not_yet_due":
-        return _kinds(f, lambda k, d: f.as_of <= d, kind)
-    overdue = _kinds(f, lambda k, d: f.as_of > d, kind)
-    named = pid.in_(sorted(f.gone | f.blocked))
+    return or_(*(and_(kind.in_(ks), _gap_at(f, status, d, pid)) for d, ks in _due(f).items()))
+
+
+def _gap_at(f: YearFacts, status: str, d: date, pid: Any) -> ColumnElement[bool]:
+    """`_gap` for the rows of a kind due on `d`."""
+    if f.as_of <= d:
+        return true() if status == "not_yet_due" else false()
     if status == "gone":
-        return and_(overdue, pid.in_(sorted(f.gone)))
-    reached = status == "missing"
-    searched = _kinds(f, lambda k, d: f.as_of > d and f.reachable[k] == reached, kind)
-    by_search = and_(searched, not_(named))
+        return _among(pid, f.gone)
+    named = _among(pid, f.gone | f.blocked)
+    reached = f.searches[d].reachable
     if status == "missing":
-        return by_search
-    return or_(by_search, and_(overdue, pid.in_(sorted(f.blocked - f.gone))))
+        return not_(named) if reached else false()
+    if status == "unreachable":
+        return or_(false() if reached else not_(named), _among(pid, f.blocked - f.gone))
+    return false()  # not_yet_due, once overdue
 
 
-def _scope(stmt: S, portal: str, kind: str | None, ids: Any) -> S:
-    stmt = stmt.where(c.portal == portal)
-    if kind is not None:
-        stmt = stmt.where(c.kind == kind)
-    return stmt if ids is None else stmt.where(c.publisher_id.in_(ids))
+def _among(pid: Any, ids: frozenset[int]) -> ColumnElement[bool]:
+    # An empty IN is a subquery in SQLAlchemy's SQL, run for each row; a constant is not.
+    return pid.in_(sorted(ids)) if ids else false()
+
+
+# The counts and the status filters read, per year, two ranges of ix_report_cells_board
+# (migration 0010) that hold every cell not on time: the dates after the earliest deadline (late,
+# but for a later deadline of the cell's kind, or a dateless copy seen in time) and '' (no copy
+# claims a date: the gaps and the undated), index-only. An OR of them would read the whole year;
+# a cell of neither range claims a date by its deadline: on time.
+COUNTED = ("late", "undated", *GAPS)
+
+
+def _arms(f: YearFacts, kind: str | None) -> list[tuple[ColumnElement[bool], tuple[str, ...]]]:
+    """The ranges of year `f.year`'s cells (of `kind`), and the statuses found in each."""
+    earliest = min(_due(f, kind)).isoformat()
+    return [(c.claimed > earliest, ("late",)), (c.claimed == NONE, ("undated", *GAPS))]
+
+
+def _status(f: YearFacts, status: str, kind: str | None) -> ColumnElement[bool]:
+    """The cells of year `f.year` (of `kind`) with `status`, of those that existed; no test of
+    the kind when the kinds shown are all due the same day."""
+    due = _due(f, kind)
+    if len(due) == 1:
+        return status_at(f, status, next(iter(due)))
+    return or_(*(and_(c.kind.in_(ks), status_at(f, status, d)) for d, ks in due.items()))
+
+
+def _of_year(stmt: S, f: YearFacts, portal: str, kind: str | None, rng: ColumnElement[bool]) -> S:
+    stmt = stmt.where(c.portal == portal, c.year == f.year, rng, _existed(f.year))
+    return stmt if kind is None else stmt.where(c.kind == kind)
+
+
+def _coded(
+    f: YearFacts, kind: str | None, found: tuple[str, ...]
+) -> tuple[ColumnElement[int], ColumnElement[bool]]:
+    """A range's status as its index in COUNTED (NULL for on time), and a condition the rows
+    read must meet: numbers, since plain integers are the rows a driver reads fastest."""
+    if len(found) == 1:  # the dated range: a plain condition, no CASE for each row
+        return literal_column(str(COUNTED.index(found[0]))), _status(f, found[0], kind)
+    code = case(*((_status(f, s, kind), literal_column(str(COUNTED.index(s)))) for s in found))
+    return code, true()  # the '' range is small: its few on-time rows are skipped as read
+
+
+# A count's key: the year (from the first shown) times 8 plus the status's index in COUNTED.
+_YEAR = 8
 
 
 def counts(
-    session: Session, facts: YearFacts, portal: str, kind: str | None, ids: Any = None
-) -> Counter[str]:
-    """One year's cells of the portal's publishers (of `kind`, among `ids`) by status, but
-    `on_time` and `not_expected`, which the caller has as what is left."""
-    found: Counter[str] = Counter()
-    for statuses, cells in (("late",), _dated(facts)), (("undated", *GAPS), c.claimed == NONE):
-        stmt = select(*(func.count(case((status_of(facts, s), 1))) for s in statuses))
-        stmt = stmt.where(c.year == facts.year, cells, _existed(facts.year))
-        row = session.execute(_scope(stmt, portal, kind, ids)).one()
-        found.update(dict(zip(statuses, row, strict=True)))
-    return found
-
-
-def _dated(f: YearFacts) -> ColumnElement[bool]:
-    """The range of the key the late cells are in: claiming a date after the earliest deadline.
-    Each status is read from its range, one statement each (an OR reads the whole year)."""
-    return c.claimed > min(f.deadlines.values()).isoformat()
-
-
-def _range(f: YearFacts, status: str) -> ColumnElement[bool]:
-    if status == "late":
-        return _dated(f)
-    return c.claimed == NONE if status in (*GAPS, "undated") else c.reports > 0
-
-
-def with_status(facts: list[YearFacts], status: str, portal: str, kind: str | None) -> Any:
-    """The ids of the portal's publishers with `status` in any of the years (as a subquery)."""
+    session: Session, facts: list[YearFacts], portal: str, kind: str | None
+) -> dict[int, Counter[str]]:
+    """Per year, the cells of the portal's publishers (of `kind`) by status, but `on_time` and
+    `not_expected`, which the caller has as what is left: one statement, an arm per range."""
+    tallies: dict[int, Counter[str]] = {f.year: Counter() for f in facts}
     if not facts:
-        return select(c.publisher_id).where(false())
-    per_year = [
-        _scope(
-            select(c.publisher_id).where(
-                c.year == f.year, _range(f, status), _existed(f.year), status_of(f, status)
-            ),
-            portal,
-            kind,
-            None,
+        return tallies
+    base = min(f.year for f in facts)
+    arms = []
+    for f in facts:
+        for rng, found in _arms(f, kind):
+            code, has = _coded(f, kind, found)
+            key: Any = literal_column(str(_YEAR * (f.year - base))) + code
+            stmt = select(key, func.count()).where(has)
+            if len(found) > 1:
+                stmt = stmt.group_by(literal_column("1"))
+            arms.append(_of_year(stmt, f, portal, kind, rng))
+    for start in range(0, len(arms), _COMPOUND):
+        for key, n in raw_rows(session, union_all(*arms[start : start + _COMPOUND])):
+            if key is not None:
+                tallies[base + key // _YEAR][COUNTED[key % _YEAR]] += n
+    return tallies
+
+
+def raw_rows(session: Session, stmt: Any) -> list[Any]:
+    """The driver's own rows of a statement whose columns need no conversion: at 100,000 rows
+    SQLAlchemy's Row objects cost several times what the query does."""
+    result = session.connection().execute(stmt)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+# SQLite's limit on the arms of a compound statement is 500.
+_COMPOUND = 400
+
+
+def status_sets(
+    session: Session, facts: list[YearFacts], portal: str, kind: str | None
+) -> dict[tuple[int, str], set[int]]:
+    """Per (year, status), the ids of the portal's publishers (of `kind`) whose cell has that
+    status, for every status but `on_time` and `not_expected`: what a status filter, and the
+    counts of the publishers it keeps, are set operations over. The dated range holds most of
+    these cells, all late: a statement a year, read as plain ids into a set; the '' ranges, a
+    few, one statement with each row's year and status."""
+    sets: dict[tuple[int, str], set[int]] = {}
+    blank: list[Any] = []
+    for f in facts:
+        (dated, late), (empty, found) = _arms(f, kind)
+        stmt = select(c.publisher_id).where(_status(f, late[0], kind))
+        sets[(f.year, late[0])] = {
+            pid for (pid,) in raw_rows(session, _of_year(stmt, f, portal, kind, dated))
+        }
+        code, _ = _coded(f, kind, found)
+        blank.append(
+            _of_year(
+                select(literal_column(str(f.year)), code, c.publisher_id), f, portal, kind, empty
+            )
         )
-        for f in facts
-    ]
-    return union(*per_year) if len(per_year) > 1 else per_year[0]
+    for start in range(0, len(blank), _COMPOUND):
+        for year, code, pid in raw_rows(session, union_all(*blank[start : start + _COMPOUND])):
+            if code is not None:  # a dateless copy seen in time: on time
+                sets.setdefault((year, COUNTED[code]), set()).add(pid)
+    return sets
 
 
 # A year no document was archived for has no cells: every publisher that existed then has no
@@ -190,23 +271,28 @@ def bare_existed(year: int) -> ColumnElement[bool]:
     )
 
 
-def bare_counts(
-    session: Session, facts: YearFacts, portal: str, kind: str | None, ids: Any = None
-) -> Counter[str]:
+def _bare(stmt: S, facts: YearFacts, portal: str, kind: str | None) -> S:
+    stmt = stmt.where(Publisher.portal == portal, bare_existed(facts.year))
+    return stmt if kind is None else stmt.where(Publisher.kind == kind)
+
+
+def bare_counts(session: Session, facts: YearFacts, portal: str, kind: str | None) -> Counter[str]:
     """As `counts`, for a year with no cells."""
     stmt = select(
         *(func.count(case((_gap(facts, s, Publisher.kind, Publisher.id), 1))) for s in GAPS)
     )
-    stmt = stmt.where(Publisher.portal == portal, bare_existed(facts.year))
-    if kind is not None:
-        stmt = stmt.where(Publisher.kind == kind)
-    if ids is not None:
-        stmt = stmt.where(Publisher.id.in_(ids))
-    return Counter(dict(zip(GAPS, session.execute(stmt).one(), strict=True)))
+    row = session.execute(_bare(stmt, facts, portal, kind)).one()
+    return Counter(dict(zip(GAPS, row, strict=True)))
 
 
-def bare_with_status(facts: YearFacts, status: str) -> ColumnElement[bool]:
-    """The publishers with `status` in a year with no cells (none but the gaps)."""
-    if status not in GAPS:
-        return false()
-    return and_(bare_existed(facts.year), _gap(facts, status, Publisher.kind, Publisher.id))
+def bare_sets(
+    session: Session, facts: YearFacts, portal: str, kind: str | None
+) -> dict[tuple[int, str], set[int]]:
+    """As `status_sets`, for a year with no cells (none but the gaps)."""
+    label = case(*((_gap(facts, s, Publisher.kind, Publisher.id), literal(s)) for s in GAPS))
+    stmt = _bare(select(label, Publisher.id), facts, portal, kind)
+    sets: dict[tuple[int, str], set[int]] = {}
+    for status, pid in session.execute(stmt):
+        if status is not None:
+            sets.setdefault((facts.year, status), set()).add(pid)
+    return sets

@@ -209,6 +209,11 @@ def test_late_reads_its_cells_from_the_index_on_postgresql(engine: Engine) -> No
     with Session(engine) as session:
         for setting in ("enable_seqscan", "enable_bitmapscan", "enable_indexscan"):
             session.execute(text(f"SET LOCAL {setting} = off"))
+        # At a test's few rows (no statistics, no visibility map) the planner takes the board's
+        # index (migration 0010) over the late one; this test asks whether the late statement
+        # can be answered from the late index alone, so the board's is dropped in this
+        # transaction, rolled back at the end.
+        session.execute(text("DROP INDEX ix_report_cells_board"))
         plans = []
         for stmt in dated(session.connection(), 2023, deadlines):
             compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})

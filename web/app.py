@@ -95,6 +95,7 @@ class SecurityHeaders:
 def create_app(config: WebConfig) -> Starlette:
     engine = reading_engine(config.database_url)
     answers = AnswerCache()
+    render.preload()
 
     @contextmanager
     def reading() -> Iterator[Session]:

@@ -24,6 +24,12 @@ ENV = Environment(
 STYLE = (HERE / "static" / "style.css").read_bytes()
 
 
+def preload() -> None:
+    """Compiles every template, at the app's start rather than in its first requests."""
+    for name in ENV.list_templates():
+        ENV.get_template(name)
+
+
 def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     html = ENV.get_template(template).render(**context)
     return HTMLResponse(html, status_code=status_code)

@@ -1,0 +1,273 @@
+"""The board (questions.board) against questions.status, cell by cell and count by count, over
+the crawled replica history on SQLite and PostgreSQL: every page of every view (three publishers
+a page, so a view runs to many pages), each status filter, each kind, and a year range that
+reaches years no document was archived for (their statuses are judged without cells).
+
+The reference is questions.status's computed path (a cut after everything: the documents, not
+the cells the board reads), so a board that read its cells wrongly could not agree with it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime
+
+import pytest
+from questions_fixtures import History, history_of
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from archive.blobs import BlobStore
+from archive.captures import CaptureIn, record_capture
+from archive.db import session_scope
+from archive.models import Document, Publisher
+from archive.registry import PublisherSpec, sync_publishers
+from archive.runs import finish_run, start_run
+from questions import board as board_module
+from questions.board import STATUSES, Board, BoardQuery, BoardRow, Cell, build_board
+from questions.cache import AnswerCache
+from questions.deadlines import DeadlineRules
+from questions.status import missing, timeliness
+
+RULES = DeadlineRules()
+AS_OF = date(2025, 2, 15)  # 2024's departments overdue, its governments not yet due
+NEVER = datetime(2100, 1, 1, tzinfo=UTC)  # a cut after everything: the computed path
+FIRST, LAST = 2011, 2025  # the replica's reports are of 2014-2024: some years have no cells
+PAGE = 3
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def history(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> History:
+    return history_of(request, tmp_path_factory)
+
+
+@pytest.fixture(autouse=True)
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(board_module, "PAGE_SIZE", PAGE)
+
+
+# What questions.status answers for a cell: (status, days late, evidence, url), None for a
+# cell no answer lists (a report claiming a date by its deadline: on time).
+Answer = tuple[str, int | None, str, str | None]
+
+
+def reference(session: Session, portal: str) -> dict[tuple[str, int], Answer]:
+    found: dict[tuple[str, int], Answer] = {}
+    for year in range(FIRST, LAST + 1):
+        for gap in missing(session, year, AS_OF, RULES, NEVER):
+            if gap.portal == portal:
+                found[(gap.publisher, year)] = (gap.status, None, gap.evidence, None)
+        told = timeliness(session, year, RULES, NEVER)
+        for late in told.late:
+            if late.portal == portal:
+                evidence = (
+                    f"claims {late.published_at}, due {late.deadline}: {late.days_late} days late"
+                )
+                found[(late.publisher, year)] = ("late", late.days_late, evidence, late.url)
+        for row in [*told.undated, *told.seen_in_time]:
+            if row.portal == portal:
+                days = 0 if row.status == "on_time" else None
+                found[(row.publisher, year)] = (row.status, days, row.evidence, row.url)
+    return found
+
+
+def every_page(session: Session, q: BoardQuery) -> tuple[Board, list[BoardRow]]:
+    cache = AnswerCache()
+    first = build_board(session, q, RULES, AS_OF, cache)
+    rows = list(first.rows)
+    for page in range(2, first.pages + 1):
+        shown = build_board(
+            session, BoardQuery(**{**q.__dict__, "page": page}), RULES, AS_OF, cache
+        )
+        assert (shown.total, shown.pages, shown.counts) == (first.total, first.pages, first.counts)
+        assert len(shown.rows) <= PAGE
+        rows += shown.rows
+    assert len(rows) == first.total
+    assert [r.name for r in rows] == sorted(r.name for r in rows)  # by name, none twice
+    assert len({r.name for r in rows}) == len(rows)
+    return first, rows
+
+
+def tally(rows: list[BoardRow], years: list[int]) -> dict[int, Counter[str]]:
+    return {y: Counter(row.cells[y].status for row in rows) for y in years}
+
+
+def same_counts(board: Board, rows: list[BoardRow]) -> None:
+    for year, want in tally(rows, board.years).items():
+        got = board.counts[year]
+        assert {s: got[s] for s in STATUSES} == {s: want[s] for s in STATUSES}, year
+
+
+@pytest.mark.parametrize("portal", ["taizhou", "tongxiang"])
+def test_every_cell_and_count_is_questions_status(history: History, portal: str) -> None:
+    with Session(history.engine) as session:
+        want = reference(session, portal)
+        board, rows = every_page(session, BoardQuery(portal, FIRST, LAST))
+    statuses = Counter()
+    for row in rows:
+        for year, cell in row.cells.items():
+            statuses[cell.status] += 1
+            if not row.years[0] <= year <= row.years[1]:
+                assert cell.status == "not_expected", (row.name, year)
+                continue
+            answer = want.get((row.name, year))
+            if answer is None:
+                assert cell.status == "on_time" and cell.report_id, (row.name, year, cell)
+                continue
+            status, days, evidence, url = answer
+            assert (cell.status, cell.days_late, cell.evidence) == (status, days, evidence)
+            assert url is None or cell.url == url
+    # The replica's history holds most of the statuses; the board counts its own cells.
+    assert {"on_time", "late", "missing", "not_yet_due"} <= set(statuses), statuses
+    same_counts(board, rows)
+
+
+@pytest.mark.parametrize("few", [2000, 0])  # a filter's page from its rows, or by the walk
+@pytest.mark.parametrize("portal", ["taizhou", "tongxiang"])
+def test_each_filter_keeps_the_publishers_with_such_a_cell(
+    history: History, portal: str, few: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(board_module, "_FEW", few)
+    with Session(history.engine) as session:
+        _, everyone = every_page(session, BoardQuery(portal, FIRST, LAST))
+        kinds = sorted({row.kind for row in everyone})
+        views = [(s, k) for s in STATUSES for k in [None, *kinds]]
+        shown = 0
+        for status, kind in views:
+            q = BoardQuery(portal, FIRST, LAST, status, kind)
+            board, rows = every_page(session, q)
+            want = [
+                row
+                for row in everyone
+                if (kind is None or row.kind == kind)
+                and any(c.status == status for c in row.cells.values())
+            ]
+            assert [r.name for r in rows] == [r.name for r in want], (status, kind)
+            assert [r.cells for r in rows] == [r.cells for r in want], (status, kind)
+            same_counts(board, rows)
+            shown += len(rows)
+        assert shown > 0
+
+
+def test_a_year_range_is_its_years_cells(history: History) -> None:
+    """A narrower range shows the same cells as the whole board, and counts only them."""
+    with Session(history.engine) as session:
+        _, everyone = every_page(session, BoardQuery("taizhou", FIRST, LAST))
+        board, rows = every_page(session, BoardQuery("taizhou", 2019, 2021, "late"))
+    years = range(2019, 2022)
+    want = [r for r in everyone if any(r.cells[y].status == "late" for y in years)]
+    assert [r.name for r in rows] == [r.name for r in want] != []
+    for row, whole in zip(rows, want, strict=True):
+        assert row.cells == {y: whole.cells[y] for y in years}
+    same_counts(board, rows)
+    assert isinstance(rows[0].cells[2019], Cell)
+
+
+# A portal with every status the replica lacks: a report page deleted before capture (`gone`), a
+# report page blocked by a challenge (`unreachable`), a dateless report seen by its deadline
+# (`on_time`) and one seen after (`undated`), on a covered year (2020) and a year with no
+# document (2021, judged without cells).
+BASE = "http://xxgk.tx.gov.cn"
+SYNTHETIC = [
+    PublisherSpec("tongxiang", "桐乡市教育局", (), "department"),
+    PublisherSpec("tongxiang", "桐乡市民政局", (), "department"),
+    PublisherSpec("tongxiang", "桐乡市财政局", (), "department"),
+    PublisherSpec("tongxiang", "桐乡市审计局", (), "department"),
+    PublisherSpec("tongxiang", "桐乡市人民政府", (), "government"),
+    PublisherSpec("tongxiang", "桐乡市新设局", (), "department", first_year=2021),
+]
+
+
+def fault(url: str, title: str, run_id: int, outcome: str) -> CaptureIn:
+    return CaptureIn(
+        portal="tongxiang", run_id=run_id, url=url, final_url=url,
+        status=404 if outcome == "gone" else 200,
+        headers=[("Content-Type", "text/html; charset=utf-8")], body=b"<html>x</html>",
+        fetched_at=datetime(2021, 2, 10, 1, tzinfo=UTC), kind="article", outcome=outcome,
+        listed_title=title,
+    )  # fmt: skip
+
+
+def test_gone_unreachable_and_dateless_cells(engine: Engine, store: BlobStore) -> None:
+    with session_scope(engine) as session:
+        sync_publishers(session, SYNTHETIC)
+        run = start_run(session, "tongxiang", "nightly", at=datetime(2021, 2, 10, 0, tzinfo=UTC))
+        finish_run(session, run, "ok", pages=10, at=datetime(2021, 2, 10, 2, tzinfo=UTC))
+        art = f"{BASE}/art/2021/1/20/art_1229425520_30400"
+        for n, (name, outcome) in enumerate([("教育局", "gone"), ("民政局", "blocked")]):
+            title = f"桐乡市{name}2020年度政府信息公开工作报告"
+            record_capture(session, store, fault(f"{art}{n}.html", title, run.id, outcome))
+        ids = {name: pid for name, pid in session.execute(select(Publisher.name, Publisher.id))}
+        for name, seen in (("桐乡市财政局", (2021, 1, 5)), ("桐乡市审计局", (2021, 3, 5))):
+            at = datetime(*seen, tzinfo=UTC)
+            session.add(
+                Document(
+                    portal="tongxiang", url=f"{BASE}/{name}", publisher_id=ids[name],
+                    report_year=2020, first_seen_at=at, last_seen_at=at,
+                )
+            )  # fmt: skip
+    as_of = date(2022, 6, 1)
+    with Session(engine) as session:
+        cells = {
+            (row.name, year): cell
+            for status in (None, *STATUSES)
+            for row in build_board(
+                session, BoardQuery("tongxiang", 2020, 2021, status), RULES, as_of, AnswerCache()
+            ).rows
+            for year, cell in row.cells.items()
+        }
+        board = build_board(
+            session, BoardQuery("tongxiang", 2020, 2021), RULES, as_of, AnswerCache()
+        )
+        gone = build_board(
+            session, BoardQuery("tongxiang", 2020, 2021, "gone"), RULES, as_of, AnswerCache()
+        )
+        want: dict[tuple[str, int], tuple[str, str]] = {}
+        for year in (2020, 2021):
+            for gap in missing(session, year, as_of, RULES, NEVER):
+                want[(gap.publisher, year)] = (gap.status, gap.evidence)
+            told = timeliness(session, year, RULES, NEVER)
+            for row in [*told.undated, *told.seen_in_time]:
+                want[(row.publisher, year)] = (row.status, row.evidence)
+    got = {key: (cell.status, cell.evidence) for key, cell in cells.items() if key in want}
+    assert got == want
+    assert {k: s for k, (s, _) in got.items() if k[1] == 2020} == {
+        ("桐乡市教育局", 2020): "gone",
+        ("桐乡市民政局", 2020): "unreachable",
+        ("桐乡市财政局", 2020): "on_time",  # no date, seen by the deadline
+        ("桐乡市审计局", 2020): "undated",
+        ("桐乡市人民政府", 2020): "missing",
+    }
+    assert cells[("桐乡市新设局", 2020)].status == "not_expected"
+    assert {s for (_, y), (s, _) in got.items() if y == 2021} == {"missing"}  # no cells
+    assert [r.name for r in gone.rows] == ["桐乡市教育局"]
+    counts = board.counts[2020]
+    assert {s: n for s, n in counts.items() if n} == {
+        "gone": 1, "unreachable": 1, "on_time": 1, "undated": 1, "missing": 1, "not_expected": 1
+    }  # fmt: skip
+    assert gone.counts[2021] == Counter({"missing": 1, "on_time": 0})
+
+
+def test_migration_0010_adds_indexes_only_and_goes_back(engine: Engine) -> None:
+    """0010 is indexes only: down to 0009 they go and every table stays, up again they return."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from archive.db import alembic_config, upgrade
+
+    def state() -> tuple[set[str], set[str]]:
+        found = inspect(engine)
+        tables = set(found.get_table_names())
+        return tables, {
+            ix["name"] or "" for t in ("report_cells", "publishers") for ix in found.get_indexes(t)
+        }
+
+    tables, head = state()
+    board = {"ix_report_cells_board", "ix_publishers_board", "ix_publishers_limited"}
+    assert board <= head
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009")
+    assert state() == (tables, head - board)
+    upgrade(engine)
+    assert state() == (tables, head)
