@@ -102,6 +102,53 @@ def nianbao(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def descendants(pid: int) -> dict[int, tuple[int, str]]:
+    """The processes under `pid`, now: pid -> (its parent, the module it runs (`-m` X), else its
+    argv[0]). A fork not yet exec'd shows its parent's command line."""
+    found: dict[int, tuple[int, str]] = {}
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for child in children:
+                try:
+                    argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")
+                except OSError:
+                    continue
+                todo.append(child)
+                if argv[0]:  # empty: a zombie
+                    name = argv[argv.index("-m") + 1] if "-m" in argv else argv[0]
+                    found[child] = (parent, name)
+    return found
+
+
+def watched(
+    config: Path, *args: str
+) -> tuple[subprocess.CompletedProcess[str], dict[int, tuple[int, str]]]:
+    """`nianbao` run as `nianbao()` does, and every process seen under it while it ran (its
+    process tree sampled every 20 ms: a writer lives as long as a portal's crawl, at least)."""
+    command = [sys.executable, "-m", "nianbao", "--config", str(config), *args]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: dict[int, tuple[int, str]] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            seen.update(descendants(proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate(timeout=300)
+    done.set()
+    sampler.join()
+    return subprocess.CompletedProcess(command, proc.returncode, out, err), seen
+
+
 def archive_of(database_url: str) -> tuple[Counter[tuple[object, ...]], set[tuple[object, ...]]]:
     """What two crawls of the same portals must share: the captures (URL, kind, status,
     outcome, bytes) and the reports (URL, year, publisher, the digests of their versions)."""
@@ -161,8 +208,13 @@ def test_jobs_2_gives_the_archive_of_crawling_one_by_one(
     many = tmp_path / "many"
     many.mkdir()
     config, together = write_config(many, urls)
-    done = nianbao(config, "crawl", "--all", "--jobs", "2", "--json")
+    done, seen = watched(config, "crawl", "--all", "--jobs", "2", "--json")
     assert done.returncode == 0, done.stderr
+    # Two crawl processes, three portals: one archive writer per process, not one per portal.
+    named = {pid for pid, (_parent, name) in seen.items() if name == "crawler.worker"}
+    workers = {pid for pid in named if seen[pid][0] not in named}  # not a worker's fork
+    writers = [parent for parent, name in seen.values() if name == "crawler.writer"]
+    assert len(workers) == 2 and sorted(writers) == sorted(workers), seen
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert sorted(row["portal"] for row in rows) == sorted(PORTALS)
     runs = runs_of(together)
