@@ -37,7 +37,7 @@ from twisted.internet.defer import Deferred
 from archive.db import ArchiveUnavailable, make_engine, upgrade
 from archive.errors import write_failure
 from crawler.downloader import OneAtATimeDownloader
-from crawler.job import CrawlJob, PortalProgress, PortalResult
+from crawler.job import CrawlJob, PortalProgress, PortalResult, RunSummary
 from crawler.lease import crawl_lease
 from crawler.pipeline import FAULT_STAT, HANDED_STAT, ArchivePipeline, ArchiveWriter
 from crawler.settings import scrapy_settings
@@ -123,6 +123,7 @@ class Batch:
         # portal of the process; one that died is replaced for the portals that start after.
         self.writers: dict[tuple[str, str], ArchiveWriter] = {}
         self.dead_writers: list[ArchiveWriter] = []
+        self.synced: set[str] = set()  # the archives whose publisher registry is synced
         self.stopping: str | None = None
 
     async def run(self, jobs: list[CrawlJob]) -> None:
@@ -204,11 +205,30 @@ class Batch:
         if refused is None:  # else nothing is fetched: there would be no room for it
             stats, failures = await self._crawl(job, opened)
         summary, fault = await self.indexing.run(
-            deferToThread, close_run, job, engine, opened, stats, failures
+            deferToThread, self._close, job, engine, opened, stats, failures
         )
         if fault:
             return PortalResult(job.portal.id, error=fault)
         return PortalResult(job.portal.id, summary=summary)
+
+    def _close(
+        self,
+        job: CrawlJob,
+        engine: Engine,
+        opened: Opened,
+        stats: dict[str, Any],
+        failures: list[str],
+    ) -> tuple[RunSummary, str | None]:
+        """`close_run`, in the thread pool, one portal at a time (`indexing`); the publisher
+        registry synced by the first portal of each archive only: every job of a batch carries
+        the same registry (crawler.job.read_jobs)."""
+        url = job.archive.database_url
+        summary, fault = close_run(
+            job, engine, opened, stats, failures, sync_registry=url not in self.synced
+        )
+        if fault is None:
+            self.synced.add(url)
+        return summary, fault
 
     def _engine(self, url: str) -> Engine:
         with self.engines_lock:
