@@ -28,6 +28,7 @@ from typing import Any
 from scrapy import Request, signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.exceptions import IgnoreRequest
+from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.reactor import install_reactor
@@ -97,6 +98,21 @@ class StoppableDownloader(OneAtATimeDownloader):
             while slot.queue:
                 _request, waiting = slot.queue.popleft()
                 waiting.errback(IgnoreRequest(CANCELLED))
+
+
+class ConditionalAutoThrottle(AutoThrottle):
+    """Scrapy's AutoThrottle, but a 304 may bring a host's delay back down as a 200 may.
+
+    Scrapy lets no other status lower the delay (small error pages would speed up the crawl of
+    a failing site). A nightly crawl's answers are nearly all 304s: one slow moment (the crawl
+    process busy, not the host) raised a host's delay for the rest of its crawl, and at 500
+    portals a process ~15% of them ended one to two minutes late. The delay never goes below
+    download_delay either way."""
+
+    def _adjust_delay(self, slot: Any, latency: float, response: Response) -> None:
+        if response.status == 304:
+            response = response.replace(status=200)
+        super()._adjust_delay(slot, latency, response)
 
 
 # The pipeline crawler.settings names: ArchivePipeline, fed by the batch's shared writer.

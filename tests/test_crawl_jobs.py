@@ -285,3 +285,24 @@ def test_a_failing_portal_fails_alone(replica_urls: dict[str, str], tmp_path: Pa
     assert "the 年报 listing" in rows["moved"]["finding"]
     runs = runs_of(database_url)
     assert {p: r.status for p, r in runs.items()} == {p: rows[p]["status"] for p in rows}
+
+
+def test_a_304_brings_a_raised_delay_back_down_never_below_the_download_delay() -> None:
+    # A nightly crawl's answers are 304s: with Scrapy's AutoThrottle one slow moment left a
+    # host's delay raised for the rest of its crawl (only a 200 may lower it).
+    from scrapy.core.downloader import Slot
+    from scrapy.http import Response
+    from scrapy.utils.test import get_crawler
+
+    from crawler.batch import ConditionalAutoThrottle
+
+    crawler = get_crawler(settings_dict={"AUTOTHROTTLE_ENABLED": True, "DOWNLOAD_DELAY": 1.0})
+    throttle = ConditionalAutoThrottle(crawler)
+    throttle.mindelay, throttle.maxdelay = 1.0, 60.0  # set when the spider opens
+    slot = Slot(concurrency=1, delay=8.0, randomize_delay=False)
+    for _ in range(10):
+        throttle._adjust_delay(slot, 0.2, Response("http://h/a", status=304))
+    assert slot.delay == 1.0
+    error = Slot(concurrency=1, delay=8.0, randomize_delay=False)
+    throttle._adjust_delay(error, 0.2, Response("http://h/a", status=500))
+    assert error.delay == 8.0  # an error page still lowers nothing
