@@ -71,7 +71,6 @@ class ArchiveWriter:
         self.ended: Report | None = None  # its last word, once it has ended
         self.waiting: dict[int, Deferred[Report]] = {}
         self.lock = threading.Lock()  # `ended` and `waiting`, between the reader and reactor
-        self.runs: set[int] = set()  # every run it served
         threading.Thread(target=self._read, daemon=True).start()
 
     @property
@@ -84,7 +83,6 @@ class ArchiveWriter:
             return False
         if capture.run_id is None:
             capture = dataclasses.replace(capture, run_id=run_id)
-        self.runs.add(run_id)
         try:
             dump_capture(capture, self.pipe)
         except (BrokenPipeError, ValueError, OSError):
