@@ -28,9 +28,10 @@ class CrawlerConfig:
     # A portal's crawl is stopped past this and its run recorded failed, so that a portal that
     # hangs holds its place in the process no longer (crawler.worker).
     portal_timeout_minutes: float = 120.0
-    # Portals one crawl process crawls at once (each its own Scrapy crawler, host slot and
-    # archive writer process); `nianbao crawl --jobs N` runs N such processes.
-    portals_per_process: int = 16
+    # Portals one crawl process crawls at once (each its own Scrapy crawler and host slot; one
+    # archive writer serves them all); `nianbao crawl --jobs N` runs N such processes. About
+    # 1.2 MB a portal (bench/national_bench.py: 305 MB for a process of 200).
+    portals_per_process: int = 100
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,9 @@ def scrapy_settings(job: CrawlJob, run_id: int) -> dict[str, Any]:
         "NIANBAO_ALLOWED_HOSTS": list(portal.allowed_hosts),
         "EXTENSIONS": {
             "crawler.middlewares.FileSizeLimit": 0,
+            # A 304 lowers a host's raised delay as a 200 does (the nightly crawl's answers).
+            "scrapy.extensions.throttle.AutoThrottle": None,
+            "crawler.batch.ConditionalAutoThrottle": 0,
             "scrapy.extensions.feedexport.FeedExporter": None,  # no feeds
         },
         # Everything a spider yields would pass through these for nothing: the spiders follow

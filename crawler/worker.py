@@ -62,11 +62,19 @@ def open_run(job: CrawlJob, engine: Engine) -> Opened:
 
 
 def close_run(
-    job: CrawlJob, engine: Engine, opened: Opened, stats: dict[str, Any], failures: list[str]
+    job: CrawlJob,
+    engine: Engine,
+    opened: Opened,
+    stats: dict[str, Any],
+    failures: list[str],
+    *,
+    sync_registry: bool = True,
 ) -> tuple[RunSummary, str | None]:
     """Index what the portal has unindexed, judge the run and record how it ended; returns the
-    summary and the archive's refusal, if one stopped the crawl."""
-    indexed = _index(job, engine, stats)
+    summary and the archive's refusal, if one stopped the crawl. `sync_registry` False: this
+    process has synced the job's publisher registry already (crawler.batch: once, not once a
+    portal, since comparing the whole registry costs more the more portals it holds)."""
+    indexed = _index(job, engine, stats, sync_registry)
     status, finding = judge(job, stats, failures, opened.previous)
     count = _counter(stats)
     summary = RunSummary(
@@ -113,12 +121,15 @@ def refused_blobs(job: CrawlJob) -> str | None:
     return None
 
 
-def _index(job: CrawlJob, engine: Engine, stats: dict[str, Any]) -> IndexStats:
+def _index(
+    job: CrawlJob, engine: Engine, stats: dict[str, Any], sync_registry: bool = True
+) -> IndexStats:
     """Index what the portal has unindexed; when the database refuses that, the refusal goes
     into `stats` and indexing is left to the next crawl (the run row may still fit)."""
     try:
-        with session_scope(engine) as session:
-            sync_publishers(session, job.publishers)
+        if sync_registry:
+            with session_scope(engine) as session:
+                sync_publishers(session, job.publishers)
         # Everything of the portal still unindexed, not only this run's: a crawl killed
         # before it indexed leaves captures no later crawl fetches again (unchanged). In short
         # committed batches, so that other writers are not locked out for the whole pass.

@@ -3,14 +3,19 @@
 Writing an archive costs CPU (hashing, the ORM, the syscalls of each durable blob); in the crawl's
 own process it would hold the GIL that Scrapy's reactor needs for every response. A process of its
 own writes in parallel, and captures that queue up while it commits share the next transaction.
-It imports the archive only, so it starts quickly; it ends when the crawl closes its stdin, or
-dies, whichever comes first, or at once when the archive refuses a write (a full or read-only disk
-or database): the crawl learns it from the pipe breaking, and stops fetching what it cannot store.
+One writer serves every portal of a crawl process (crawler.pipeline.ArchiveWriter): captures carry
+their portal and run, and a batch mixes them. When a portal's crawl ends, the crawl sends `end
+RUN_ID` after its last capture; the writer answers once it has committed everything sent before
+it, with what it archived for that run. It imports the archive only, so it starts quickly; it ends
+when the crawl closes its stdin, or dies, whichever comes first, or at once when the archive
+refuses a write (a full or read-only disk or database): the crawl learns it from the pipe
+breaking, and stops fetching what it cannot store.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import logging
 import os
@@ -20,8 +25,8 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
@@ -38,7 +43,23 @@ from archive.errors import ArchiveWriteFailed, write_failure
 MAX_BATCH = 64
 MAX_QUEUED = 1024  # captures held in memory at most; past this the crawl waits for the writer
 LINGER = 0.2  # seconds a batch waits for more captures after its first
+PICKLE_START = b"\x80"  # a capture (dump_capture's pickle) begins with PROTO; a command does not
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """`end RUN_ID`: the run has sent its last capture; answer with what it archived."""
+
+    run_id: int
+
+
+class EndOfInput:
+    """The crawl closed the pipe (or died, or sent what is no capture)."""
+
+
+END = EndOfInput()
+Message = CaptureIn | RunEnd | EndOfInput
 
 
 class Writer:
@@ -48,7 +69,19 @@ class Writer:
         self.database_url = database_url
         self.engine = make_engine(database_url)
         self.store = BlobStore(Path(blob_dir))
-        self.counts: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()  # everything archived
+        self.runs: dict[int | None, Counter[str]] = {}  # the same, by run, until it is told
+
+    def _count(self, capture: CaptureIn, outcome: str) -> None:
+        run = self.runs.setdefault(capture.run_id, Counter())
+        for counts in (self.counts, run):
+            counts["nianbao/captures"] += 1
+            counts[f"nianbao/captures/{capture.kind}"] += 1
+            counts[f"nianbao/outcome/{outcome}"] += 1
+
+    def run_counts(self, run_id: int) -> dict[str, int]:
+        """What was archived for `run_id` (since it was last asked)."""
+        return dict(self.runs.pop(run_id, Counter()))
 
     def write(self, batch: list[CaptureIn]) -> None:
         """Commit `batch`; a capture refused alone is kept bare (`_keep_refused`), but a write the
@@ -69,9 +102,7 @@ class Writer:
             self._keep_refused(batch[0], exc)
             return
         for capture in batch:
-            self.counts["nianbao/captures"] += 1
-            self.counts[f"nianbao/captures/{capture.kind}"] += 1
-            self.counts[f"nianbao/outcome/{capture.outcome}"] += 1
+            self._count(capture, capture.outcome)
 
     def _keep_refused(self, capture: CaptureIn, exc: Exception) -> None:
         """A capture the database refused for what it holds (a NUL in a title, a value out of
@@ -100,9 +131,7 @@ class Writer:
                 f"archive write failed: the database refused the capture of {capture.url}: "
                 f"{_one_line(again)}"
             ) from again
-        self.counts["nianbao/captures"] += 1
-        self.counts[f"nianbao/captures/{capture.kind}"] += 1
-        self.counts["nianbao/outcome/error"] += 1
+        self._count(capture, "error")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -115,26 +144,32 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main() -> None:
-    """`python -m crawler.writer DATABASE_URL BLOB_DIR [RUN_ID]`: captures on stdin
+    """`python -m crawler.writer DATABASE_URL BLOB_DIR [RUN_ID]`: on stdin, captures
     (archive.captures.dump_capture's, from crawler.pipeline), each stamped with RUN_ID when it
-    has no run of its own, until the end of stdin; then one JSON line on
-    stdout: `{"counts": {stat: n}, "fault": null}`, the counts of what was archived, and the
-    one-line `ArchiveWriteFailed` that ended it early, if one did."""
+    has no run of its own, and `end RUN_ID` lines, until the end of stdin. On stdout, for each
+    `end`, once what came before it is committed: `{"run": RUN_ID, "counts": {stat: n}}`, what
+    was archived for the run; at the end, one line `{"counts": {stat: n}, "fault": null}`, the
+    counts of everything archived, and the one-line `ArchiveWriteFailed` that ended it early, if
+    one did."""
     # The crawl process decides when to stop; it also starts this one at background priority
     # (crawler.pipeline), so that the crawl and the portal's answers come first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     database_url, blob_dir = sys.argv[1:3]
     run_id = int(sys.argv[3]) if len(sys.argv) > 3 else None
-    jobs: queue.Queue[CaptureIn | None] = queue.Queue(MAX_QUEUED)
+    jobs: queue.Queue[Message] = queue.Queue(MAX_QUEUED)
     threading.Thread(target=_read, args=(sys.stdin.buffer, jobs, run_id), daemon=True).start()
     writer = Writer(database_url, blob_dir)
     fault = None
     try:
-        done = False
-        while not done:
-            batch, done = _take(jobs)
+        while True:
+            batch, message = _take(jobs, jobs.get())
             if batch:
                 writer.write(batch)
+            if isinstance(message, RunEnd):
+                answer = {"run": message.run_id, "counts": writer.run_counts(message.run_id)}
+                print(json.dumps(answer), flush=True)
+            elif isinstance(message, EndOfInput):
+                break
     except ArchiveWriteFailed as exc:
         fault = str(exc)
         logger.error("%s", fault)
@@ -147,12 +182,15 @@ def main() -> None:
         os._exit(1)
 
 
-def _read(stream: BinaryIO, jobs: queue.Queue[CaptureIn | None], run_id: int | None) -> None:
-    """Read captures into `jobs` as they come, stamped with the crawl's run; a None when the
-    crawl closes the pipe (or dies: the pipe closes all the same), or sends what is no capture
-    (logged: a bug, which the crawl learns from the pipe breaking)."""
+def _read(stream: io.BufferedReader, jobs: queue.Queue[Message], run_id: int | None) -> None:
+    """Read captures and `end` lines into `jobs` as they come, captures stamped with the
+    crawl's run; END when the crawl closes the pipe (or dies: the pipe closes all the same), or
+    sends what is neither (logged: a bug, which the crawl learns from the pipe breaking)."""
     try:
-        while True:
+        while head := stream.peek(1)[:1]:
+            if head != PICKLE_START:
+                jobs.put(_command(stream.readline()))
+                continue
             capture = load_capture(stream)
             if capture.run_id is None and run_id is not None:
                 # Here, off the crawl's process: the spider built it without knowing the run.
@@ -160,26 +198,35 @@ def _read(stream: BinaryIO, jobs: queue.Queue[CaptureIn | None], run_id: int | N
             jobs.put(capture)
     except InvalidCapture as exc:
         logger.error("the crawl sent what is no capture: %s", exc)
-        jobs.put(None)
     except (EOFError, OSError, ValueError, TypeError):
-        jobs.put(None)
+        pass
+    jobs.put(END)
 
 
-def _take(jobs: queue.Queue[CaptureIn | None]) -> tuple[list[CaptureIn], bool]:
-    """The next batch: up to MAX_BATCH captures, or what came within LINGER of the first (a
-    transaction per page would cost more than the page); True once the end came."""
-    job = jobs.get()
+def _command(line: bytes) -> RunEnd:
+    """`end RUN_ID`; InvalidCapture for anything else."""
+    words = line.split()
+    if len(words) != 2 or words[0] != b"end" or not words[1].isdigit():
+        raise InvalidCapture(f"neither a capture nor a command: {line[:80]!r}")
+    return RunEnd(int(words[1]))
+
+
+def _take(jobs: queue.Queue[Message], first: Message) -> tuple[list[CaptureIn], Message | None]:
+    """The batch that starts at `first`: up to MAX_BATCH captures, or those that came within
+    LINGER of the first (a transaction per page would cost more than the page); and the message
+    that ended it (a run's end, the end of input), None when its size or time did."""
     deadline = time.monotonic() + LINGER
     batch: list[CaptureIn] = []
-    while job is not None:
-        batch.append(job)
+    message = first
+    while isinstance(message, CaptureIn):
+        batch.append(message)
         if len(batch) >= MAX_BATCH:
-            return batch, False
+            return batch, None
         try:
-            job = jobs.get(timeout=max(0.0, deadline - time.monotonic()))
+            message = jobs.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
-            return batch, False
-    return batch, True
+            return batch, None
+    return batch, message
 
 
 if __name__ == "__main__":

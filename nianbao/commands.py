@@ -106,6 +106,10 @@ def crawl(
     # SIGTERM (a scheduler stopping) unwinds like Ctrl-C: the crawl's run is closed, its lease freed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     batch = [_job(settings, portal, kind, full) for portal in chosen]
+    # The archive created, migrated and its registry synced once, here, rather than by the
+    # portals' crawls at once (a fresh SQLite file's first writers at once: "database is locked").
+    with obj.session():
+        pass
     results: list[PortalResult] = []
     pages = PageCount()
     with progress("crawl", len(chosen)) as bar:

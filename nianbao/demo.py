@@ -61,6 +61,10 @@ def demo(workdir: Path | None, fmt: str) -> None:
             encoding="utf-8",
         )
         settings = load_settings(settings_path)
+        # The archive created and migrated once, before its portals' crawls open it side by side
+        # (a fresh SQLite file's first writers at once: "database is locked").
+        with Context(str(settings_path)).session():
+            pass
         _crawl_all(settings, workdir)
     rows = _status_rows(Context(str(settings_path)))
     emit(rows, DEMO_FIELDS, fmt, "missing and late annual reports on the replica portals")

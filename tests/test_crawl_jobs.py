@@ -102,6 +102,53 @@ def nianbao(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def descendants(pid: int) -> dict[int, tuple[int, str]]:
+    """The processes under `pid`, now: pid -> (its parent, the module it runs (`-m` X), else its
+    argv[0]). A fork not yet exec'd shows its parent's command line."""
+    found: dict[int, tuple[int, str]] = {}
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for child in children:
+                try:
+                    argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")
+                except OSError:
+                    continue
+                todo.append(child)
+                if argv[0]:  # empty: a zombie
+                    name = argv[argv.index("-m") + 1] if "-m" in argv else argv[0]
+                    found[child] = (parent, name)
+    return found
+
+
+def watched(
+    config: Path, *args: str
+) -> tuple[subprocess.CompletedProcess[str], dict[int, tuple[int, str]]]:
+    """`nianbao` run as `nianbao()` does, and every process seen under it while it ran (its
+    process tree sampled every 20 ms: a writer lives as long as a portal's crawl, at least)."""
+    command = [sys.executable, "-m", "nianbao", "--config", str(config), *args]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: dict[int, tuple[int, str]] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            seen.update(descendants(proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate(timeout=300)
+    done.set()
+    sampler.join()
+    return subprocess.CompletedProcess(command, proc.returncode, out, err), seen
+
+
 def archive_of(database_url: str) -> tuple[Counter[tuple[object, ...]], set[tuple[object, ...]]]:
     """What two crawls of the same portals must share: the captures (URL, kind, status,
     outcome, bytes) and the reports (URL, year, publisher, the digests of their versions)."""
@@ -161,8 +208,13 @@ def test_jobs_2_gives_the_archive_of_crawling_one_by_one(
     many = tmp_path / "many"
     many.mkdir()
     config, together = write_config(many, urls)
-    done = nianbao(config, "crawl", "--all", "--jobs", "2", "--json")
+    done, seen = watched(config, "crawl", "--all", "--jobs", "2", "--json")
     assert done.returncode == 0, done.stderr
+    # Two crawl processes, three portals: one archive writer per process, not one per portal.
+    named = {pid for pid, (_parent, name) in seen.items() if name == "crawler.worker"}
+    workers = {pid for pid in named if seen[pid][0] not in named}  # not a worker's fork
+    writers = [parent for parent, name in seen.values() if name == "crawler.writer"]
+    assert len(workers) == 2 and sorted(writers) == sorted(workers), seen
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert sorted(row["portal"] for row in rows) == sorted(PORTALS)
     runs = runs_of(together)
@@ -233,3 +285,24 @@ def test_a_failing_portal_fails_alone(replica_urls: dict[str, str], tmp_path: Pa
     assert "the 年报 listing" in rows["moved"]["finding"]
     runs = runs_of(database_url)
     assert {p: r.status for p, r in runs.items()} == {p: rows[p]["status"] for p in rows}
+
+
+def test_a_304_brings_a_raised_delay_back_down_never_below_the_download_delay() -> None:
+    # A nightly crawl's answers are 304s: with Scrapy's AutoThrottle one slow moment left a
+    # host's delay raised for the rest of its crawl (only a 200 may lower it).
+    from scrapy.core.downloader import Slot
+    from scrapy.http import Response
+    from scrapy.utils.test import get_crawler
+
+    from crawler.batch import ConditionalAutoThrottle
+
+    crawler = get_crawler(settings_dict={"AUTOTHROTTLE_ENABLED": True, "DOWNLOAD_DELAY": 1.0})
+    throttle = ConditionalAutoThrottle(crawler)
+    throttle.mindelay, throttle.maxdelay = 1.0, 60.0  # set when the spider opens
+    slot = Slot(concurrency=1, delay=8.0, randomize_delay=False)
+    for _ in range(10):
+        throttle._adjust_delay(slot, 0.2, Response("http://h/a", status=304))
+    assert slot.delay == 1.0
+    error = Slot(concurrency=1, delay=8.0, randomize_delay=False)
+    throttle._adjust_delay(error, 0.2, Response("http://h/a", status=500))
+    assert error.delay == 8.0  # an error page still lowers nothing
