@@ -119,4 +119,5 @@ class PageCount:
 
     def __str__(self) -> str:
         pages = self.done + sum(self.running.values())
-        return f"{pages} pages, {len(self.running)} portals crawling"
+        running = len(self.running)
+        return f"{pages} pages, {running} portal{'' if running == 1 else 's'} crawling"

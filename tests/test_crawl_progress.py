@@ -23,7 +23,7 @@ import pytest
 from replica import national, settings_for
 
 LATENCY = ("0.05", "0.06")
-LIVE = re.compile(r"(\d+) pages, 1 portals crawling")
+LIVE = re.compile(r"(\d+) pages, 1 portal crawling")
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # terminal control sequences (CSI)
 
 
