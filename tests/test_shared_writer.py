@@ -143,6 +143,11 @@ def test_a_writer_killed_fails_the_runs_it_served_and_the_next_portal_gets_a_new
         CrawlJob(p, settings.crawler, settings.archive, settings.publishers)
         for p in settings.portals
     ]
+    # Migrated first, as `nianbao crawl` does before its portals open the archive side by side
+    # (two portals migrating a fresh SQLite file at once can wait past the busy timeout).
+    engine = make_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
     worker = subprocess.Popen(
         [sys.executable, "-m", "crawler.worker"],
         stdin=subprocess.PIPE,

@@ -22,8 +22,9 @@ branch_labels = None
 depends_on = None
 
 INDEXED_URL = 1500  # archive.models.INDEXED_URL when written: a migration keeps its own copy
-URL_FITS = f"octet_length(url) <= {INDEXED_URL}"
-URL_BEYOND = f"octet_length(url) > {INDEXED_URL}"
+# Literal predicates (INDEXED_URL written out): no SQL is built from strings (test_sql_literals).
+URL_FITS = "octet_length(url) <= 1500"
+URL_BEYOND_OR_DATELESS = "octet_length(url) > 1500 OR undated_doc IS NOT NULL"
 NEVER_ON_SQLITE = sa.text("claimed IS NULL")  # never true: the column is NOT NULL
 LATE_COLUMNS = [
     "publisher_id",
@@ -50,7 +51,7 @@ def upgrade() -> None:
         "ix_report_cells_late_rest",
         "report_cells",
         ["year", "claimed"],
-        postgresql_where=sa.text(f"{URL_BEYOND} OR undated_doc IS NOT NULL"),
+        postgresql_where=sa.text(URL_BEYOND_OR_DATELESS),
         sqlite_where=NEVER_ON_SQLITE,
     )
 
