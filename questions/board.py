@@ -33,7 +33,7 @@ from questions.status import (
     UndatedRow,
     _seen_in_time,
     _undated_rows,
-    _untold,
+    gap_verdict,
     missing,
     timeliness,
 )
@@ -389,18 +389,9 @@ def _answers(
 
 
 def _gap(f: YearFacts, portal: str, row: BoardRow, deadline: date) -> MissingRow:
-    """`missing`'s row for a publisher with no report copy (questions.status.missing)."""
-    pid, faults = row.publisher_id, f.faults
-    if f.as_of <= deadline:
-        status, evidence = "not_yet_due", f"due {deadline}; as of {f.as_of} not yet overdue"
-    elif pid in faults.gone:
-        status, evidence = "gone", faults.gone[pid].evidence()
-    elif pid in faults.blocked:
-        status, evidence = "unreachable", faults.blocked[pid].evidence()
-    else:
-        search = f.searches.get(deadline) or Searches(portal, deadline)
-        status = "missing" if search.reachable else "unreachable"
-        evidence = search.evidence + _untold(faults.untold.get(portal, ()), search)
+    """`missing`'s row for a publisher with no report copy (questions.status.gap_verdict)."""
+    search = f.searches.get(deadline) or Searches(portal, deadline)
+    status, evidence = gap_verdict(row.publisher_id, deadline, f.as_of, f.faults, search)
     return MissingRow(portal, row.name, row.kind, f.year, deadline, status, evidence)
 
 

@@ -30,7 +30,7 @@ from archive.models import PUBLISHER_KINDS, CrawlRun, Document, Publisher
 from questions.copies import claimed_date
 from questions.deadlines import DeadlineRules, deadline_for
 from questions.evidence import Searches, searches, stood
-from questions.page_faults import FaultPage, page_faults
+from questions.page_faults import FaultPage, PageFaults, page_faults
 
 __all__ = [
     "LateRow", "MissingRow", "Scope", "Timeliness", "UndatedRow", "late", "missing", "timeliness",
@@ -123,18 +123,26 @@ def missing(
     rows = []
     for pub_id, portal, name, kind in expected:
         deadline = deadlines[kind]
-        if as_of <= deadline:
-            status, evidence = "not_yet_due", f"due {deadline}; as of {as_of} not yet overdue"
-        elif pub_id in faults.gone:
-            status, evidence = "gone", faults.gone[pub_id].evidence()
-        elif pub_id in faults.blocked:
-            status, evidence = "unreachable", faults.blocked[pub_id].evidence()
-        else:
-            search = runs.get((portal, deadline)) or Searches(portal, deadline)
-            status = "missing" if search.reachable else "unreachable"
-            evidence = search.evidence + _untold(faults.untold.get(portal, ()), search)
+        search = runs.get((portal, deadline)) or Searches(portal, deadline)
+        status, evidence = gap_verdict(pub_id, deadline, as_of, faults, search)
         rows.append(MissingRow(portal, name, kind, year, deadline, status, evidence))
     return rows
+
+
+def gap_verdict(
+    pub_id: int, deadline: date, as_of: date, faults: PageFaults, search: Searches
+) -> tuple[str, str]:
+    """(status, evidence) of a publisher with no report copy: not yet due, its page gone or
+    blocked, else missing or unreachable as the portal's `search` by the deadline went. The one
+    judgement of `missing` and the board (questions.board)."""
+    if as_of <= deadline:
+        return "not_yet_due", f"due {deadline}; as of {as_of} not yet overdue"
+    if pub_id in faults.gone:
+        return "gone", faults.gone[pub_id].evidence()
+    if pub_id in faults.blocked:
+        return "unreachable", faults.blocked[pub_id].evidence()
+    status = "missing" if search.reachable else "unreachable"
+    return status, search.evidence + _untold(faults.untold.get(search.portal, ()), search)
 
 
 def _untold(pages: tuple[FaultPage, ...] | list[FaultPage], search: Searches) -> str:
