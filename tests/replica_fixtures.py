@@ -31,6 +31,21 @@ def replica_process() -> Iterator[dict[str, str]]:
         proc.wait(timeout=10)
 
 
+@contextmanager
+def national_process(portals: int, latency: tuple[float, float]) -> Iterator[dict[str, str]]:
+    """`python -m replica.national`: `portals` replica portals, each answering in `latency`
+    seconds (low, high); yields their URLs; always stopped."""
+    low, high = (str(s) for s in latency)
+    command = [sys.executable, "-m", "replica.national", "--portals", str(portals)]
+    proc = subprocess.Popen([*command, "--latency", low, high], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        yield json.loads(proc.stdout.readline())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def replica_settings(urls: dict[str, str], database_url: str, blob_dir: Path) -> Settings:
     """The replica's settings, pointed at this test's archive."""
     text = settings_for(urls, database_url=database_url, blob_dir=str(blob_dir))

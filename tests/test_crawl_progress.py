@@ -19,27 +19,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from replica_fixtures import national_process
 
 from replica import national, settings_for
 
-LATENCY = ("0.05", "0.06")
+LATENCY = (0.05, 0.06)
 LIVE = re.compile(r"(\d+) pages, 1 portal crawling")
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # terminal control sequences (CSI)
 
 
 @pytest.fixture(scope="module")
 def urls() -> Iterator[dict[str, str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "replica.national", "--portals", "1", "--latency", *LATENCY],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    try:
-        yield json.loads(proc.stdout.readline())
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with national_process(1, LATENCY) as found:
+        yield found
 
 
 def config(root: Path, urls: dict[str, str]) -> Path:

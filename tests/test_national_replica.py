@@ -5,8 +5,6 @@ latency; so that the benchmark cannot rot silently."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import tomllib
 import urllib.error
@@ -16,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from replica_fixtures import national_process
 
 from nianbao.settings import parse_settings
 from replica import national, settings_for
@@ -26,25 +25,8 @@ LATENCY = (0.05, 0.06)
 
 @pytest.fixture(scope="module")
 def urls() -> Iterator[dict[str, str]]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "replica.national",
-            "--portals",
-            "3",
-            "--latency",
-            *map(str, LATENCY),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    try:
-        yield json.loads(proc.stdout.readline())
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with national_process(3, LATENCY) as found:
+        yield found
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, Any]:

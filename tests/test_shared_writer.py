@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from replica_fixtures import national_process
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -99,17 +100,8 @@ def test_the_writer_ends_on_what_is_neither_capture_nor_command(tmp_path: Path) 
 
 @pytest.fixture(scope="module")
 def urls() -> Iterator[dict[str, str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "replica.national", "--portals", "3", "--latency", "0.05", "0.06"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    try:
-        yield json.loads(proc.stdout.readline())
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with national_process(3, (0.05, 0.06)) as found:
+        yield found
 
 
 def writers_of(pid: int) -> list[int]:
