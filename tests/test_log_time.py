@@ -4,11 +4,9 @@ line in ISO 8601, Asia/Shanghai, with the +08:00 offset, as the CLI shows times.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from replica_fixtures import replica_process, replica_settings
 
 from archive.clock import SHANGHAI, now
@@ -20,25 +18,18 @@ STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00) \[")
 STARTS_WITH_A_DATE = re.compile(r"^\d{4}-\d\d-\d\d")
 
 
-@pytest.fixture(scope="module")
-def replica_url() -> Iterator[str]:
+def test_every_line_of_a_crawls_log_is_stamped_in_shanghai_time(tmp_path: Path) -> None:
+    started, log = now(), tmp_path / "crawl.log"
     with replica_process() as urls:
-        yield urls[PORTAL]
-
-
-def test_every_line_of_a_crawls_log_is_stamped_in_shanghai_time(
-    replica_url: str, tmp_path: Path
-) -> None:
-    settings = replica_settings({PORTAL: replica_url}, f"sqlite:///{tmp_path / 'a.db'}", tmp_path)
-    job = CrawlJob(
-        portal=settings.portal(PORTAL),
-        crawler=settings.crawler,
-        archive=settings.archive,
-        publishers=settings.publishers,
-    )
-    started = now()
-    log = tmp_path / "crawl.log"
-    assert run_crawl(job, log_path=log).status == "ok"
+        database_url = f"sqlite:///{tmp_path / 'a.db'}"
+        settings = replica_settings({PORTAL: urls[PORTAL]}, database_url, tmp_path)
+        job = CrawlJob(
+            portal=settings.portal(PORTAL),
+            crawler=settings.crawler,
+            archive=settings.archive,
+            publishers=settings.publishers,
+        )
+        assert run_crawl(job, log_path=log).status == "ok"
     dated = [line for line in log.read_text("utf-8").splitlines() if STARTS_WITH_A_DATE.match(line)]
     assert len(dated) >= 5  # Scrapy's start, stats and close lines at least
     stamps = [STAMP.match(line) for line in dated]
