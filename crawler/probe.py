@@ -27,9 +27,9 @@ from crawler.job import CrawlJob
 from crawler.process import die_with_parent
 from crawler.settings import scrapy_settings
 from crawler.spiders import SPIDERS, hanweb, trs
+from crawler.spiders.base import FamilySpider
 from crawler.worker import listings
 from parsers import parse_bytes
-from parsers.decode import decode_as
 
 # Requests let through, by kind: four listing pages (the entry points first), three records, two
 # module pages, no attachment. robots.txt is asked for besides.
@@ -90,8 +90,10 @@ class ProbeRecorder(BaseSpiderMiddleware):
             self.report["listings"].append(entry)
             self.by_url[item.final_url] = entry
             if isinstance(response, Response) and item.outcome == "ok" and item.encoding:
-                # The codec the spider chose for the page: decoded as the archive will read it.
-                text = decode_as(item.body or b"", item.encoding).text
+                # The text the spider read the page as (decoded once, as the archive reads it).
+                spider = self.crawler.spider
+                assert isinstance(spider, FamilySpider)  # the probe runs family spiders only
+                text = spider.text(response)
                 self.read_pager(response, text)
                 if self.report["looks_like"] is None:
                     found = [f for f, marker in MARKERS.items() if marker.search(text)]
