@@ -21,7 +21,7 @@ import gc
 import logging
 import signal
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -147,21 +147,57 @@ class Batch:
         self.synced: set[str] = set()  # the archives whose publisher registry is synced
         self.stopping: str | None = None
 
-    async def run(self, jobs: list[CrawlJob]) -> None:
-        from twisted.internet.defer import Deferred, DeferredList, DeferredSemaphore
+    async def run(self, jobs: Iterable[CrawlJob]) -> None:
+        """Crawl the jobs as they come, `portals_per_process` (the first job's) at once; done
+        when `jobs` has ended and every portal with it. `jobs` is read in a thread of its own:
+        it may block, as a long-lived process's stdin does between a queue's portals."""
+        from twisted.internet.defer import Deferred, DeferredSemaphore
         from twisted.internet.task import LoopingCall
 
-        at_once = DeferredSemaphore(max(1, jobs[0].crawler.portals_per_process))
+        reactor = _reactor()
         self.indexing = DeferredSemaphore(1)
+        slots: list[DeferredSemaphore] = []  # made with the first job, which says how many
+        under_way: set[Deferred[None]] = set()
+        ended: list[bool] = []
+        done: Deferred[None] = Deferred()
 
-        def start(job: CrawlJob) -> Deferred[None]:
-            return Deferred.fromCoroutine(self.portal(job))
+        def settle() -> None:
+            if ended and not under_way and not done.called:
+                done.callback(None)
+
+        def add(job: CrawlJob) -> None:
+            if not slots:
+                slots.append(DeferredSemaphore(max(1, job.crawler.portals_per_process)))
+            started = slots[0].run(lambda: Deferred.fromCoroutine(self.portal(job)))
+            under_way.add(started)
+
+            def over(result: Any) -> None:
+                under_way.discard(started)
+                if hasattr(result, "getTraceback"):  # self.portal catches all: a bug if here
+                    log.error("portal %s broke: %s", job.portal.id, result.getTraceback())
+                settle()
+
+            started.addBoth(over)
+
+        def end() -> None:
+            ended.append(True)
+            settle()
+
+        def feed() -> None:
+            try:
+                for job in jobs:
+                    reactor.callFromThread(add, job)
+            except Exception as exc:  # an unreadable line: the portals sent so far still run
+                log.error("reading the crawl jobs broke: %s: %s", type(exc).__name__, exc)
+            finally:
+                reactor.callFromThread(end)
 
         ticks = LoopingCall(self.tell_progress)
         if self.on_progress is not None:
             ticks.start(PROGRESS_SECONDS, now=False)
+        threading.Thread(target=feed, name="crawl-jobs", daemon=True).start()
         try:
-            await DeferredList([at_once.run(start, job) for job in jobs], consumeErrors=True)
+            await done
         finally:
             if ticks.running:
                 ticks.stop()
@@ -357,7 +393,7 @@ async def _until_done_or_abandoned(done: Any, crawler: Crawler) -> None:
 
 
 def run_portals(
-    jobs: list[CrawlJob],
+    jobs: Iterable[CrawlJob],
     emit: Callable[[PortalResult], None],
     *,
     lease: bool = True,
@@ -367,7 +403,7 @@ def run_portals(
     portal ends, `on_progress` the running portals' page counts every PROGRESS_SECONDS. SIGTERM
     or SIGINT stops the crawls under way (recorded failed, `interrupted`); a second one ends the
     process at once."""
-    if not jobs:
+    if isinstance(jobs, list) and not jobs:
         return
     install_reactor(ASYNCIO_REACTOR)
     from twisted.internet.defer import Deferred
@@ -391,7 +427,7 @@ def run_portals(
         batch.close()
 
 
-def _run(batch: Batch, jobs: list[CrawlJob]) -> Coroutine[Any, Any, None]:
+def _run(batch: Batch, jobs: Iterable[CrawlJob]) -> Coroutine[Any, Any, None]:
     return batch.run(jobs)
 
 

@@ -6,6 +6,7 @@ JSON objects whose `type` says which (`worker_line` reads either)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -89,11 +90,18 @@ def write_jobs(jobs: list[CrawlJob]) -> str:
 def read_jobs(text: str) -> list[CrawlJob]:
     """The jobs of `write_jobs` (or one job's `to_json`): a line without the registry takes the
     registry of the line before it."""
-    jobs: list[CrawlJob] = []
-    for line in text.splitlines():
+    return list(iter_jobs(text.splitlines()))
+
+
+def iter_jobs(lines: Iterable[str]) -> Iterator[CrawlJob]:
+    """`read_jobs` a line at a time, each job as soon as its line has come: a long-lived crawl
+    process (crawler.process.CrawlStream) is sent its portals as a queue hands them out."""
+    publishers: tuple[PublisherSpec, ...] | None = None
+    for line in lines:
         if line.strip():
-            jobs.append(CrawlJob.from_json(line, jobs[-1].publishers if jobs else None))
-    return jobs
+            job = CrawlJob.from_json(line, publishers)
+            publishers = job.publishers
+            yield job
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 `run_batch` spreads portals over N processes (`nianbao crawl --jobs N`), each crawling several
 portals at once (crawler.batch); `run_crawl` is a batch of one, for callers that crawl a single
-portal (the backfill, the demo, a queue worker).
+portal (the backfill, the demo); `CrawlStream` is one process that lives as long as a queue worker
+and crawls the portals the queue hands it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from crawler.job import CrawlJob, PortalProgress, PortalResult, RunSummary, worker_line, write_jobs
+from crawler.job import CrawlJob, PortalProgress, PortalResult, RunSummary, worker_line
 from crawler.lease import crawl_lease
 from ops.leases import LeaseTerms
 
@@ -73,11 +77,15 @@ def run_batch(
     if not jobs:
         return []
     count = max(1, min(processes, len(jobs)))
-    workers = [_Worker(jobs[n::count], log_path, leased) for n in range(count)]
+    workers = [_Worker(log_path, leased) for _ in range(count)]
     results: dict[str, PortalResult] = {}
     lock = threading.Lock()
 
     def got(result: PortalResult) -> None:
+        if result.error is not None:  # the worker exits 1 with it, as its last words
+            result = dataclasses.replace(
+                result, error=f"crawl of {result.portal} exited 1: {result.error}"
+            )
         with lock:
             results[result.portal] = result
             if on_result is not None:
@@ -88,7 +96,15 @@ def run_batch(
             if on_progress is not None:
                 on_progress(progress)
 
+    def feed(worker: _Worker, mine: list[CrawlJob]) -> None:
+        # In a thread of its own: a large batch can fill the pipe before the worker reads it.
+        with contextlib.suppress(OSError):
+            worker.send(mine)
+            worker.end()
+
     try:
+        for n, worker in enumerate(workers):
+            threading.Thread(target=feed, args=(worker, jobs[n::count]), daemon=True).start()
         readers = [threading.Thread(target=w.read, args=(got, moved), daemon=True) for w in workers]
         for reader in readers:
             reader.start()
@@ -100,18 +116,109 @@ def run_batch(
     finally:
         for worker in workers:
             worker.stop()
-    for worker in workers:
-        for job in worker.jobs:
+    for n, worker in enumerate(workers):
+        for job in jobs[n::count]:
             if job.portal.id not in results:
-                got(PortalResult(job.portal.id, error=worker.cause(job.portal.id)))
+                got_cause = PortalResult(job.portal.id, error=worker.cause(job.portal.id))
+                with lock:
+                    results[job.portal.id] = got_cause
+                    if on_result is not None:
+                        on_result(got_cause)
     return [results[job.portal.id] for job in jobs]
 
 
-class _Worker:
-    """One `python -m crawler.worker` process and the portals it was given."""
+class CrawlStream:
+    """One long-lived crawl process that crawls portals as they are handed to it, side by side,
+    for a queue worker (`nianbao worker`, scheduler/distributed.py): the worker pays a crawl
+    process's start-up (Scrapy, the parsers: about two seconds of CPU) once, not once a portal,
+    and its portals share one archive writer.
 
-    def __init__(self, jobs: list[CrawlJob], log_path: Path | None, leased: bool) -> None:
-        self.jobs, self.log_path = jobs, log_path
+    Thread-safe: each of the worker's threads hands it a portal (`crawl`) and waits for that
+    portal's result; the caller holds the portal's lease (the process is started `--leased`). A
+    process that died is replaced at the next `crawl`; the portals it had end as `error`s naming
+    its exit code and last words. Its log: a file per process in `log_dir`."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self._lock = threading.Lock()
+        self._worker: _Worker | None = None
+        self._waiting: dict[str, tuple[_Worker, Future[PortalResult]]] = {}
+
+    def crawl(self, job: CrawlJob, timeout: float | None = None) -> PortalResult:
+        """Crawl `job` in the process; its result, or an `error` when the process died or
+        said nothing within `timeout` seconds."""
+        pid = job.portal.id
+        answer: Future[PortalResult] = Future()
+        with self._lock:
+            if pid in self._waiting:  # the lease makes this impossible; said, never crawled twice
+                return PortalResult(pid, skipped="this worker is crawling it already")
+            worker = self._live()
+            self._waiting[pid] = (worker, answer)
+            # A process dying as it is sent the job: its reader ends its portals, this one too.
+            with contextlib.suppress(OSError):
+                worker.send([job])
+        try:
+            return answer.result(timeout)
+        except FutureTimeout:
+            return PortalResult(pid, error=f"crawl of {pid}: no result within {timeout:g} s")
+        finally:
+            with self._lock:
+                self._waiting.pop(pid, None)
+
+    def close(self, wait: float = STOP_WAIT) -> None:
+        """No more portals: the process ends once its crawls have (stopped after `wait` s)."""
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        with contextlib.suppress(OSError):
+            worker.end()
+        worker.wait(time.monotonic() + wait, kill=False)
+        worker.stop()
+
+    def _live(self) -> _Worker:
+        if self._worker is None or self._worker.ended:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+            log_path = self.log_dir / f"crawls-{stamp}-{os.getpid()}.log"
+            started: Future[_Worker] = Future()
+            # Started by a thread that lives exactly as long as the process: the kernel's
+            # parent-death signal (die_with_parent) fires when the *thread* that started a child
+            # ends, and the caller's thread may end while the process crawls for others.
+            threading.Thread(target=self._keep, args=(log_path, started), daemon=True).start()
+            self._worker = started.result()
+        return self._worker
+
+    def _keep(self, log_path: Path, started: Future[_Worker]) -> None:
+        try:
+            worker = _Worker(log_path, leased=True)
+        except BaseException as exc:  # said to the caller waiting for it
+            started.set_exception(exc)
+            return
+        started.set_result(worker)
+
+        def got(result: PortalResult) -> None:
+            with self._lock:
+                waiting = self._waiting.get(result.portal)
+            if waiting is not None and waiting[0] is worker and not waiting[1].done():
+                waiting[1].set_result(result)
+
+        worker.read(got, lambda _progress: None)
+        worker.proc.wait()
+        with self._lock:  # under the lock: no portal is sent to it once it is seen ended
+            worker.ended = True
+            orphans = [(pid, f) for pid, (w, f) in self._waiting.items() if w is worker]
+        for pid, answer in orphans:
+            if not answer.done():
+                answer.set_result(PortalResult(pid, error=worker.cause(pid)))
+
+
+class _Worker:
+    """One `python -m crawler.worker` process: it crawls the portals it is sent, side by side,
+    until its stdin is closed."""
+
+    def __init__(self, log_path: Path | None, leased: bool) -> None:
+        self.log_path = log_path
         # Its log: the file asked for, else a file of its own, read for the cause of a death.
         self.log: IO[bytes] = (
             open(log_path, "ab")  # noqa: SIM115 (closed in stop)
@@ -126,13 +233,23 @@ class _Worker:
             stderr=self.log,
             preexec_fn=die_with_parent(),
         )
-        threading.Thread(target=self._feed, daemon=True).start()
+        self._registry: object = None  # the publisher registry the process was last sent
+        self.ended = False  # its stdout closed: it takes no more portals (CrawlStream)
 
-    def _feed(self) -> None:
+    def send(self, jobs: list[CrawlJob]) -> None:
+        """Hand the process `jobs`; the registry goes with a job only when it is not the one
+        sent last (every job of one settings file carries the same tuple)."""
         assert self.proc.stdin is not None
-        with contextlib.suppress(BrokenPipeError, OSError):
-            self.proc.stdin.write(write_jobs(self.jobs).encode("utf-8"))
-            self.proc.stdin.close()
+        lines = []
+        for job in jobs:
+            lines.append(job.to_json(publishers=job.publishers is not self._registry) + "\n")
+            self._registry = job.publishers
+        self.proc.stdin.write("".join(lines).encode("utf-8"))
+        self.proc.stdin.flush()
+
+    def end(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
 
     def read(
         self, got: Callable[[PortalResult], None], moved: Callable[[PortalProgress], None]
@@ -143,19 +260,17 @@ class _Worker:
                 result = worker_line(line.decode("utf-8", "replace"))
                 if isinstance(result, PortalProgress):
                     moved(result)
-                    continue
-                if result.error is not None:  # the worker exits 1 with it, as its last words
-                    error = f"crawl of {result.portal} exited 1: {result.error}"
-                    result = dataclasses.replace(result, error=error)
-                got(result)
+                else:
+                    got(result)
 
-    def wait(self, deadline: float | None) -> None:
+    def wait(self, deadline: float | None, *, kill: bool = True) -> None:
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
             self.proc.wait(timeout=left)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            if kill:
+                self.proc.kill()
+                self.proc.wait()
 
     def stop(self) -> None:
         """Ask a worker still running to stop (it closes its runs), then kill it."""
@@ -189,7 +304,9 @@ class _Worker:
 
 def die_with_parent() -> Callable[[], None] | None:
     """A `preexec_fn` that has the child killed when its parent dies (Linux), so a killed crawl
-    or scheduler leaves no orphan writing into the archive behind a lease nobody holds."""
+    or scheduler leaves no orphan writing into the archive behind a lease nobody holds. The
+    signal comes when the *thread* that started the child ends, not only its process: start a
+    child that outlives its caller's thread from a thread that lives as long as the child."""
     if sys.platform != "linux":
         return None
     try:

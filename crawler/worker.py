@@ -1,11 +1,13 @@
 """`python -m crawler.worker`: crawl a batch of portals in this process, several at once.
 
-The jobs arrive on stdin (crawler.job.write_jobs: a job per line) and each portal's outcome leaves
-as one JSON line on stdout as soon as it is known (crawler.job.PortalResult), so that the parent
-streams them; while portals crawl, a line every second says the pages they have crawled so far
-(crawler.job.PortalProgress). Scrapy's reactor cannot restart inside a process, so a process runs one reactor and
-every portal of its batch as a crawler in it (crawler.batch); the parent runs several such
-processes (crawler.process.run_batch). The steps of one portal around its crawl are here: open its
+The jobs arrive on stdin (crawler.job.write_jobs: a job per line), each crawled as soon as its line
+has come, until stdin closes; each portal's outcome leaves as one JSON line on stdout as soon as it
+is known (crawler.job.PortalResult), so that the parent streams them; while portals crawl, a line
+every second says the pages they have crawled so far (crawler.job.PortalProgress). Scrapy's
+reactor cannot restart inside a process, so a process runs one reactor and every portal of its
+batch as a crawler in it (crawler.batch); the parent runs several such processes
+(crawler.process.run_batch), or one for as long as it lives (crawler.process.CrawlStream, a queue
+worker's). The steps of one portal around its crawl are here: open its
 run, then index what it captured, judge it and close its run. When the archive cannot be written
 (a full or read-only disk or database) the portal's line names the cause as an `error`, after its
 run is recorded failed with that cause when the database still takes it; the worker then exits 1
@@ -15,6 +17,7 @@ with the cause as the last line of its stderr.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import sys
 from collections.abc import Callable, Mapping
@@ -33,7 +36,7 @@ from archive.indexing import IndexStats
 from archive.models import CrawlRun
 from archive.registry import sync_publishers
 from archive.runs import finish_run, previous_run, start_run
-from crawler.job import CrawlJob, PortalProgress, PortalResult, RunSummary, read_jobs
+from crawler.job import CrawlJob, PortalProgress, PortalResult, RunSummary, iter_jobs
 from crawler.pipeline import FAULT_STAT
 from crawler.spiders.hanweb import is_module_page
 
@@ -203,7 +206,9 @@ def main() -> None:
         "--leased", action="store_true", help="the parent holds the portals' leases"
     )
     args = parser.parse_args()
-    jobs = read_jobs(sys.stdin.read())
+    # A line at a time: the parent may send portals for as long as the process lives (a queue
+    # worker's CrawlStream) or all at once and close (run_batch).
+    jobs = iter_jobs(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8"))
     logging.getLogger("scrapy").setLevel(logging.INFO)
     log_in_shanghai()  # Scrapy's handlers print LOG_DATEFORMAT (crawler.settings) with it
     from crawler.batch import run_portals  # the reactor is installed there, on import

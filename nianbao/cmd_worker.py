@@ -52,13 +52,13 @@ def enqueue_portals(
 @click.command()
 @click.option(
     "--jobs",
-    type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="Crawls this worker runs at once (each in its own process).",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Portals this worker crawls at once, side by side in its one crawl process, and so the "
+    "messages it takes off the queue at a time.  [default: [crawler] portals_per_process]",
 )
 @pass_ctx
-def worker(obj: Context, jobs: int) -> None:
+def worker(obj: Context, jobs: int | None) -> None:
     """Crawl the portals put on the [queue] (by `nianbao crawl --queue` or the scheduler), until
     Ctrl-C or SIGTERM, which let the crawls under way finish.
 
@@ -66,9 +66,10 @@ def worker(obj: Context, jobs: int) -> None:
     A worker that dies mid-crawl: after [queue] heartbeat_seconds its portal goes back on the
     queue, and another worker crawls it once the portal's lease (lease_seconds) has expired.
 
-    Example: nianbao worker --jobs 2
+    Example: nianbao worker --jobs 50
     """
     settings = obj.settings
+    jobs = jobs or settings.crawler.portals_per_process
     config = queue_of(settings)
     with obj.session():
         pass  # migrated, and the registry synced once here rather than by racing crawls
@@ -89,7 +90,7 @@ def worker(obj: Context, jobs: int) -> None:
         log_dir=settings.scheduler.log_dir,
         timeout_seconds=settings.scheduler.timeout_hours * 3600,
     )
-    click.echo(f"worker: {jobs} crawl(s) at a time from {config.name!r}", err=True)
+    click.echo(f"worker: {jobs} portal(s) at a time from {config.name!r}", err=True)
     serve(config, setup, jobs, stop)
     sys.stdout.flush()
 

@@ -180,7 +180,7 @@ def portal_lease(
     Commits its own short transactions: a lease that is not committed excludes nobody.
     """
     terms = terms or LeaseTerms()
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, pooled=False)
     upgrade(engine)
     holder = Holder.me(kind, terms.token)
     try:

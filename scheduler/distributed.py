@@ -24,18 +24,17 @@ own settings file, which names the same archive (PostgreSQL) and a blob director
 from __future__ import annotations
 
 import logging
-import subprocess
 import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archive.files import inside
 from crawler.job import CrawlJob
-from crawler.process import CrawlFailed, run_crawl
+from crawler.lease import crawl_lease
+from crawler.process import CrawlStream
 from ops.leases import LeaseHeld, LeaseTerms
 
 if TYPE_CHECKING:  # Dramatiq and redis-py are imported when a queue is used, not by every command
@@ -132,12 +131,14 @@ class WorkerSetup:
 
 
 def serve(config: QueueConfig, setup: WorkerSetup, jobs: int, stop: threading.Event) -> None:
-    """Take portals off the queue and crawl them, `jobs` at a time, until `stop` is set; then
-    finish the crawls under way (the ones cut short go back on the queue after the heartbeat)."""
+    """Take portals off the queue and crawl them, `jobs` at a time side by side in one crawl
+    process that lives as long as the worker, until `stop` is set; then finish the crawls under
+    way (the ones cut short go back on the queue after the heartbeat)."""
     from dramatiq import Actor, Worker
 
     broker = make_broker(config)
-    crawl = CrawlActor(config, setup, broker)
+    stream = CrawlStream(setup.log_dir)
+    crawl = CrawlActor(config, setup, broker, stream)
     Actor(crawl, broker=broker, actor_name=ACTOR, queue_name=config.name, priority=0, options={})
     worker = Worker(broker, worker_threads=jobs, worker_timeout=POLL_MS)
     # No message waits in a busy worker's memory while another worker is idle.
@@ -148,14 +149,18 @@ def serve(config: QueueConfig, setup: WorkerSetup, jobs: int, stop: threading.Ev
         stop.wait()
     finally:
         worker.stop(timeout=int(setup.timeout_seconds * 1000))
+        stream.close()
         broker.close()
 
 
 class CrawlActor:
-    """The actor: one portal's crawl through `run_crawl`, the lease tied to the message."""
+    """The actor: one portal's crawl in the worker's crawl process (`CrawlStream`), the lease
+    held here, in the worker, and tied to the message."""
 
-    def __init__(self, config: QueueConfig, setup: WorkerSetup, broker: RedisBroker) -> None:
-        self.config, self.setup, self.broker = config, setup, broker
+    def __init__(
+        self, config: QueueConfig, setup: WorkerSetup, broker: RedisBroker, stream: CrawlStream
+    ) -> None:
+        self.config, self.setup, self.broker, self.stream = config, setup, broker, stream
         self.__name__ = ACTOR  # Dramatiq names actors after their function
 
     def __call__(self, portal: str, kind: str, full: bool, token: str) -> None:
@@ -173,18 +178,17 @@ class CrawlActor:
 
     def _crawl(self, job: CrawlJob, token: str) -> str:
         portal = job.portal.id
-        now = datetime.now(UTC)
-        log_path = inside(self.setup.log_dir, f"{portal}-{now:%Y%m%dT%H%M%S%f}-{job.kind}.log")
-        log_path.parent.mkdir(parents=True, exist_ok=True)
         terms = LeaseTerms(ttl=self.config.lease, token=token)
         try:
-            summary = run_crawl(job, log_path, self.setup.timeout_seconds, lease=terms)
+            with crawl_lease(job, terms):
+                result = self.stream.crawl(job, self.setup.timeout_seconds)
         except LeaseHeld as busy:
             return self._busy(job, token, busy)
-        except (CrawlFailed, subprocess.TimeoutExpired) as exc:
-            log.error("%s: crawl failed: %s (log %s)", portal, exc, log_path)
+        if result.summary is None:
+            log.error("%s: crawl failed: %s", portal, result.error or result.skipped)
             return "failed"
-        log.info("%s: run %s %s, log %s", portal, summary.run_id, summary.status, log_path)
+        summary = result.summary
+        log.info("%s: run %s %s", portal, summary.run_id, summary.status)
         return summary.status
 
     def _busy(self, job: CrawlJob, token: str, busy: LeaseHeld) -> str:

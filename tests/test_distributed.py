@@ -37,7 +37,7 @@ from test_schedule_once import stored_due
 from archive.db import make_engine, session_scope, upgrade
 from archive.models import Capture, CrawlRun, Document, DocumentVersion, PortalLease
 from crawler.job import CrawlJob
-from crawler.process import run_crawl
+from crawler.process import CrawlStream, run_crawl
 from nianbao.errors import SettingsError
 from nianbao.settings import parse_settings
 from ops.leases import ORPHAN_FINDING, Holder, acquire
@@ -50,8 +50,9 @@ WORKERS = 3
 VICTIM = "p00"  # queued first, and slow enough to be killed mid-crawl
 VICTIM_DELAY = 0.4  # seconds between its requests: its crawl lasts several seconds
 HEARTBEAT, LEASE = 2, 3  # seconds: a dead worker is noticed soon
-# Fifty crawls are fifty crawl processes (about 2 s of CPU each, most of it imports): on two idle
-# cores the night takes about a minute; the deadline leaves room for a loaded machine.
+AT_ONCE = 3  # portals each worker crawls side by side, in its one crawl process
+# Each worker starts one crawl process (about 2 s of CPU, most of it imports) for all its portals;
+# the deadline leaves room for a loaded machine.
 DEADLINE = 300.0
 pytestmark = pytest.mark.timeout(2 * DEADLINE)
 
@@ -90,7 +91,7 @@ def start_worker(
 ) -> subprocess.Popen[bytes]:
     """`nianbao worker` as if on machine `host`: its own UTS namespace and host name (the pid is
     the worker's own: unshare and sh exec into it)."""
-    script = f'hostname {host} && exec "$0" -m nianbao --config "$1" worker'
+    script = f'hostname {host} && exec "$0" -m nianbao --config "$1" worker --jobs {AT_ONCE}'
     return subprocess.Popen(
         ["unshare", "--uts", "sh", "-c", script, sys.executable, str(config)],
         env=env,
@@ -253,10 +254,16 @@ def test_three_workers_crawl_each_of_fifty_portals_once(night: Night) -> None:
     for run in runs(night.engine):
         by_portal.setdefault(run.portal, []).append(run)
     assert sorted(by_portal) == [f"p{i:02d}" for i in range(PORTALS)]
+    cut_short = []
     for portal, rows in by_portal.items():
         statuses = [r.status for r in rows]
-        assert statuses == (["failed", "ok"] if portal == VICTIM else ["ok"]), (portal, statuses)
+        # Crawled once; or, when the killed worker had it under way, cut short and crawled again.
+        assert statuses in (["ok"], ["failed", "ok"]), (portal, statuses)
         assert all(r.kind == "nightly" and r.finished_at is not None for r in rows)
+        if statuses == ["failed", "ok"]:
+            assert rows[0].finding == ORPHAN_FINDING, (portal, rows[0].finding)
+            cut_short.append(portal)
+    assert VICTIM in cut_short and len(cut_short) <= AT_ONCE, cut_short
 
 
 def test_a_killed_workers_portal_is_finished_by_another_after_its_lease_expired(
@@ -320,7 +327,8 @@ def test_a_lease_held_by_another_crawl_skips_and_by_this_messages_dead_worker_co
     client = redis.Redis.from_url(redis_url)
     broker = make_broker(config)
     broker.declare_queue(config.name)
-    crawl = CrawlActor(config, setup, broker)
+    stream = CrawlStream(tmp_path / "logs")
+    crawl = CrawlActor(config, setup, broker, stream)
     try:
         # A manual crawl elsewhere holds the portal: the message is done, nothing queued again.
         with session_scope(engine) as session:
@@ -341,6 +349,7 @@ def test_a_lease_held_by_another_crawl_skips_and_by_this_messages_dead_worker_co
         assert tuple(Message.decode(again).args) == (VICTIM, "nightly", False, "b" * 32)
         assert Message.decode(again).options["eta"] > time.time() * 1000 + 1000
     finally:
+        stream.close()
         broker.close()
         engine.dispose()
         pg_server.drop_database(database_url)
