@@ -1,7 +1,8 @@
 """Benchmark: a nation's county portals (1,000 by default) crawled side by side on one machine.
 
-Run: `.venv/bin/python bench/national_bench.py [--portals 1000] [--jobs 1 2] [--workdir DIR]`
-(`--portals 20` for a quick check).
+Run: `.venv/bin/python bench/national_bench.py [--portals 1000] [--jobs 1 2] [--workers 3]
+[--workdir DIR]` (`--portals 20` for a quick check; `--jobs` with no number and `--workers 0` to
+skip either part).
 
 The replica (`python -m replica.national`, one asyncio process) serves each portal on its own
 loopback address, 127.0.x.y, so that politeness, which is per host, is per portal as on the real
@@ -17,6 +18,13 @@ once). For each `--jobs N` it measures, into a fresh archive:
    crawl's Scrapy settings and politeness, storing nothing, in N processes with the portals split
    as the crawl splits them: the engine's own limit on this machine;
 4. the politeness bound: the slowest portal's requests × (delay + the mean latency served).
+
+Then, with `--workers N` (default 3), the same first and nightly crawls through N `nianbao
+worker`s on this machine sharing a throwaway Redis queue and a throwaway PostgreSQL archive
+(tests/redisserver.py, tests/pgserver.py; the blobs in one directory, as workers that mount one
+share), each crawling its share side by side in its one crawl process (`--jobs` portals/N), queued
+by `nianbao crawl --queue --all` and timed until every portal's run has finished; its bare spider
+runs in N processes.
 
 Each measures the wall time, the requests the replica answered (by status), the CPU time of the
 command and every process under it, and the peak of their summed RSS (and PSS, which counts
@@ -49,11 +57,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from archive.db import make_engine  # noqa: E402
-from archive.models import Capture  # noqa: E402
+from archive.models import Capture, CrawlRun  # noqa: E402
 from crawler.job import CrawlJob  # noqa: E402
 from crawler.settings import scrapy_settings  # noqa: E402
 from nianbao.settings import load_settings  # noqa: E402
@@ -263,9 +271,12 @@ class Replica:
 # ---- settings, crawls, bare spider ----
 
 
-def write_settings(urls: dict[str, str], root: Path, per_process: int) -> Path:
+def write_settings(
+    urls: dict[str, str], root: Path, per_process: int, database_url: str | None = None
+) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    text = settings_for(urls, f"sqlite:///{root / 'archive.db'}", str(root / "blobs"))
+    database_url = database_url or f"sqlite:///{root / 'archive.db'}"
+    text = settings_for(urls, database_url, str(root / "blobs"))
     crawler = f"download_delay = {DELAY:g}\nportals_per_process = {per_process}"
     text = text.replace("download_delay = 0", crawler, 1)
     path = root / "settings.toml"
@@ -450,12 +461,156 @@ def run_jobs(replica: Replica, args: argparse.Namespace, jobs: int, workdir: Pat
     return ok
 
 
+# ---- distributed workers: Redis queue, one PostgreSQL archive ----
+
+
+@dataclass
+class Fleet:
+    """`nianbao worker` processes, sampled together: summed RSS/PSS of their trees, CPU."""
+
+    procs: list[subprocess.Popen[bytes]]
+    usage: Usage = field(default_factory=Usage)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def pids(self) -> list[int]:
+        return [p for proc in self.procs for p in tree(proc.pid)]
+
+    def cpu(self) -> float:
+        """CPU seconds of the workers' trees so far (their waited children's included)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        return total / tick
+
+    def sample(self) -> None:
+        while not self.stop.is_set():
+            pids = self.pids()
+            rss, pss = memory(pids)
+            if rss > self.usage.peak_rss:
+                self.usage.peak_kinds = kinds(pids)
+            self.usage.peak_rss = max(self.usage.peak_rss, rss)
+            self.usage.peak_pss = max(self.usage.peak_pss, pss)
+            self.usage.peak_processes = max(self.usage.peak_processes, len(pids))
+            time.sleep(SAMPLE_SECONDS)
+
+
+def queued_night(
+    replica: Replica, settings: Path, fleet: Fleet, portals: int, label: str, url: str
+) -> Result:
+    """Enqueue every portal (`nianbao crawl --queue --all`) and wait until each has a finished
+    run; the usage is the workers' over that window."""
+    replica.hook("reset")
+    engine = make_engine(url)
+    with Session(engine) as session:
+        last = session.scalar(select(func.max(CrawlRun.id))) or 0
+    fleet.usage = Usage()
+    load, cpu0, started = load_avg(), fleet.cpu(), time.perf_counter()
+    sampler = threading.Thread(target=fleet.sample, daemon=True)
+    fleet.stop.clear()
+    sampler.start()
+    nianbao = [str(ROOT / ".venv/bin/nianbao"), "--config", str(settings)]
+    subprocess.run([*nianbao, "crawl", "--queue", "--all", "--kind", "nightly"], check=True)
+    statuses: dict[str, int] = {}
+    while True:
+        with Session(engine) as session:
+            rows = session.execute(
+                select(CrawlRun.status, func.count())
+                .where(CrawlRun.id > last, CrawlRun.finished_at.is_not(None))
+                .group_by(CrawlRun.status)
+            ).all()
+            summed = session.execute(
+                select(func.sum(CrawlRun.pages), func.sum(CrawlRun.new_reports)).where(
+                    CrawlRun.id > last
+                )
+            ).one()
+        statuses = {str(k): int(n) for k, n in rows}
+        if sum(statuses.values()) >= portals or any(p.poll() is not None for p in fleet.procs):
+            break
+        time.sleep(0.5)
+    fleet.usage.wall = time.perf_counter() - started
+    fleet.usage.cpu = fleet.cpu() - cpu0
+    fleet.stop.set()
+    sampler.join()
+    engine.dispose()
+    extra = {"runs": statuses, "pages": int(summed[0] or 0), "new_reports": int(summed[1] or 0)}
+    return Result(label, fleet.usage, replica.served(), load, extra)
+
+
+def run_distributed(replica: Replica, args: argparse.Namespace, workdir: Path) -> bool:
+    """`--workers N`: N `nianbao worker`s on one Redis queue and one PostgreSQL archive, each
+    crawling its share of the portals side by side in its one crawl process."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pgserver import postgres_server
+    from redisserver import redis_server
+
+    workers = args.workers
+    per_process = args.per_process or math.ceil(args.portals / workers)
+    root = workdir / f"workers{workers}"
+    with postgres_server() as pg, redis_server() as redis_url, contextlib.ExitStack() as stack:
+        url = pg.create_database()
+        settings = write_settings(replica.urls, root, per_process, database_url=url)
+        queue = f'[queue]\nurl = "{redis_url}"\nname = "bench"\n'
+        text = settings.read_text(encoding="utf-8").replace("[crawler]", queue + "\n[crawler]", 1)
+        text = text.replace("[scheduler]\n", f'[scheduler]\nlog_dir = "{root / "logs"}"\n', 1)
+        settings.write_text(text, encoding="utf-8")
+        nianbao = [str(ROOT / ".venv/bin/nianbao"), "--config", str(settings)]
+        subprocess.run([*nianbao, "archive", "upgrade"], check=True, capture_output=True)
+        print(f"== {workers} workers (--jobs {per_process} each), archive {url}", flush=True)
+        procs = []
+        for n in range(workers):
+            log = open(root / f"worker{n}.log", "wb")  # noqa: SIM115 (the child holds it)
+            stack.callback(log.close)
+            proc = subprocess.Popen(
+                [*nianbao, "worker", "--jobs", str(per_process)],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+            stack.callback(_stop_worker, proc)
+            procs.append(proc)
+        fleet = Fleet(procs)
+        label = f"{workers} workers"
+        first = queued_night(replica, settings, fleet, args.portals, f"first crawl ({label})", url)
+        print(line(first), flush=True)
+        nightly = queued_night(
+            replica, settings, fleet, args.portals, f"nightly crawl ({label})", url
+        )
+        print(line(nightly), flush=True)
+        bare_first = bare(replica, settings, workers, False, f"bare spider, first (x{workers})",
+                          per_process)  # fmt: skip
+        print(line(bare_first), flush=True)
+        bare_nightly = bare(replica, settings, workers, True,
+                            f"bare spider, nightly (x{workers})", per_process)  # fmt: skip
+        print(line(bare_nightly), flush=True)
+    ok, text = verdict(first, nightly, bare_first, bare_nightly)
+    print(f"{workers} workers: {text}", flush=True)
+    return ok
+
+
+def _stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--portals", type=int, default=1000)
-    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2])
     parser.add_argument(
         "--per-process", type=int, help="portals_per_process (default: all of a process's at once)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=3,
+        help="distributed `nianbao worker`s on Redis and PostgreSQL (0: not measured)",
     )
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--workdir", type=Path, help="where the archives go (default: a temp dir)")
@@ -472,9 +627,10 @@ def main() -> int:
     )
     try:
         results = [run_jobs(replica, args, jobs, workdir) for jobs in args.jobs]
+        if args.workers:
+            results.append(run_distributed(replica, args, workdir))
     finally:
         replica.stop()
-    print("distributed workers (Redis): not measured (h16-redis not merged into this bench yet)")
     print("targets met" if all(results) else "TARGETS MISSED")
     return 0 if all(results) else 1
 
