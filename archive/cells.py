@@ -40,24 +40,25 @@ BY_PUBLISHER = "ix_report_cells_publisher_id_year"
 
 
 def _dated(dialect: str) -> tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]:
-    """A late candidate, in questions.status's nine places, all of them held by the index
-    ix_report_cells_late; the sixth, a document id there (read only to rank copies, which a
-    cell has done), is here when its dateless copy was first seen, if it has one."""
+    """A late candidate in the seven places questions.status builds its row from, all of them
+    held by the index ix_report_cells_late: portal, name, kind, the date judged as the row shows
+    it (the 发布时间, else the claimed 成文日期; its first ten characters are the claimed day),
+    first sight, URL, and when its dateless copy was first seen, if it has one (a dateless copy
+    seen by the deadline makes the report on time)."""
     c = ReportCell
-    # The claimed date only when no 发布时间 gives it (its first ten characters, in the cells).
-    claimed = case((c.published_at.is_(None), c.claimed))
-    return (c.publisher_id, c.portal, c.name, c.kind, claimed, c.undated_seen, c.published_at,
-            _raw_moment(c.seen, dialect), c.url)  # fmt: skip
+    return (c.portal, c.name, c.kind, func.coalesce(c.published_at, c.claimed),
+            _raw_moment(c.seen, dialect), c.url, _raw_moment(c.undated_seen, dialect))  # fmt: skip
 
 
 _WHO = (ReportCell.portal, ReportCell.publisher_id)
-# A dateless copy, in the same nine places (no claimed date, no 发布时间).
+# A dateless copy, in questions.status's nine places (no 发布时间; the claimed date only when
+# the cell claims one, a dated late candidate: see `undated`).
 _UNDATED = (
     ReportCell.publisher_id,
     ReportCell.portal,
     ReportCell.name,
     ReportCell.kind,
-    null(),
+    case((ReportCell.claimed != NONE, ReportCell.claimed)),
     ReportCell.undated_doc,
     null(),
     type_coerce(ReportCell.undated_seen, String),
@@ -107,12 +108,12 @@ def without_report(year: int, scope: Scope | None) -> Select[int, str, str, str]
 
 
 _BATCH = 1000
-_SIXTH = itemgetter(5)
+_DATELESS = itemgetter(6)
 
 
 class DatedCells:
     """The cells of `year` claiming a date after their kind's deadline (`dated`), streamed as the
-    driver's tuples in questions.status's nine places, 1,000 at a time, each batch built into rows
+    driver's tuples in `_dated`'s seven places, 1,000 at a time, each batch built into rows
     before the next is read, not 17,000 tuples held at once (a quarter more time on a busy machine,
     bench/questions_bench.py). Once read, `dateless_too` says whether one had a dateless copy."""
 
@@ -128,7 +129,7 @@ class DatedCells:
         for stmt in self._stmts:
             with closing(driver_cursor(self._conn, stmt)) as cursor:
                 while batch := cursor.fetchmany(_BATCH):
-                    self.dateless_too = self.dateless_too or any(map(_SIXTH, batch))
+                    self.dateless_too = self.dateless_too or any(map(_DATELESS, batch))
                     yield batch
 
 
@@ -140,7 +141,8 @@ def undated(
     dateless_too: bool,
 ) -> dict[int, Any]:
     """Per publisher, the first seen copy claiming no date, in questions.status's nine places:
-    of the cells claiming none; and of the late dated ones when `dateless_too` (seldom)."""
+    of the cells claiming none; and of the late dated ones when `dateless_too` (seldom), told
+    apart by their fifth place, the date the cell claims (None for the cells claiming none)."""
     c = ReportCell
     arms = [
         select(*_UNDATED).where(c.year == year, c.claimed == NONE, c.undated_doc.is_not(None)),

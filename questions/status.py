@@ -179,21 +179,27 @@ def timeliness(
     a date, and nianbao first saw one only after the deadline. A copy seen by the deadline's end
     makes a report on time."""
     deadlines = _deadlines(rules, year)
+    ends = {kind: day_end(day) for kind, day in deadlines.items()}
     if cells.covered(session, year, until):
         dated = cells.DatedCells(session, year, deadlines, scope)
-        rows, pids = _late_rows(dated, year, deadlines)
+        rows = _late_rows(dated, year, deadlines, ends)
         undated = cells.undated(session, year, deadlines, scope, dated.dateless_too)
+        # A late cell's dateless copy (its claimed date in the fifth place): the late row tells
+        # it, or, seen by the deadline, made the report on time (its row was left out above).
+        told = {pid for pid, row in undated.items() if row[4] is not None}
     else:  # --as-of, or a year no document was archived for: judged here
         first, undated = _candidates(session, year, deadlines, until, scope)
-        rows, pids = _late_rows([list(first.values())], year, deadlines)
-    ends = {kind: day_end(day) for kind, day in deadlines.items()}
+        dateless = {pid: row[7] for pid, row in undated.items()}
+        candidates = [
+            (p, n, k, published or claimed, seen, url, dateless.get(pid))
+            for pid, p, n, k, claimed, _, published, seen, url in first.values()
+        ]
+        rows = _late_rows([candidates], year, deadlines, ends)
+        told = set(first)
+    rows.sort(key=_BY_NAME)  # by name, then by portal, both stable: a (portal, publisher) key
+    rows.sort(key=_BY_PORTAL)  # costs 3x at 17,000 rows
     seen_in_time = {pid for pid, row in undated.items() if shanghai(row[7]) < ends[row[3]]}
-    if seen_in_time:  # a dateless copy seen by the deadline makes the report on time
-        rows = [row for row, pid in zip(rows, pids, strict=True) if pid not in seen_in_time]
-    # By name, then by portal, both stable: a (portal, publisher) key costs 3x at 17,000 rows.
-    rows.sort(key=_BY_NAME)
-    rows.sort(key=_BY_PORTAL)
-    told = seen_in_time.union(pids) if undated else seen_in_time  # in time, or dated
+    told |= seen_in_time  # in time, or dated
     unknown = [row for pid, row in undated.items() if pid not in told]
     in_time = [_seen_in_time(undated[pid], year, deadlines) for pid in seen_in_time]
     in_time.sort(key=attrgetter("portal", "publisher"))
@@ -201,36 +207,40 @@ def timeliness(
 
 
 def _late_rows(
-    batches: Iterable[list[Any]], year: int, deadlines: dict[str, date]
-) -> tuple[list[LateRow], list[int]]:
-    """Each candidate row's earliest claimed date judged against its kind's deadline, unsorted,
-    with the publisher ids in the same order. The claimed date may be left out (None) when the
-    发布时间 starts with it."""
+    batches: Iterable[list[Any]],
+    year: int,
+    deadlines: dict[str, date],
+    ends: dict[str, datetime],
+) -> list[LateRow]:
+    """Each candidate judged against its kind's deadline, unsorted: (portal, name, kind, the
+    date judged as shown (发布时间, else the claimed date: its first ten characters are the
+    day), first seen, URL, when its dateless copy was first seen or None). A dateless copy seen
+    by the deadline's end makes the report on time: no row."""
     due_day = {kind: day.toordinal() for kind, day in deadlines.items()}
     ordinals: dict[str, int] = {}  # a few hundred days among thousands of reports
     found: list[LateRow] = []
-    pids: list[int] = []
+    add = found.append
     for batch in batches:
-        for row in batch:
-            kind, published = row[3], row[6]
-            day = row[4] or published[:10]
+        for portal, name, kind, published, seen, url, dateless in batch:
+            if dateless is not None and shanghai(dateless) < ends[kind]:
+                continue
+            day = published[:10]
             if (ordinal := ordinals.get(day)) is None:
                 ordinals[day] = ordinal = date.fromisoformat(day).toordinal()
-            pids.append(row[0])
-            found.append(
+            add(
                 LateRow(
-                    row[1],
-                    row[2],
+                    portal,
+                    name,
                     kind,
                     year,
                     deadlines[kind],
-                    published or day,
-                    shanghai(row[7]),
+                    published,
+                    shanghai(seen),
                     ordinal - due_day[kind],
-                    row[8],
+                    url,
                 )
             )
-    return found, pids
+    return found
 
 
 def _seen_in_time(row: Any, year: int, deadlines: dict[str, date]) -> UndatedRow:
