@@ -12,7 +12,9 @@ Only over the archive as it stands now (the cells); `covered` says for which yea
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -220,9 +222,18 @@ def counts(
 def raw_rows(session: Session, stmt: Any) -> list[Any]:
     """The driver's own rows of a statement whose columns need no conversion: at 100,000 rows
     SQLAlchemy's Row objects cost several times what the query does."""
+    with raw_cursor(session, stmt) as cursor:
+        return list(cursor)
+
+
+@contextmanager
+def raw_cursor(session: Session, stmt: Any) -> Iterator[Any]:
+    """The driver's cursor over `raw_rows`, to read a row at a time: a row dropped as soon as it
+    is read is freed at once, where a list of 100,000 rows is walked by every garbage collection
+    that runs while it is alive."""
     result = session.connection().execute(stmt)
     try:
-        return list(result.cursor.fetchall())
+        yield result.cursor
     finally:
         result.close()
 
@@ -244,19 +255,21 @@ def status_sets(
     for f in facts:
         (dated, late), (empty, found) = _arms(f, kind)
         stmt = select(c.publisher_id).where(_status(f, late[0], kind))
-        sets[(f.year, late[0])] = {
-            pid for (pid,) in raw_rows(session, _of_year(stmt, f, portal, kind, dated))
-        }
+        with raw_cursor(session, _of_year(stmt, f, portal, kind, dated)) as rows:
+            sets[(f.year, late[0])] = {pid for (pid,) in rows}
         code, _ = _coded(f, kind, found)
         blank.append(
             _of_year(
                 select(literal_column(str(f.year)), code, c.publisher_id), f, portal, kind, empty
             )
         )
+    found_sets: dict[tuple[int, int], set[int]] = defaultdict(set)
     for start in range(0, len(blank), _COMPOUND):
-        for year, code, pid in raw_rows(session, union_all(*blank[start : start + _COMPOUND])):
-            if code is not None:  # a dateless copy seen in time: on time
-                sets.setdefault((year, COUNTED[code]), set()).add(pid)
+        with raw_cursor(session, union_all(*blank[start : start + _COMPOUND])) as rows:
+            for year, code, pid in rows:
+                if code is not None:  # a dateless copy seen in time: on time
+                    found_sets[(year, code)].add(pid)
+    sets.update(((year, COUNTED[code]), ids) for (year, code), ids in found_sets.items())
     return sets
 
 
