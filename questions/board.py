@@ -12,13 +12,11 @@ a row per publisher: SQL counts, or sets of ids, over migration 0010's index (qu
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
-from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, String, func, or_, select, type_coerce
@@ -152,7 +150,7 @@ def build_board(
 
         def among() -> tuple[Kept, dict[int, Counter[str]]]:
             chosen = _chosen(q, status, sets, roster, everyone)
-            return chosen, _counts_among(years, sets, roster, chosen)
+            return chosen, _counts_among(years, sets, roster, chosen, status)
 
         kept = ("kept", q.portal, q.kind, q.first, q.last, status, as_of)
         chosen, counts = cache.get(session, kept, among, mark)
@@ -186,19 +184,12 @@ class Roster:
 
     spans: tuple[tuple[int, int, int], ...]  # (id, first year or 0, last year or 9999)
     _absent: dict[int, frozenset[int]] = field(default_factory=dict, compare=False)
-    _ends: list[list[tuple[int, int]]] = field(default_factory=list, compare=False)
 
     def absent(self, year: int) -> frozenset[int]:
-        """The publishers that did not exist in `year` (kept: asked for every year, often): the
-        spans by first year and by last year, sorted once, and a slice of each."""
-        if not self._ends:
-            self._ends.append(sorted((first, pid) for pid, first, _ in self.spans))
-            self._ends.append(sorted((last, pid) for pid, _, last in self.spans))
+        """The publishers that did not exist in `year` (kept: asked for every year, often)."""
         if year not in self._absent:
-            starts, ends = self._ends
-            later = starts[bisect_right(starts, year, key=itemgetter(0)) :]
-            gone = ends[: bisect_left(ends, year, key=itemgetter(0))]
-            self._absent[year] = frozenset(pid for _, pid in (*later, *gone))
+            gone = frozenset(p for p, first, last in self.spans if not first <= year <= last)
+            self._absent[year] = gone
         return self._absent[year]
 
 
@@ -289,13 +280,17 @@ def _chosen(
 
 
 def _counts_among(
-    years: list[int], sets: _Sets, roster: Roster, chosen: Kept
+    years: list[int], sets: _Sets, roster: Roster, chosen: Kept, status: str
 ) -> dict[int, Counter[str]]:
-    """Per year, the cells of the `chosen` publishers by status."""
+    """Per year, the cells of the `chosen` publishers (those with a cell of `status`) by
+    status: a year's cells of `status` are all theirs, counted without a set operation."""
     counts = {}
     kept = chosen.size
     for y in years:
-        tally = Counter({s: chosen.among(sets.get((y, s), frozenset())) for s in COUNTED})
+        tally: Counter[str] = Counter()
+        for s in COUNTED:
+            ids: AbstractSet[int] = sets.get((y, s), frozenset())
+            tally[s] = len(ids) if s == status else chosen.among(ids)
         counts[y] = _finish(tally, kept, kept - chosen.among(roster.absent(y)))
     return counts
 
@@ -486,27 +481,29 @@ def _publishers(
 
 
 _FEW = 2000  # a filter keeping at most this many publishers reads only their rows
+_BATCH = 512  # the walk's first batch of ids: a first page of a filter that keeps many
 
 
 def _walk(session: Session, q: BoardQuery, chosen: Kept, offset: int) -> list[int]:
     """A page of `chosen`: the portal's ids in name order (an index alone, read as the
-    driver's own rows, in batches) until the page is full."""
+    driver's own rows) until the page is full, in growing batches that each go on from the
+    last name read (names are unique in a portal): PostgreSQL's driver fetches a statement's
+    every row first, 100,000 ids for a first page."""
     picked: list[int] = []
-    result = session.connection().execute(
-        _of_portal(select(Publisher.id), q).order_by(Publisher.name)
-    )
     ids, but = chosen.ids, chosen.but  # `pid in chosen`, without a call for each row
-    try:
-        while len(picked) < PAGE_SIZE and (rows := result.cursor.fetchmany(4096)):
-            for (pid,) in rows:
-                if (pid in ids) != but:
-                    if offset:
-                        offset -= 1
-                    elif len(picked) < PAGE_SIZE:
-                        picked.append(pid)
-    finally:
-        result.close()
-    return picked
+    stmt = _of_portal(select(Publisher.id, Publisher.name), q).order_by(Publisher.name)
+    batch, rows = _BATCH, raw_rows(session, stmt.limit(_BATCH))
+    while True:
+        for pid, _ in rows:
+            if (pid in ids) != but:
+                if offset:
+                    offset -= 1
+                elif len(picked) < PAGE_SIZE:
+                    picked.append(pid)
+        if len(picked) == PAGE_SIZE or len(rows) < batch:
+            return picked
+        batch = min(batch * 2, 8192)
+        rows = raw_rows(session, stmt.where(Publisher.name > rows[-1][1]).limit(batch))
 
 
 def _of_portal(stmt: S, q: BoardQuery) -> S:

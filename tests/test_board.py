@@ -136,6 +136,7 @@ def test_each_filter_keeps_the_publishers_with_such_a_cell(
     history: History, portal: str, few: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(board_module, "_FEW", few)
+    monkeypatch.setattr(board_module, "_BATCH", 2)  # the walk goes on from batch to batch
     with Session(history.engine) as session:
         _, everyone = every_page(session, BoardQuery(portal, FIRST, LAST))
         kinds = sorted({row.kind for row in everyone})
