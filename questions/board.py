@@ -13,6 +13,8 @@ a row per publisher: SQL counts, or sets of ids, over migration 0010's index (qu
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -132,22 +134,27 @@ def build_board(
     key = ("facts", q.portal, q.first, q.last, as_of)
     facts = cache.get(session, key, lambda: _facts(session, q, years, as_of, rules), mark)
     roster = cache.get(session, ("roster", q.portal, q.kind), lambda: _roster(session, q), mark)
+
+    def everyone() -> int:  # a count over the portal's index: read only when needed
+        return cache.get(session, ("total", q.portal, q.kind), lambda: _total(session, q), mark)
+
     if q.status is None:
+        total, chosen = everyone(), None
         counted = ("counts", q.portal, q.kind, q.first, q.last, as_of)
-        compute = lambda: _counts(session, q, facts, roster)  # noqa: E731
-        counts, total, chosen = cache.get(session, counted, compute, mark), roster.total, None
+        compute = lambda: _counts(session, q, facts, roster, total)  # noqa: E731
+        counts = cache.get(session, counted, compute, mark)
     else:
         status = q.status
         known = ("sets", q.portal, q.kind, q.first, q.last, as_of)
         sets = cache.get(session, known, lambda: _sets(session, q, facts), mark)
 
-        def among() -> tuple[set[int], dict[int, Counter[str]]]:
-            chosen = _chosen(session, q, status, sets, roster)
-            return chosen, _counts_among(years, sets, roster, chosen)
+        def among() -> tuple[Kept, dict[int, Counter[str]]]:
+            chosen = _chosen(q, status, sets, roster, everyone)
+            return chosen, _counts_among(years, sets, roster, chosen, status)
 
         kept = ("kept", q.portal, q.kind, q.first, q.last, status, as_of)
         chosen, counts = cache.get(session, kept, among, mark)
-        total = len(chosen)
+        total = chosen.size
     pages = max(1, -(-total // PAGE_SIZE))
     page = _publishers(session, q, (min(q.page, pages) - 1) * PAGE_SIZE, chosen)
     _fill(session, q, page, years, facts, as_of, rules)
@@ -172,10 +179,9 @@ def _facts(
 
 @dataclass(frozen=True)
 class Roster:
-    """The portal's publishers (of the kind): how many, and those that did not exist in every
-    year, with their years (a few: the rest existed throughout)."""
+    """The portal's publishers (of the kind) that did not exist in every year, with their years
+    (a few: the rest existed throughout)."""
 
-    total: int
     spans: tuple[tuple[int, int, int], ...]  # (id, first year or 0, last year or 9999)
     _absent: dict[int, frozenset[int]] = field(default_factory=dict, compare=False)
 
@@ -187,28 +193,48 @@ class Roster:
         return self._absent[year]
 
 
+@dataclass(frozen=True)
+class Kept:
+    """The publishers a status filter keeps: `ids`, or with `but` every publisher of the portal
+    (of the kind) but `ids` (`on_time` keeps most: its complement is the smaller set); `size`
+    of them."""
+
+    ids: AbstractSet[int]
+    size: int
+    but: bool = False
+
+    def __contains__(self, pid: int) -> bool:
+        return (pid in self.ids) != self.but
+
+    def among(self, ids: AbstractSet[int]) -> int:
+        """How many of `ids` (publishers of the portal, of the kind) are kept."""
+        common = len(self.ids & ids) if len(self.ids) < len(ids) else len(ids & self.ids)
+        return len(ids) - common if self.but else common
+
+
+def _total(session: Session, q: BoardQuery) -> int:
+    """How many publishers the portal has (of the kind)."""
+    return session.scalar(_of_portal(select(func.count()).select_from(Publisher), q)) or 0
+
+
 def _roster(session: Session, q: BoardQuery) -> Roster:
-    total = session.scalar(_of_portal(select(func.count()).select_from(Publisher), q)) or 0
     # ix_publishers_limited's condition, word for word: a few rows, not the portal's all.
     limited = or_(Publisher.first_year.is_not(None), Publisher.last_year.is_not(None))
     stmt = _of_portal(select(Publisher.id, Publisher.first_year, Publisher.last_year), q)
     found = raw_rows(session, stmt.where(limited))
     spans = tuple((pid, first or 0, last or 9999) for pid, first, last in found)
-    return Roster(total, spans)
+    return Roster(spans)
 
 
 def _counts(
-    session: Session, q: BoardQuery, facts: _Facts, roster: Roster
+    session: Session, q: BoardQuery, facts: _Facts, roster: Roster, total: int
 ) -> dict[int, Counter[str]]:
     """Per year, the cells of every page by status, counted in SQL (questions.tally)."""
     tallies = counts_of(session, [f for ok, f in facts.values() if ok], q.portal, q.kind)
     for year, (ok, f) in facts.items():
         if not ok:
             tallies[year] = bare_counts(session, f, q.portal, q.kind)
-    return {
-        year: _finish(tallies[year], roster.total, roster.total - len(roster.absent(year)))
-        for year in facts
-    }
+    return {year: _finish(tallies[year], total, total - len(roster.absent(year))) for year in facts}
 
 
 def _finish(tally: Counter[str], total: int, existed: int) -> Counter[str]:
@@ -227,32 +253,45 @@ def _sets(session: Session, q: BoardQuery, facts: _Facts) -> _Sets:
     return sets
 
 
-def _chosen(session: Session, q: BoardQuery, status: str, sets: _Sets, roster: Roster) -> set[int]:
-    """The ids of the portal's publishers (of the kind) with a cell of `status`."""
+def _chosen(
+    q: BoardQuery, status: str, sets: _Sets, roster: Roster, everyone: Callable[[], int]
+) -> Kept:
+    """The portal's publishers (of the kind) with a cell of `status`."""
     years = range(q.first, q.last + 1)
     if status == "not_expected":
-        return {pid for pid, first, last in roster.spans if first > q.first or last < q.last}
+        ids = {pid for pid, first, last in roster.spans if first > q.first or last < q.last}
+        return Kept(ids, len(ids))
     if status != "on_time":
-        return set().union(*(sets.get((y, status), ()) for y in years))
-    # on time: existed, and none of the other statuses, in some year
+        ids = set().union(*(sets.get((y, status), ()) for y in years))
+        return Kept(ids, len(ids))
+    # on time: existed, and none of the other statuses, in some year; its complement is those
+    # with another status in every year, narrowed year by year from the first year's (a few).
     never: set[int] | None = None
     for y in years:
-        other = set(roster.absent(y)).union(*(ids for (year, _), ids in sets.items() if year == y))
-        never = other if never is None else never & other
+        other = [roster.absent(y), *(ids for (year, _), ids in sets.items() if year == y)]
+        if never is None:
+            never = set().union(*other)
+        else:
+            never = {pid for pid in never if any(pid in ids for ids in other)}
         if not never:
             break
-    every = {pid for (pid,) in raw_rows(session, _of_portal(select(Publisher.id), q))}
-    return every - (never or set())
+    never = never or set()
+    return Kept(never, everyone() - len(never), but=True)
 
 
 def _counts_among(
-    years: list[int], sets: _Sets, roster: Roster, chosen: set[int]
+    years: list[int], sets: _Sets, roster: Roster, chosen: Kept, status: str
 ) -> dict[int, Counter[str]]:
-    """Per year, the cells of the `chosen` publishers by status."""
+    """Per year, the cells of the `chosen` publishers (those with a cell of `status`) by
+    status: a year's cells of `status` are all theirs, counted without a set operation."""
     counts = {}
+    kept = chosen.size
     for y in years:
-        tally = Counter({s: len(chosen.intersection(sets.get((y, s), ()))) for s in COUNTED})
-        counts[y] = _finish(tally, len(chosen), len(chosen) - len(chosen & roster.absent(y)))
+        tally: Counter[str] = Counter()
+        for s in COUNTED:
+            ids: AbstractSet[int] = sets.get((y, s), frozenset())
+            tally[s] = len(ids) if s == status else chosen.among(ids)
+        counts[y] = _finish(tally, kept, kept - chosen.among(roster.absent(y)))
     return counts
 
 
@@ -326,7 +365,7 @@ def _page_cells(session: Session, ids: list[int], years: list[int]) -> dict[tupl
     # A range of years, not a list: with a list SQLite, without statistics, reads each year's
     # cells by the primary key instead of the page's by ix_report_cells_publisher_id_year.
     stmt = stmt.where(c.publisher_id.in_(ids), c.year.between(min(years), max(years)))
-    return {(row[0], row[1]): row for row in session.connection().execute(stmt)}
+    return {(row[0], row[1]): row for row in raw_rows(session, stmt)}
 
 
 _Answer = tuple[MissingRow | None, LateRow | None, UndatedRow | None]
@@ -417,7 +456,7 @@ def board_records(board: Board) -> list[dict[str, object]]:
 
 
 def _publishers(
-    session: Session, q: BoardQuery, offset: int, chosen: set[int] | None
+    session: Session, q: BoardQuery, offset: int, chosen: Kept | None
 ) -> list[BoardRow]:
     """One page of the portal's publishers (among `chosen`) by name, from `offset`."""
     columns = (
@@ -426,8 +465,9 @@ def _publishers(
     if chosen is None:
         stmt = _of_portal(select(*columns), q).order_by(Publisher.name)
         found = session.execute(stmt.offset(offset).limit(PAGE_SIZE)).all()
-    elif len(chosen) <= _FEW:  # a few: sorted by name from their rows
-        stmt = select(*columns).where(Publisher.id.in_(sorted(chosen))).order_by(Publisher.name)
+    elif not chosen.but and len(chosen.ids) <= _FEW:  # a few: sorted by name from their rows
+        stmt = select(*columns).where(Publisher.id.in_(sorted(chosen.ids)))
+        stmt = stmt.order_by(Publisher.name)
         found = session.execute(stmt.offset(offset).limit(PAGE_SIZE)).all()
     else:
         picked = _walk(session, q, chosen, offset)
@@ -441,26 +481,29 @@ def _publishers(
 
 
 _FEW = 2000  # a filter keeping at most this many publishers reads only their rows
+_BATCH = 512  # the walk's first batch of ids: a first page of a filter that keeps many
 
 
-def _walk(session: Session, q: BoardQuery, chosen: set[int], offset: int) -> list[int]:
+def _walk(session: Session, q: BoardQuery, chosen: Kept, offset: int) -> list[int]:
     """A page of `chosen`: the portal's ids in name order (an index alone, read as the
-    driver's own rows, in batches) until the page is full."""
+    driver's own rows) until the page is full, in growing batches, each from where the last
+    ended: PostgreSQL's driver fetches a statement's every row first, 100,000 ids for a first
+    page. Ids only, no names: a last page reads nearly all of them."""
     picked: list[int] = []
-    result = session.connection().execute(
-        _of_portal(select(Publisher.id), q).order_by(Publisher.name)
-    )
-    try:
-        while len(picked) < PAGE_SIZE and (rows := result.cursor.fetchmany(4096)):
-            for (pid,) in rows:
-                if pid in chosen:
-                    if offset:
-                        offset -= 1
-                    elif len(picked) < PAGE_SIZE:
-                        picked.append(pid)
-    finally:
-        result.close()
-    return picked
+    ids, but = chosen.ids, chosen.but  # `pid in chosen`, without a call for each row
+    stmt = _of_portal(select(Publisher.id), q).order_by(Publisher.name)
+    read, batch = 0, _BATCH
+    while True:
+        rows = raw_rows(session, stmt.offset(read).limit(batch))
+        for (pid,) in rows:
+            if (pid in ids) != but:
+                if offset:
+                    offset -= 1
+                elif len(picked) < PAGE_SIZE:
+                    picked.append(pid)
+        if len(picked) == PAGE_SIZE or len(rows) < batch:
+            return picked
+        read, batch = read + batch, min(batch * 4, 32768)
 
 
 def _of_portal(stmt: S, q: BoardQuery) -> S:

@@ -12,7 +12,9 @@ Only over the archive as it stands now (the cells); `covered` says for which yea
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -220,9 +222,18 @@ def counts(
 def raw_rows(session: Session, stmt: Any) -> list[Any]:
     """The driver's own rows of a statement whose columns need no conversion: at 100,000 rows
     SQLAlchemy's Row objects cost several times what the query does."""
+    with raw_cursor(session, stmt) as cursor:
+        return list(cursor)
+
+
+@contextmanager
+def raw_cursor(session: Session, stmt: Any) -> Iterator[Any]:
+    """The driver's cursor over `raw_rows`, to read a row at a time: a row dropped as soon as it
+    is read is freed at once, where a list of 100,000 rows is walked by every garbage collection
+    that runs while it is alive."""
     result = session.connection().execute(stmt)
     try:
-        return list(result.cursor.fetchall())
+        yield result.cursor
     finally:
         result.close()
 
@@ -244,20 +255,46 @@ def status_sets(
     for f in facts:
         (dated, late), (empty, found) = _arms(f, kind)
         stmt = select(c.publisher_id).where(_status(f, late[0], kind))
-        sets[(f.year, late[0])] = {
-            pid for (pid,) in raw_rows(session, _of_year(stmt, f, portal, kind, dated))
-        }
+        sets[(f.year, late[0])] = _ids(session, _of_year(stmt, f, portal, kind, dated))
         code, _ = _coded(f, kind, found)
-        blank.append(
-            _of_year(
-                select(literal_column(str(f.year)), code, c.publisher_id), f, portal, kind, empty
-            )
-        )
+        labelled: tuple[Any, ...] = (literal_column(str(f.year)).label("year"), code.label("code"))
+        blank.append(_of_year(select(*labelled, c.publisher_id), f, portal, kind, empty))
     for start in range(0, len(blank), _COMPOUND):
-        for year, code, pid in raw_rows(session, union_all(*blank[start : start + _COMPOUND])):
-            if code is not None:  # a dateless copy seen in time: on time
-                sets.setdefault((year, COUNTED[code]), set()).add(pid)
+        coded = _coded_ids(session, union_all(*blank[start : start + _COMPOUND]))
+        sets.update(((y, COUNTED[k]), ids) for (y, k), ids in coded.items())
     return sets
+
+
+# PostgreSQL sends the ids as one array a statement or group (array_agg): a row for each id
+# costs its server and the driver several times the index scan (bench/web_bench.py). SQLite's
+# rows cost no more than a string of them would: read one at a time.
+
+
+def _ids(session: Session, stmt: Any) -> set[int]:
+    """The ids a statement of one column selects."""
+    if session.connection().dialect.name == "postgresql":
+        ids = stmt.subquery().c[0]
+        ((found,),) = raw_rows(session, select(func.array_agg(ids)))
+        return set(found or ())
+    with raw_cursor(session, stmt) as rows:
+        return {pid for (pid,) in rows}
+
+
+def _coded_ids(session: Session, stmt: Any) -> dict[tuple[int, int], set[int]]:
+    """The ids of a statement of (year, status code, id) rows by year and code, but those whose
+    code is NULL (a dateless copy seen in time: on time)."""
+    found: dict[tuple[int, int], set[int]] = defaultdict(set)
+    if session.connection().dialect.name == "postgresql":
+        year, code, ids = stmt.subquery().c
+        grouped = select(year, code, func.array_agg(ids)).where(code.is_not(None))
+        for y, k, pids in raw_rows(session, grouped.group_by(year, code)):
+            found[(y, k)].update(pids)
+        return found
+    with raw_cursor(session, stmt) as rows:
+        for y, k, pid in rows:
+            if k is not None:
+                found[(y, k)].add(pid)
+    return found
 
 
 # A year no document was archived for has no cells: every publisher that existed then has no

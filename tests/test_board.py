@@ -23,7 +23,16 @@ from archive.models import Document, Publisher
 from archive.registry import PublisherSpec, sync_publishers
 from archive.runs import finish_run, start_run
 from questions import board as board_module
-from questions.board import STATUSES, Board, BoardQuery, BoardRow, Cell, build_board
+from questions.board import (
+    STATUSES,
+    Board,
+    BoardQuery,
+    BoardRow,
+    Cell,
+    Kept,
+    Roster,
+    build_board,
+)
 from questions.cache import AnswerCache
 from questions.deadlines import DeadlineRules
 from questions.status import missing, timeliness
@@ -127,6 +136,7 @@ def test_each_filter_keeps_the_publishers_with_such_a_cell(
     history: History, portal: str, few: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(board_module, "_FEW", few)
+    monkeypatch.setattr(board_module, "_BATCH", 2)  # the walk goes on from batch to batch
     with Session(history.engine) as session:
         _, everyone = every_page(session, BoardQuery(portal, FIRST, LAST))
         kinds = sorted({row.kind for row in everyone})
@@ -146,6 +156,34 @@ def test_each_filter_keeps_the_publishers_with_such_a_cell(
             same_counts(board, rows)
             shown += len(rows)
         assert shown > 0
+
+
+@pytest.mark.parametrize("status", ["on_time", "late", "missing"])
+def test_a_filters_page_past_its_last_shows_its_last(history: History, status: str) -> None:
+    """`on_time` keeps all but a few (read as their complement), the others a set: either way a
+    page past the last is the last page, whose rows end the filter's."""
+    with Session(history.engine) as session:
+        board, rows = every_page(session, BoardQuery("taizhou", FIRST, LAST, status))
+        past = BoardQuery("taizhou", FIRST, LAST, status, page=board.pages + 5)
+        last = build_board(session, past, RULES, AS_OF, AnswerCache())
+    assert board.pages > 1
+    assert (last.total, last.pages, last.counts) == (board.total, board.pages, board.counts)
+    assert [r.name for r in last.rows] == [r.name for r in rows[(board.pages - 1) * PAGE :]]
+
+
+def test_the_rosters_absent_and_a_filters_kept_publishers() -> None:
+    """A publisher is absent in the years outside its own, the years it starts and ends kept;
+    a filter kept as a complement counts what it keeps as a set would."""
+    spans = ((1, 2015, 9999), (2, 0, 2016), (3, 2015, 2016), (4, 2017, 2017))
+    roster = Roster(spans)
+    for year in range(2013, 2020):
+        want = {pid for pid, first, last in spans if not first <= year <= last}
+        assert roster.absent(year) == want, year
+    everyone, kept = set(range(1, 11)), {2, 3, 5}
+    as_set, as_rest = Kept(kept, 3), Kept(everyone - kept, 3, but=True)
+    for some in ({1, 2, 3}, {5}, set(), everyone):
+        assert as_set.among(some) == as_rest.among(some) == len(some & kept)
+    assert [pid for pid in everyone if pid in as_rest] == sorted(kept)
 
 
 def test_a_year_range_is_its_years_cells(history: History) -> None:
