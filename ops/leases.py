@@ -31,7 +31,14 @@ RENEW_EVERY = 60.0  # seconds; several renewals fit in one TTL, so a slow databa
 # `nianbao crawl` exits with this (EX_TEMPFAIL) when every portal it was asked for was busy.
 SKIPPED_EXIT_CODE = 75
 ORPHAN_FINDING = "the crawl process died before it finished"
+# A process may hold hundreds of leases at once (a queue worker crawling 334 portals side by side):
+# their statements are short, so they share a few connections to each archive rather than open one
+# each at the same moment, which overflows PostgreSQL's max_connections (100 by default) and its
+# listen backlog, and failed whole portals at the national bench's start.
+LEASE_CONNECTIONS = 4
 log = logging.getLogger(__name__)
+_gates: dict[str, threading.BoundedSemaphore] = {}
+_gates_lock = threading.Lock()
 
 
 class LeaseHeld(Exception):
@@ -180,8 +187,7 @@ def portal_lease(
     Commits its own short transactions: a lease that is not committed excludes nobody.
     """
     terms = terms or LeaseTerms()
-    engine = make_engine(database_url, pooled=False)
-    upgrade(engine)
+    engine = _lease_engine(database_url)
     holder = Holder.me(kind, terms.token)
     try:
         _take(engine, portal, holder, terms.ttl, on_orphans)
@@ -201,10 +207,33 @@ def portal_lease(
             try:
                 _tidy(engine, portal, on_orphans)  # a worker that died leaves its run `running`
             finally:
-                with session_scope(engine) as session:
+                with _short(engine) as session:
                     release(session, portal, holder)
     finally:
         engine.dispose()
+
+
+def _lease_engine(url: str) -> Engine:
+    """An engine that keeps no idle connection (the lease uses it a moment a minute), on a
+    migrated archive."""
+    engine = make_engine(url, pooled=False)
+    with _gate(engine):
+        upgrade(engine)
+    return engine
+
+
+def _gate(engine: Engine) -> threading.BoundedSemaphore:
+    key = engine.url.render_as_string(hide_password=False)
+    with _gates_lock:
+        return _gates.setdefault(key, threading.BoundedSemaphore(LEASE_CONNECTIONS))
+
+
+@contextmanager
+def _short(engine: Engine) -> Iterator[Session]:
+    """A short transaction of a lease, among at most LEASE_CONNECTIONS at once in this process
+    for its archive (the others wait their turn: each is a statement or two)."""
+    with _gate(engine), session_scope(engine) as session:
+        yield session
 
 
 def _take(
@@ -214,7 +243,7 @@ def _take(
     ttl: timedelta,
     on_orphans: Callable[[Engine], None] | None,
 ) -> None:
-    with session_scope(engine) as session:
+    with _short(engine) as session:
         previous = acquire(session, portal, holder, datetime.now(UTC), ttl)
     if previous is not None:
         log.warning(
@@ -226,7 +255,7 @@ def _take(
 def _tidy(engine: Engine, portal: str, on_orphans: Callable[[Engine], None] | None) -> None:
     """While we hold the lease, a run of the portal still `running` is one whose crawl died:
     close it, and let the caller deal with what it captured."""
-    with session_scope(engine) as session:
+    with _short(engine) as session:
         orphans = close_orphaned_runs(session, portal, datetime.now(UTC))
     if orphans and on_orphans is not None:
         on_orphans(engine)
@@ -237,7 +266,7 @@ def _keep(
 ) -> None:
     while not stop.wait(terms.renew_every):
         try:
-            with session_scope(engine) as session:
+            with _short(engine) as session:
                 if not renew(session, portal, holder, datetime.now(UTC), terms.ttl):
                     log.error("lost the lease of %s to another crawl", portal)
                     return

@@ -32,6 +32,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from archive.db import ArchiveUnavailable
 from crawler.job import CrawlJob
 from crawler.lease import crawl_lease
 from crawler.process import CrawlStream
@@ -43,6 +44,10 @@ if TYPE_CHECKING:  # Dramatiq and redis-py are imported when a queue is used, no
 ACTOR = "crawl_portal"
 NAMESPACE = "nianbao"
 POLL_MS = 1000  # how often an idle consumer asks Redis for work (and so beats its heart)
+# An archive that cannot be reached when a portal's lease is taken: the portal goes back on the
+# queue this much later, this many times, before the night gives it up (its log line says why).
+UNREACHABLE_DELAY_MS = 30_000
+UNREACHABLE_TRIES = 5
 log = logging.getLogger(__name__)
 
 
@@ -163,27 +168,36 @@ class CrawlActor:
         self.config, self.setup, self.broker, self.stream = config, setup, broker, stream
         self.__name__ = ACTOR  # Dramatiq names actors after their function
 
-    def __call__(self, portal: str, kind: str, full: bool, token: str) -> None:
-        self.handle(portal, kind, full, token)  # Dramatiq keeps no result: the run row tells
+    def __call__(self, portal: str, kind: str, full: bool, token: str, tries: int = 0) -> None:
+        self.handle(portal, kind, full, token, tries)  # Dramatiq keeps no result: the run tells
 
-    def handle(self, portal: str, kind: str, full: bool, token: str) -> str:
+    def handle(self, portal: str, kind: str, full: bool, token: str, tries: int = 0) -> str:
         """Crawl; returns ok, failed, skipped (another crawl holds the portal), later (our own
-        dead delivery still holds it) or unknown (a portal our settings do not name)."""
+        dead delivery still holds it, or the archive could not be reached) or unknown (a portal
+        our settings do not name)."""
         try:
             job = self.setup.job_for(portal, kind, full)
         except Exception as exc:  # a portal this worker's settings do not know: said, not retried
             log.error("%s: not crawled: %s", portal, exc)
             return "unknown"
-        return self._crawl(job, token)
+        return self._crawl(job, token, tries)
 
-    def _crawl(self, job: CrawlJob, token: str) -> str:
+    def _crawl(self, job: CrawlJob, token: str, tries: int) -> str:
         portal = job.portal.id
         terms = LeaseTerms(ttl=self.config.lease, token=token)
+        crawling = False
         try:
             with crawl_lease(job, terms):
+                crawling = True
                 result = self.stream.crawl(job, self.setup.timeout_seconds)
         except LeaseHeld as busy:
             return self._busy(job, token, busy)
+        except ArchiveUnavailable as exc:
+            if crawling or tries + 1 >= UNREACHABLE_TRIES:
+                raise
+            log.warning("%s: %s; on the queue again in %d ms", portal, exc, UNREACHABLE_DELAY_MS)
+            self._again(job, token, UNREACHABLE_DELAY_MS, tries + 1)
+            return "later"
         if result.summary is None:
             log.error("%s: crawl failed: %s", portal, result.error or result.skipped)
             return "failed"
@@ -197,23 +211,27 @@ class CrawlActor:
             return "skipped"
         # Our own earlier delivery holds the lease: its worker died (or has lost Redis). Come
         # back when the lease can have expired, so that one crawl takes it over.
-        from dramatiq import Message
-
         delay = int(self.config.lease_seconds * 1000 / 2)
         log.warning(
             "%s: lease still held by this message's dead worker; again in %d ms",
             job.portal.id,
             delay,
         )
+        self._again(job, token, delay, 0)
+        return "later"
+
+    def _again(self, job: CrawlJob, token: str, delay_ms: int, tries: int) -> None:
+        """Put the portal back on the queue, `delay_ms` from now, under the same token."""
+        from dramatiq import Message
+
         message: Message[None] = Message(
             queue_name=self.config.name,
             actor_name=ACTOR,
             args=(job.portal.id, job.kind, job.full, token),
-            kwargs={},
+            kwargs={"tries": tries} if tries else {},
             options={},
         )
-        self.broker.enqueue(message, delay=delay)
-        return "later"
+        self.broker.enqueue(message, delay=delay_ms)
 
 
 def _safe(url: str) -> str:

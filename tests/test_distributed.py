@@ -34,7 +34,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 from test_schedule_once import stored_due
 
-from archive.db import make_engine, session_scope, upgrade
+from archive.db import ArchiveUnavailable, make_engine, session_scope, upgrade
 from archive.models import Capture, CrawlRun, Document, DocumentVersion, PortalLease
 from crawler.job import CrawlJob
 from crawler.process import CrawlStream, run_crawl
@@ -43,7 +43,15 @@ from nianbao.settings import parse_settings
 from ops.leases import ORPHAN_FINDING, Holder, acquire
 from replica import settings_for
 from replica.server import ReplicaServer
-from scheduler.distributed import NAMESPACE, CrawlActor, QueueConfig, WorkerSetup, make_broker
+from scheduler.distributed import (
+    NAMESPACE,
+    UNREACHABLE_DELAY_MS,
+    UNREACHABLE_TRIES,
+    CrawlActor,
+    QueueConfig,
+    WorkerSetup,
+    make_broker,
+)
 
 PORTALS = 50
 WORKERS = 3
@@ -353,6 +361,47 @@ def test_a_lease_held_by_another_crawl_skips_and_by_this_messages_dead_worker_co
         broker.close()
         engine.dispose()
         pg_server.drop_database(database_url)
+
+
+def test_an_unreachable_archive_puts_the_portal_back_on_the_queue_a_few_times(
+    redis_url: str, tmp_path: Path
+) -> None:
+    # No server listens on this socket directory: taking the lease cannot reach the archive.
+    database_url = f"postgresql+psycopg://nianbao@/none?host={tmp_path}&port=5432"
+    text = fleet_settings(["http://127.0.0.1:9"], database_url, tmp_path / "blobs", "")
+    settings = parse_settings(tomllib.loads(text), Path("one.toml"))
+    config = QueueConfig(url=redis_url, name="unreachable")
+    setup = WorkerSetup(
+        job_for=lambda portal, kind, full: CrawlJob(
+            portal=settings.portal(portal),
+            crawler=settings.crawler,
+            archive=settings.archive,
+            publishers=settings.publishers,
+            kind=kind,
+        ),
+        log_dir=tmp_path / "logs",
+        timeout_seconds=60,
+    )
+    client = redis.Redis.from_url(redis_url)
+    broker = make_broker(config)
+    broker.declare_queue(config.name)
+    stream = CrawlStream(tmp_path / "logs")
+    crawl = CrawlActor(config, setup, broker, stream)
+    try:
+        assert crawl.handle(VICTIM, "nightly", False, "c" * 32) == "later"
+        (again,) = client.hvals(f"{NAMESPACE}:unreachable.DQ.msgs")
+        message = Message.decode(again)
+        assert tuple(message.args) == (VICTIM, "nightly", False, "c" * 32)
+        assert message.kwargs == {"tries": 1}
+        assert message.options["eta"] > time.time() * 1000 + UNREACHABLE_DELAY_MS / 2
+        # The last try says why, in the worker's log, and the portal is not queued again.
+        client.delete(f"{NAMESPACE}:unreachable.DQ.msgs")
+        with pytest.raises(ArchiveUnavailable, match="cannot reach archive database"):
+            crawl.handle(VICTIM, "nightly", False, "c" * 32, UNREACHABLE_TRIES - 1)
+        assert client.hlen(f"{NAMESPACE}:unreachable.DQ.msgs") == 0
+    finally:
+        stream.close()
+        broker.close()
 
 
 @pytest.mark.parametrize(
