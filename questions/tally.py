@@ -248,11 +248,19 @@ def status_sets(
 ) -> dict[tuple[int, str], set[int]]:
     """Per (year, status), the ids of the portal's publishers (of `kind`) whose cell has that
     status, for every status but `on_time` and `not_expected`: what a status filter, and the
-    counts of the publishers it keeps, are set operations over. The dated range holds most of
-    these cells, all late: a statement a year, read as plain ids into a set; the '' ranges, a
-    few, one statement with each row's year and status."""
+    counts of the publishers it keeps, are set operations over. On PostgreSQL one statement
+    (_PG_SETS), on SQLite `year_status_sets`."""
     if facts and session.connection().dialect.name == "postgresql":
         return _pg_status_sets(session, facts, portal, kind)
+    return year_status_sets(session, facts, portal, kind)
+
+
+def year_status_sets(
+    session: Session, facts: list[YearFacts], portal: str, kind: str | None
+) -> dict[tuple[int, str], set[int]]:
+    """`status_sets` in SQL built per year: the dated range holds most of these cells, all
+    late: a statement a year, read as plain ids into a set; the '' ranges, a few, one statement
+    with each row's year and status."""
     sets: dict[tuple[int, str], set[int]] = {}
     blank: list[Any] = []
     for f in facts:
