@@ -12,11 +12,13 @@ a row per publisher: SQL counts, or sets of ids, over migration 0010's index (qu
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, String, func, or_, select, type_coerce
@@ -184,12 +186,20 @@ class Roster:
 
     spans: tuple[tuple[int, int, int], ...]  # (id, first year or 0, last year or 9999)
     _absent: dict[int, frozenset[int]] = field(default_factory=dict, compare=False)
+    # The spans by first year and by last year: a year's absent are a slice of each.
+    _order: list[tuple[list[int], list[int]]] = field(default_factory=list, compare=False)
 
     def absent(self, year: int) -> frozenset[int]:
         """The publishers that did not exist in `year` (kept: asked for every year, often)."""
         if year not in self._absent:
-            gone = frozenset(p for p, first, last in self.spans if not first <= year <= last)
-            self._absent[year] = gone
+            if not self._order:
+                for end in (1, 2):
+                    ordered = sorted(self.spans, key=itemgetter(end))
+                    self._order.append(([s[end] for s in ordered], [s[0] for s in ordered]))
+            (firsts, by_first), (lasts, by_last) = self._order
+            later = by_first[bisect_right(firsts, year) :]  # first year after `year`
+            ended = by_last[: bisect_left(lasts, year)]  # last year before it
+            self._absent[year] = frozenset(later).union(ended)
         return self._absent[year]
 
 

@@ -224,7 +224,7 @@ def raw_rows(session: Session, stmt: Any, params: dict[str, Any] | None = None) 
     """The driver's own rows of a statement whose columns need no conversion: at 100,000 rows
     SQLAlchemy's Row objects cost several times what the query does."""
     with raw_cursor(session, stmt, params) as cursor:
-        return list(cursor)
+        return cursor.fetchall()
 
 
 @contextmanager
