@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -310,54 +310,48 @@ def _coded_ids(session: Session, stmt: Any) -> dict[tuple[int, int], set[int]]:
 
 # On PostgreSQL the status sets of every year are one statement of constant text, its years'
 # facts as arrays: a year's two ranges of ix_report_cells_board are read for each element of
-# `years` (a nested loop over them), the deadlines and the search verdicts of each (year, kind)
-# joined to the cells. It states `status_at` and `_gap_at` cell by cell (tests/test_board.py
-# holds the two to the same sets); a fault is named by year * 2**32 + publisher id. One
-# statement in place of one per year and one for the '' ranges (bench/web_bench.py: 13 round
-# trips, and building the per-year SQL cost the app more CPU than reading the ids).
+# `years` (a nested loop over them); a cell's deadline, its day's end and the search verdict
+# are looked up in arrays by the year's ordinal and the kind's position in `kinds` (NULL for a
+# kind not shown: no status). It states `status_at` and `_gap_at` cell by cell
+# (tests/test_board.py holds the two to the same sets); a fault is named by
+# year * 2**32 + publisher id. One statement in place of one per year and one for the ''
+# ranges (bench/web_bench.py: 13 round trips, and building the per-year SQL cost the app more
+# CPU than reading the ids); array lookups, not a join per cell (a join cost ~25 ms of 55).
 _PG_SETS = text(
     """
-WITH due AS (
-    SELECT * FROM unnest(
-        CAST(:d_year AS INTEGER[]), CAST(:d_kind AS VARCHAR[]), CAST(:d_due AS VARCHAR[]),
-        CAST(:d_end AS TIMESTAMPTZ[]), CAST(:d_overdue AS BOOLEAN[]),
-        CAST(:d_reachable AS BOOLEAN[])
-    ) AS d(year, kind, due, day_end, overdue, reachable)
-)
 SELECT y.year, s.code, s.ids
-FROM unnest(CAST(:years AS INTEGER[]), CAST(:earliest AS VARCHAR[])) AS y(year, earliest)
+FROM unnest(CAST(:years AS INTEGER[]), CAST(:earliest AS VARCHAR[]))
+    WITH ORDINALITY AS y(year, earliest, i)
 CROSS JOIN LATERAL (
     SELECT CAST(:c_late AS INTEGER) AS code, array_agg(c.publisher_id) AS ids
-    FROM (
-        SELECT c.year, c.kind, c.claimed, c.undated_doc, c.undated_seen, c.publisher_id
-        FROM report_cells AS c
-        WHERE c.portal = :portal AND c.year = y.year AND c.claimed > y.earliest
-          AND (CAST(:kind AS VARCHAR) IS NULL OR c.kind = :kind)
-          AND (c.first_year IS NULL OR c.first_year <= y.year)
-          AND (c.last_year IS NULL OR c.last_year >= y.year)
-        OFFSET 0
-    ) AS c
-    JOIN due AS d ON d.year = c.year AND d.kind = c.kind
-    WHERE c.claimed > d.due
-      AND NOT (c.undated_doc IS NOT NULL AND c.undated_seen < d.day_end)
+    FROM report_cells AS c
+    WHERE c.portal = :portal AND c.year = y.year AND c.claimed > y.earliest
+      AND (CAST(:kind AS VARCHAR) IS NULL OR c.kind = :kind)
+      AND (c.first_year IS NULL OR c.first_year <= y.year)
+      AND (c.last_year IS NULL OR c.last_year >= y.year)
+      AND c.claimed > (CAST(:due AS VARCHAR[]))[y.i][array_position(CAST(:kinds AS VARCHAR[]), c.kind)]
+      AND NOT (c.undated_doc IS NOT NULL AND c.undated_seen
+        < (CAST(:day_end AS TIMESTAMPTZ[]))[y.i][array_position(CAST(:kinds AS VARCHAR[]), c.kind)])
     UNION ALL
     SELECT b.code, array_agg(b.publisher_id) FILTER (WHERE b.code IS NOT NULL)
     FROM (
         SELECT CASE
-            WHEN c.undated_doc IS NOT NULL
-                AND NOT (c.undated_doc IS NOT NULL AND c.undated_seen < d.day_end)
+            WHEN c.undated_doc IS NOT NULL AND NOT (c.undated_doc IS NOT NULL AND c.undated_seen
+                < (CAST(:day_end AS TIMESTAMPTZ[]))[y.i][c.k])
                 THEN CAST(:c_undated AS INTEGER)
             WHEN c.reports <> 0 THEN NULL
-            WHEN NOT d.overdue THEN CAST(:c_not_yet_due AS INTEGER)
+            WHEN NOT (CAST(:overdue AS BOOLEAN[]))[y.i][c.k]
+                THEN CAST(:c_not_yet_due AS INTEGER)
             WHEN CAST(c.year AS BIGINT) * 4294967296 + c.publisher_id
                 = ANY(CAST(:gone AS BIGINT[])) THEN CAST(:c_gone AS INTEGER)
             WHEN CAST(c.year AS BIGINT) * 4294967296 + c.publisher_id
                 = ANY(CAST(:blocked AS BIGINT[])) THEN CAST(:c_unreachable AS INTEGER)
-            WHEN d.reachable THEN CAST(:c_missing AS INTEGER)
+            WHEN (CAST(:reachable AS BOOLEAN[]))[y.i][c.k] THEN CAST(:c_missing AS INTEGER)
             ELSE CAST(:c_unreachable AS INTEGER)
         END AS code, c.publisher_id
         FROM (
-            SELECT c.year, c.kind, c.reports, c.undated_doc, c.undated_seen, c.publisher_id
+            SELECT c.year, c.reports, c.undated_doc, c.undated_seen, c.publisher_id,
+                array_position(CAST(:kinds AS VARCHAR[]), c.kind) AS k
             FROM report_cells AS c
             WHERE c.portal = :portal AND c.year = y.year AND c.claimed = :none
               AND (CAST(:kind AS VARCHAR) IS NULL OR c.kind = :kind)
@@ -365,7 +359,7 @@ CROSS JOIN LATERAL (
               AND (c.last_year IS NULL OR c.last_year >= y.year)
             OFFSET 0
         ) AS c
-        JOIN due AS d ON d.year = c.year AND d.kind = c.kind
+        WHERE (CAST(:due AS VARCHAR[]))[y.i][c.k] IS NOT NULL
     ) AS b
     GROUP BY b.code
 ) AS s
@@ -377,13 +371,17 @@ def _pg_status_sets(
     session: Session, facts: list[YearFacts], portal: str, kind: str | None
 ) -> dict[tuple[int, str], set[int]]:
     """`status_sets` on PostgreSQL, in one statement (_PG_SETS)."""
-    due: list[tuple[int, str, str, datetime, bool, bool]] = []
+    kinds = sorted({k for f in facts for ks in _due(f, kind).values() for k in ks})
+    at = {k: i for i, k in enumerate(kinds)}
+    empty: list[Any] = [None] * len(kinds)
+    due, end, overdue, reachable = ([list(empty) for _ in facts] for _ in range(4))
     gone: list[int] = []
     blocked: list[int] = []
-    for f in facts:
-        for d, kinds in _due(f, kind).items():
-            overdue, reachable = f.as_of > d, f.searches[d].reachable
-            due += [(f.year, k, d.isoformat(), day_end(d), overdue, reachable) for k in kinds]
+    for i, f in enumerate(facts):
+        for d, ks in _due(f, kind).items():
+            for k in ks:
+                due[i][at[k]], end[i][at[k]] = d.isoformat(), day_end(d)
+                overdue[i][at[k]], reachable[i][at[k]] = f.as_of > d, f.searches[d].reachable
         gone += [(f.year << 32) + pid for pid in f.gone]
         blocked += [(f.year << 32) + pid for pid in f.blocked - f.gone]
     params: dict[str, Any] = {f"c_{s}": i for i, s in enumerate(COUNTED)}
@@ -393,12 +391,11 @@ def _pg_status_sets(
         none=NONE,
         years=[f.year for f in facts],
         earliest=[min(_due(f, kind)).isoformat() for f in facts],
-        d_year=[row[0] for row in due],
-        d_kind=[row[1] for row in due],
-        d_due=[row[2] for row in due],
-        d_end=[row[3] for row in due],
-        d_overdue=[row[4] for row in due],
-        d_reachable=[row[5] for row in due],
+        kinds=kinds,
+        due=due,
+        day_end=end,
+        overdue=overdue,
+        reachable=reachable,
         gone=gone,
         blocked=blocked,
     )
