@@ -12,11 +12,13 @@ a row per publisher: SQL counts, or sets of ids, over migration 0010's index (qu
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, String, func, or_, select, type_coerce
@@ -184,12 +186,20 @@ class Roster:
 
     spans: tuple[tuple[int, int, int], ...]  # (id, first year or 0, last year or 9999)
     _absent: dict[int, frozenset[int]] = field(default_factory=dict, compare=False)
+    # The spans by first year and by last year: a year's absent are a slice of each.
+    _order: list[tuple[list[int], list[int]]] = field(default_factory=list, compare=False)
 
     def absent(self, year: int) -> frozenset[int]:
         """The publishers that did not exist in `year` (kept: asked for every year, often)."""
         if year not in self._absent:
-            gone = frozenset(p for p, first, last in self.spans if not first <= year <= last)
-            self._absent[year] = gone
+            if not self._order:
+                for end in (1, 2):
+                    ordered = sorted(self.spans, key=itemgetter(end))
+                    self._order.append(([s[end] for s in ordered], [s[0] for s in ordered]))
+            (firsts, by_first), (lasts, by_last) = self._order
+            later = by_first[bisect_right(firsts, year) :]  # first year after `year`
+            ended = by_last[: bisect_left(lasts, year)]  # last year before it
+            self._absent[year] = frozenset(later).union(ended)
         return self._absent[year]
 
 
@@ -486,24 +496,37 @@ _BATCH = 512  # the walk's first batch of ids: a first page of a filter that kee
 
 def _walk(session: Session, q: BoardQuery, chosen: Kept, offset: int) -> list[int]:
     """A page of `chosen`: the portal's ids in name order (an index alone, read as the
-    driver's own rows) until the page is full, in growing batches, each from where the last
-    ended: PostgreSQL's driver fetches a statement's every row first, 100,000 ids for a first
-    page. Ids only, no names: a last page reads nearly all of them."""
+    driver's own rows) until the page is full, in growing batches, each after the name the last
+    ended at (looked up by its id: no batch re-reads the ones before, as an OFFSET would):
+    PostgreSQL's driver fetches a statement's every row first, 100,000 ids for a first page.
+    Ids only, no names. A page past the middle is walked from the last name back: a last page
+    reads as few ids as a first."""
+    backward = 2 * offset + PAGE_SIZE > chosen.size
+    if backward:  # from the end: past the kept after the page, then the page's
+        end = min(offset + PAGE_SIZE, chosen.size)
+        offset, want = chosen.size - end, end - offset
+    else:
+        want = PAGE_SIZE
     picked: list[int] = []
     ids, but = chosen.ids, chosen.but  # `pid in chosen`, without a call for each row
-    stmt = _of_portal(select(Publisher.id), q).order_by(Publisher.name)
-    read, batch = 0, _BATCH
+    name = Publisher.name.desc() if backward else Publisher.name
+    stmt = _of_portal(select(Publisher.id), q).order_by(name)
+    after, batch = None, _BATCH
     while True:
-        rows = raw_rows(session, stmt.offset(read).limit(batch))
+        step = stmt
+        if after is not None:  # the name as a value: a subquery's is unknown to the planner
+            last = session.scalar(select(Publisher.name).where(Publisher.id == after))
+            step = stmt.where(Publisher.name < last if backward else Publisher.name > last)
+        rows = raw_rows(session, step.limit(batch))
         for (pid,) in rows:
             if (pid in ids) != but:
                 if offset:
                     offset -= 1
-                elif len(picked) < PAGE_SIZE:
+                elif len(picked) < want:
                     picked.append(pid)
-        if len(picked) == PAGE_SIZE or len(rows) < batch:
-            return picked
-        read, batch = read + batch, min(batch * 4, 32768)
+        if len(picked) == want or len(rows) < batch:
+            return picked[::-1] if backward else picked
+        after, batch = rows[-1][0], min(batch * 4, 32768)
 
 
 def _of_portal(stmt: S, q: BoardQuery) -> S:

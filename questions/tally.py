@@ -31,6 +31,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     true,
     union_all,
 )
@@ -219,19 +220,19 @@ def counts(
     return tallies
 
 
-def raw_rows(session: Session, stmt: Any) -> list[Any]:
+def raw_rows(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
     """The driver's own rows of a statement whose columns need no conversion: at 100,000 rows
     SQLAlchemy's Row objects cost several times what the query does."""
-    with raw_cursor(session, stmt) as cursor:
-        return list(cursor)
+    with raw_cursor(session, stmt, params) as cursor:
+        return cursor.fetchall()
 
 
 @contextmanager
-def raw_cursor(session: Session, stmt: Any) -> Iterator[Any]:
+def raw_cursor(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> Iterator[Any]:
     """The driver's cursor over `raw_rows`, to read a row at a time: a row dropped as soon as it
     is read is freed at once, where a list of 100,000 rows is walked by every garbage collection
     that runs while it is alive."""
-    result = session.connection().execute(stmt)
+    result = session.connection().execute(stmt, params)
     try:
         yield result.cursor
     finally:
@@ -247,9 +248,19 @@ def status_sets(
 ) -> dict[tuple[int, str], set[int]]:
     """Per (year, status), the ids of the portal's publishers (of `kind`) whose cell has that
     status, for every status but `on_time` and `not_expected`: what a status filter, and the
-    counts of the publishers it keeps, are set operations over. The dated range holds most of
-    these cells, all late: a statement a year, read as plain ids into a set; the '' ranges, a
-    few, one statement with each row's year and status."""
+    counts of the publishers it keeps, are set operations over. On PostgreSQL one statement
+    (_PG_SETS), on SQLite `year_status_sets`."""
+    if facts and session.connection().dialect.name == "postgresql":
+        return _pg_status_sets(session, facts, portal, kind)
+    return year_status_sets(session, facts, portal, kind)
+
+
+def year_status_sets(
+    session: Session, facts: list[YearFacts], portal: str, kind: str | None
+) -> dict[tuple[int, str], set[int]]:
+    """`status_sets` in SQL built per year: the dated range holds most of these cells, all
+    late: a statement a year, read as plain ids into a set; the '' ranges, a few, one statement
+    with each row's year and status."""
     sets: dict[tuple[int, str], set[int]] = {}
     blank: list[Any] = []
     for f in facts:
@@ -295,6 +306,104 @@ def _coded_ids(session: Session, stmt: Any) -> dict[tuple[int, int], set[int]]:
             if k is not None:
                 found[(y, k)].add(pid)
     return found
+
+
+# On PostgreSQL the status sets of every year are one statement of constant text, its years'
+# facts as arrays: a year's two ranges of ix_report_cells_board are read for each element of
+# `years` (a nested loop over them); a cell's deadline, its day's end and the search verdict
+# are looked up in arrays by the year's ordinal and the kind's position in `kinds` (NULL for a
+# kind not shown: no status). It states `status_at` and `_gap_at` cell by cell
+# (tests/test_board.py holds the two to the same sets); a fault is named by
+# year * 2**32 + publisher id. One statement in place of one per year and one for the ''
+# ranges (bench/web_bench.py: 13 round trips, and building the per-year SQL cost the app more
+# CPU than reading the ids); array lookups, not a join per cell (a join cost ~25 ms of 55).
+_PG_SETS = text(
+    """
+SELECT y.year, s.code, s.ids
+FROM unnest(CAST(:years AS INTEGER[]), CAST(:earliest AS VARCHAR[]))
+    WITH ORDINALITY AS y(year, earliest, i)
+CROSS JOIN LATERAL (
+    SELECT CAST(:c_late AS INTEGER) AS code, array_agg(c.publisher_id) AS ids
+    FROM report_cells AS c
+    WHERE c.portal = :portal AND c.year = y.year AND c.claimed > y.earliest
+      AND (CAST(:kind AS VARCHAR) IS NULL OR c.kind = :kind)
+      AND (c.first_year IS NULL OR c.first_year <= y.year)
+      AND (c.last_year IS NULL OR c.last_year >= y.year)
+      AND c.claimed > (CAST(:due AS VARCHAR[]))[y.i][array_position(CAST(:kinds AS VARCHAR[]), c.kind)]
+      AND NOT (c.undated_doc IS NOT NULL AND c.undated_seen
+        < (CAST(:day_end AS TIMESTAMPTZ[]))[y.i][array_position(CAST(:kinds AS VARCHAR[]), c.kind)])
+    UNION ALL
+    SELECT b.code, array_agg(b.publisher_id) FILTER (WHERE b.code IS NOT NULL)
+    FROM (
+        SELECT CASE
+            WHEN c.undated_doc IS NOT NULL AND NOT (c.undated_doc IS NOT NULL AND c.undated_seen
+                < (CAST(:day_end AS TIMESTAMPTZ[]))[y.i][c.k])
+                THEN CAST(:c_undated AS INTEGER)
+            WHEN c.reports <> 0 THEN NULL
+            WHEN NOT (CAST(:overdue AS BOOLEAN[]))[y.i][c.k]
+                THEN CAST(:c_not_yet_due AS INTEGER)
+            WHEN CAST(c.year AS BIGINT) * 4294967296 + c.publisher_id
+                = ANY(CAST(:gone AS BIGINT[])) THEN CAST(:c_gone AS INTEGER)
+            WHEN CAST(c.year AS BIGINT) * 4294967296 + c.publisher_id
+                = ANY(CAST(:blocked AS BIGINT[])) THEN CAST(:c_unreachable AS INTEGER)
+            WHEN (CAST(:reachable AS BOOLEAN[]))[y.i][c.k] THEN CAST(:c_missing AS INTEGER)
+            ELSE CAST(:c_unreachable AS INTEGER)
+        END AS code, c.publisher_id
+        FROM (
+            SELECT c.year, c.reports, c.undated_doc, c.undated_seen, c.publisher_id,
+                array_position(CAST(:kinds AS VARCHAR[]), c.kind) AS k
+            FROM report_cells AS c
+            WHERE c.portal = :portal AND c.year = y.year AND c.claimed = :none
+              AND (CAST(:kind AS VARCHAR) IS NULL OR c.kind = :kind)
+              AND (c.first_year IS NULL OR c.first_year <= y.year)
+              AND (c.last_year IS NULL OR c.last_year >= y.year)
+            OFFSET 0
+        ) AS c
+        WHERE (CAST(:due AS VARCHAR[]))[y.i][c.k] IS NOT NULL
+    ) AS b
+    GROUP BY b.code
+) AS s
+"""
+)
+
+
+def _pg_status_sets(
+    session: Session, facts: list[YearFacts], portal: str, kind: str | None
+) -> dict[tuple[int, str], set[int]]:
+    """`status_sets` on PostgreSQL, in one statement (_PG_SETS)."""
+    kinds = sorted({k for f in facts for ks in _due(f, kind).values() for k in ks})
+    at = {k: i for i, k in enumerate(kinds)}
+    empty: list[Any] = [None] * len(kinds)
+    due, end, overdue, reachable = ([list(empty) for _ in facts] for _ in range(4))
+    gone: list[int] = []
+    blocked: list[int] = []
+    for i, f in enumerate(facts):
+        for d, ks in _due(f, kind).items():
+            for k in ks:
+                due[i][at[k]], end[i][at[k]] = d.isoformat(), day_end(d)
+                overdue[i][at[k]], reachable[i][at[k]] = f.as_of > d, f.searches[d].reachable
+        gone += [(f.year << 32) + pid for pid in f.gone]
+        blocked += [(f.year << 32) + pid for pid in f.blocked - f.gone]
+    params: dict[str, Any] = {f"c_{s}": i for i, s in enumerate(COUNTED)}
+    params.update(
+        portal=portal,
+        kind=kind,
+        none=NONE,
+        years=[f.year for f in facts],
+        earliest=[min(_due(f, kind)).isoformat() for f in facts],
+        kinds=kinds,
+        due=due,
+        day_end=end,
+        overdue=overdue,
+        reachable=reachable,
+        gone=gone,
+        blocked=blocked,
+    )
+    sets: dict[tuple[int, str], set[int]] = {(f.year, "late"): set() for f in facts}
+    for year, code, ids in raw_rows(session, _PG_SETS, params):
+        if code is not None and ids:
+            sets[(year, COUNTED[code])] = set(ids)
+    return sets
 
 
 # A year no document was archived for has no cells: every publisher that existed then has no

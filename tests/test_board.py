@@ -36,6 +36,7 @@ from questions.board import (
 from questions.cache import AnswerCache
 from questions.deadlines import DeadlineRules
 from questions.status import missing, timeliness
+from questions.tally import COUNTED, status_sets, year_status_sets
 
 RULES = DeadlineRules()
 AS_OF = date(2025, 2, 15)  # 2024's departments overdue, its governments not yet due
@@ -200,6 +201,35 @@ def test_a_year_range_is_its_years_cells(history: History) -> None:
     assert isinstance(rows[0].cells[2019], Cell)
 
 
+@pytest.mark.parametrize("first,last", [(FIRST, LAST), (2019, 2021), (2024, 2024)])
+def test_the_status_sets_of_a_year_range_in_one_statement(
+    history: History, first: int, last: int
+) -> None:
+    """PostgreSQL's one statement for a year range (questions.tally._PG_SETS) gives the sets the
+    SQL built per year gives, for each kind; the filters over them are the board's cells."""
+    with Session(history.engine) as session:
+        _, everyone = every_page(session, BoardQuery("taizhou", first, last))
+        for kind in [None, *sorted({row.kind for row in everyone})]:
+            q = BoardQuery("taizhou", first, last, kind=kind)
+            facts = board_module._facts(session, q, list(range(first, last + 1)), AS_OF, RULES)
+            covered = [f for ok, f in facts.values() if ok]
+            one = status_sets(session, covered, "taizhou", kind)
+            assert one == year_status_sets(session, covered, "taizhou", kind), kind
+            for year, status in [(f.year, s) for f in covered for s in COUNTED]:
+                want = {
+                    row.publisher_id
+                    for row in everyone
+                    if (kind is None or row.kind == kind) and row.cells[year].status == status
+                }
+                assert one.get((year, status), set()) == want, (kind, year, status)
+        board, rows = every_page(session, BoardQuery("taizhou", first, last, "missing", kind))
+    want = [
+        r for r in everyone if r.kind == kind and "missing" in {c.status for c in r.cells.values()}
+    ]
+    assert [r.name for r in rows] == [r.name for r in want]
+    same_counts(board, rows)
+
+
 # A portal with every status the replica lacks: a report page deleted before capture (`gone`), a
 # report page blocked by a challenge (`unreachable`), a dateless report seen by its deadline
 # (`on_time`) and one seen after (`undated`), on a covered year (2020) and a year with no
@@ -259,6 +289,12 @@ def test_gone_unreachable_and_dateless_cells(engine: Engine, store: BlobStore) -
         gone = build_board(
             session, BoardQuery("tongxiang", 2020, 2021, "gone"), RULES, as_of, AnswerCache()
         )
+        q = BoardQuery("tongxiang", 2020, 2021)
+        facts = board_module._facts(session, q, [2020, 2021], as_of, RULES)
+        covered = [f for ok, f in facts.values() if ok]
+        sets = status_sets(session, covered, "tongxiang", None)  # one statement on PostgreSQL
+        assert sets == year_status_sets(session, covered, "tongxiang", None)
+        assert {s for (_, s), ids in sets.items() if ids} >= {"gone", "unreachable", "undated"}
         want: dict[tuple[str, int], tuple[str, str]] = {}
         for year in (2020, 2021):
             for gap in missing(session, year, as_of, RULES, NEVER):
