@@ -18,7 +18,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant will do: it only has to be the same for every process migrating one database.
@@ -29,12 +28,9 @@ class ArchiveUnavailable(RuntimeError):
     """The archive database cannot be reached or opened; the message is one line for the user."""
 
 
-def make_engine(url: str, *, pooled: bool = True) -> Engine:
-    """An engine for `url`; SQLite files get their directory, WAL, foreign keys and a busy timeout.
-    `pooled` False: every connection is closed when given back, for an engine that is used a
-    moment a minute (a portal lease's renewals): a process holding a hundred leases would
-    otherwise hold a hundred idle connections, past PostgreSQL's default max_connections."""
-    engine = _engine(url, writer=True, pooled=pooled)
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite files get their directory, WAL, foreign keys and a busy timeout."""
+    engine = _engine(url, writer=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -50,12 +46,12 @@ def reading_engine(url: str) -> Engine:
     return engine
 
 
-def _engine(url: str, *, writer: bool, pooled: bool = True) -> Engine:
+def _engine(url: str, *, writer: bool) -> Engine:
     try:
         parsed = make_url(url)
         if writer and parsed.get_backend_name() == "sqlite":
             _make_sqlite_dir(parsed)
-        return create_engine(parsed) if pooled else create_engine(parsed, poolclass=NullPool)
+        return create_engine(parsed)
     except (ArgumentError, NoSuchModuleError, OSError) as exc:
         raise ArchiveUnavailable(f"cannot open archive database {url!r}: {_one_line(exc)}") from exc
 
