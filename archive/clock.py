@@ -61,6 +61,16 @@ _NAIVE_EPOCH = datetime(1970, 1, 1)
 _SHANGHAI_EPOCH = datetime(1970, 1, 1, tzinfo=UTC).astimezone(SHANGHAI)
 
 
+def shanghai_from_text(value: str) -> datetime:
+    """`shanghai` of SQLite's naive UTC text, without asking which form it is."""
+    return _SHANGHAI_EPOCH + (datetime.fromisoformat(value) - _NAIVE_EPOCH)
+
+
+def shanghai_from_naive(value: datetime) -> datetime:
+    """`shanghai` of a naive UTC datetime (PostgreSQL's, when asked), without asking."""
+    return _SHANGHAI_EPOCH + (value - _NAIVE_EPOCH)
+
+
 def utc(value: datetime | str) -> datetime:
     """A stored moment read raw (SQLite gives text, PostgreSQL a datetime) as an aware UTC one."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from archive.clock import SHANGHAI, shanghai
+from archive.clock import SHANGHAI, shanghai, shanghai_from_naive, shanghai_from_text
 
 MOMENTS = [
     datetime(2024, 1, 31, 15, 59, 59, 999999),  # the last moment of a deadline day in Shanghai
@@ -30,4 +30,11 @@ def test_every_raw_form_reads_as_the_same_moment_in_shanghai(utc: datetime) -> N
     ]
     for form in forms:
         got = shanghai(form)
+        assert (got, got.isoformat(), got.tzinfo) == (expected, expected.isoformat(), SHANGHAI)
+
+
+@pytest.mark.parametrize("utc", MOMENTS, ids=str)
+def test_the_readers_chosen_per_dialect_read_as_shanghai_does(utc: datetime) -> None:
+    expected = shanghai(utc)
+    for got in (shanghai_from_text(utc.isoformat(" ")), shanghai_from_naive(utc)):
         assert (got, got.isoformat(), got.tzinfo) == (expected, expected.isoformat(), SHANGHAI)
