@@ -53,7 +53,7 @@ def shanghai(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        return _SHANGHAI_EPOCH + (value - _NAIVE_EPOCH)
+        return shanghai_from_naive(value)
     return local(value)
 
 

@@ -37,6 +37,16 @@ ORPHAN_FINDING = "the crawl process died before it finished"
 # listen backlog, and failed whole portals at the national bench's start.
 LEASE_CONNECTIONS = 4
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Shared:
+    """A lease engine (ops.leases._lease_engine) and how many leases of this process use it."""
+
+    engine: Engine
+    holders: int = 0
+
+
 _gates: dict[str, threading.BoundedSemaphore] = {}
 _gates_lock = threading.Lock()
 _engines: dict[str, _Shared] = {}
@@ -240,14 +250,6 @@ def _lease_engine(url: str) -> Iterator[Engine]:
             if shared.holders == 0:
                 del _engines[url]
                 shared.engine.dispose()
-
-
-@dataclass
-class _Shared:
-    """A lease engine and how many leases of this process use it."""
-
-    engine: Engine
-    holders: int = 0
 
 
 def _gate(engine: Engine) -> threading.BoundedSemaphore:
