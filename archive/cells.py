@@ -24,6 +24,7 @@ from sqlalchemy import (
     and_,
     case,
     func,
+    literal_column,
     null,
     or_,
     select,
@@ -91,14 +92,21 @@ def covered(session: Session, year: int, until: datetime | None) -> bool:
     return session.scalar(select(ReportYear.year).where(ReportYear.year == year)) is not None
 
 
+# The predicate of ix_report_cells_gaps (archive.models), as literals: PostgreSQL proves a partial
+# index from constants, and psycopg's prepared statements would bind parameters.
+_NO_CLAIM: ColumnElement[str] = literal_column("''")
+_NO_COPY: ColumnElement[int] = literal_column("0")
+
+
 def without_report(year: int, scope: Scope | None) -> Select[int, str, str, str]:
-    """The publishers that existed in `year` with no report copy of it."""
+    """The publishers that existed in `year` with no report copy of it (on PostgreSQL read from
+    ix_report_cells_gaps alone)."""
     c = ReportCell
     return scoped(
         select(c.publisher_id, c.portal, c.name, c.kind).where(
             c.year == year,
-            c.claimed == NONE,
-            c.reports == 0,
+            c.claimed == _NO_CLAIM,
+            c.reports == _NO_COPY,
             or_(c.first_year.is_(None), c.first_year <= year),
             or_(c.last_year.is_(None), c.last_year >= year),
         ),

@@ -128,3 +128,29 @@ def test_a_report_deleted_before_capture_is_gone(registry: Engine, store: BlobSt
     assert got["桐乡市人民政府"][0] == "gone" and module in got["桐乡市人民政府"][1]
     # Before its deadline a deleted page is still only not yet due.
     assert statuses(registry, 2020, date(2021, 1, 31))["桐乡市教育局"][0] == "not_yet_due"
+
+
+def test_searches_of_many_portals_read_in_one_pass_equal_each_read_alone(engine: Engine) -> None:
+    """Past `_LISTED` portals the runs are read in one pass and the portals not asked about are
+    dropped in Python: every portal's searches equal those of a question about it alone, and a
+    portal not asked about is not in the answer. Invented runs: 40 portals, each with its own mix
+    of clean, failed and blocked runs around two deadlines."""
+    from questions.evidence import _LISTED, searches
+
+    portals = [f"p{i:02d}" for i in range(40)]
+    base = datetime(2024, 1, 1, 4, 0, tzinfo=UTC)
+    for i, portal in enumerate(portals):
+        for n in range(i % 5 + 1):
+            status = "failed" if (i + n) % 3 == 0 else "ok"
+            add_run(
+                engine, portal, status, base + timedelta(days=20 * n + i), blocked=(i + n) % 4 == 0
+            )
+    deadlines = [date(2024, 1, 31), date(2024, 3, 31)]
+    asked = portals[: _LISTED + 3]
+    with session_scope(engine) as session:
+        together = searches(session, asked, deadlines)
+        alone = {k: v for p in asked for k, v in searches(session, [p], deadlines).items()}
+    assert len(asked) > _LISTED
+    assert together == alone
+    assert {portal for portal, _ in together} == set(asked)
+    assert len({s.last_clean for s in together.values()}) > 5  # the portals' runs differ
