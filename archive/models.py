@@ -402,6 +402,22 @@ Index(None, CrawlRun.portal, CrawlRun.status, CrawlRun.blocked, CrawlRun.finishe
 Index(None, Capture.outcome, Capture.portal)
 
 
+class RunTally(Base):
+    """The crawl runs of one portal with one status and one count of challenge pages met: how
+    many, the first and last to finish, and the newest. Kept by migration 0012's triggers on
+    crawl_runs, whoever writes a run; the evidence of a search (questions.evidence) reads these
+    few rows per portal instead of every run the portal ever had (a run a night, for years)."""
+
+    __tablename__ = "run_tallies"
+    portal: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    blocked: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    runs: Mapped[int]
+    first_finished: Mapped[datetime | None]
+    last_finished: Mapped[datetime | None]
+    last_id: Mapped[int]
+
+
 # Issue 16: the statuses kept as the archive changes, so `missing` and `late` read one year of
 # cells instead of judging every publisher at each question (bench/questions_bench.py). Database
 # triggers (migration 0008) keep them: any write to documents or publishers, by indexing,

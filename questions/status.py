@@ -156,7 +156,7 @@ def _untold(pages: tuple[FaultPage, ...] | list[FaultPage], search: Searches) ->
     shown = [
         p
         for p in pages
-        if (p.fetched_at >= since if search.after else p.run_id == search.last_clean_id)
+        if (p.fetched_at >= since if search.since else p.run_id == search.last_clean_id)
     ]
     if not shown:
         return ""

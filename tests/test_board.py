@@ -326,12 +326,13 @@ _INDEX_MIGRATIONS = {
     "0010": {"ix_report_cells_board", "ix_publishers_board", "ix_publishers_limited"},
     "0011": {"ix_report_cells_gaps"},
 }
+_LATER_TABLES = {"run_tallies"}  # migration 0012's, gone below it
 
 
 @pytest.mark.parametrize("revision", sorted(_INDEX_MIGRATIONS))
 def test_index_migrations_add_indexes_only_and_go_back(engine: Engine, revision: str) -> None:
     """0010 and 0011 are indexes only: down to the one before, their indexes (and those of the
-    later ones) go and every table stays; up again they return."""
+    later ones) go and every table stays (but the later ones'); up again they return."""
     from alembic import command
     from sqlalchemy import inspect
 
@@ -351,6 +352,6 @@ def test_index_migrations_add_indexes_only_and_go_back(engine: Engine, revision:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.downgrade(config, f"{int(revision) - 1:04d}")
-    assert state() == (tables, head - added)
+    assert state() == (tables - _LATER_TABLES, head - added)
     upgrade(engine)
     assert state() == (tables, head)
