@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive.models import Capture, CrawlRun, Document, DocumentVersion, Publisher
+from archive.models import Capture, CrawlRun, Document, DocumentVersion, Publisher, RunTally
 
 T = TypeVar("T")
 MAX_ENTRIES = 256
@@ -29,7 +29,8 @@ def fingerprint(session: Session) -> tuple[Any, ...]:
     """What changes when a crawl, an index pass or a registry sync writes."""
     probes = (
         select(func.max(CrawlRun.id)).scalar_subquery(),
-        select(func.max(CrawlRun.finished_at)).scalar_subquery(),
+        # The runs' newest end from their tallies (a few rows a portal), not from every run.
+        select(func.max(RunTally.last_finished)).scalar_subquery(),
         select(func.max(Document.id)).scalar_subquery(),
         select(func.max(DocumentVersion.id)).scalar_subquery(),
         select(func.max(Capture.id)).scalar_subquery(),

@@ -216,3 +216,47 @@ def test_versions_side_by_side() -> None:
         ("delete", "<script>x</script>", ""),
     ]
     assert side_by_side("同", "同") == []
+
+
+def test_start_up_opens_the_connection_before_the_first_request(
+    empty_archive: str, tmp_path: Path
+) -> None:
+    """The app's start-up reads the archive (web.app._warm), so the first request finds its
+    connection open; on PostgreSQL the server shows it before any request is made."""
+    if not empty_archive.startswith("postgresql"):
+        return  # SQLite has no server to ask
+    config = WebConfig(
+        empty_archive, BlobStore(tmp_path / "blobs"), DeadlineRules(), ("tongxiang",),
+        lambda: date(2026, 1, 1),
+    )  # fmt: skip
+    probe = make_engine(empty_archive)
+    others = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    def connected() -> int:  # a transaction of its own: the activity view is read once in each
+        with probe.connect() as conn:
+            return int(conn.execute(others).scalar() or 0)
+
+    try:
+        assert connected() == 0
+        with TestClient(create_app(config)):
+            assert connected() == 1
+    finally:
+        probe.dispose()
+
+
+def test_the_app_starts_over_an_archive_it_cannot_read_yet(tmp_path: Path) -> None:
+    """A start-up read that fails (a file with no archive's tables) is logged, not raised: the
+    requests say what is wrong, as before; and the file is left as it was."""
+    database = tmp_path / "old.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("CREATE TABLE publishers (id INTEGER PRIMARY KEY)")
+    before = database.read_bytes()
+    config = WebConfig(
+        f"sqlite:///{database}", BlobStore(tmp_path / "blobs"), DeadlineRules(), ("tongxiang",),
+        lambda: date(2026, 1, 1),
+    )  # fmt: skip
+    with TestClient(create_app(config)) as client:
+        assert client.get("/style.css").status_code == 200
+    assert database.read_bytes() == before

@@ -8,6 +8,7 @@ blob URLs take only a sha256, and every response carries a CSP and X-Content-Typ
 from __future__ import annotations
 
 import gc
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
@@ -16,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -25,12 +27,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from archive.blobs import BlobMissing, BlobStore
 from archive.db import reading_engine
-from archive.models import AlertState, Blob, Capture
+from archive.models import AlertState, Blob, Capture, ReportCell, ReportYear, RunTally
 from archive.runs import RUN_FIELDS, list_runs
 from ops.health import HealthRules, portal_health, scheduler_health
 from parsers import ParseError, decode_html
 from questions.board import BOARD_FIELDS, STATUSES, BoardQuery, board_records, build_board
-from questions.cache import AnswerCache
+from questions.cache import AnswerCache, fingerprint
 from questions.deadlines import DeadlineRules
 from questions.export import FIGURE_FIELDS as FIGURE_VALUE_FIELDS
 from questions.figures import figure_number, figure_values, known_keys
@@ -40,6 +42,7 @@ from web.report import CAPTURE_FIELDS, FIGURE_FIELDS, capture_row, figure_record
 from web.report import report_page as build_report_page
 from web.search import SEARCH_FIELDS, search
 
+_log = logging.getLogger(__name__)
 SHA256 = re.compile(r"[0-9a-f]{64}")
 CHARSET = re.compile(r"[A-Za-z0-9_.:-]{1,32}")  # a label fit for a Content-Type header
 SOURCE_LIMIT = 1_000_000  # characters of an archived page's source shown as text
@@ -294,11 +297,29 @@ def create_app(config: WebConfig) -> Starlette:
 def _disposing(engine: Engine) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        _warm(engine)
         _settle()
         yield
         engine.dispose()
 
     return lifespan
+
+
+def _warm(engine: Engine) -> None:
+    """Start-up opens the pool's connection and reads what every board request reads first:
+    the archive's fingerprint, and a row of each table the board's answers come from. The first
+    request then does not pay for the connection, the dialect's first-connect queries and the
+    database's first look at each table: 40-60 ms of every first view at 100,000 publishers on
+    PostgreSQL (bench/web_bench.py). An archive that cannot be read now is said by the request
+    that needs it, as it would be without this."""
+    try:
+        with Session(engine) as session:
+            fingerprint(session)
+            for column in (ReportYear.year, ReportCell.year, RunTally.portal):
+                session.execute(select(column).limit(1)).all()
+            session.rollback()
+    except SQLAlchemyError as exc:
+        _log.info("start-up could not read the archive yet: %s", str(exc).splitlines()[0])
 
 
 def _settle() -> None:
