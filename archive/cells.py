@@ -11,7 +11,6 @@ cut at a moment (`--as-of`, `until`) takes questions.status's computed path inst
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
@@ -34,6 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from archive.clock import shanghai_from_naive, shanghai_from_text
+from archive.db import raw_cursor
 from archive.models import ReportCell, ReportYear, url_indexed
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
@@ -133,16 +133,16 @@ class DatedCells:
     def __init__(
         self, session: Session, year: int, deadlines: dict[str, date], scope: Scope | None
     ) -> None:
-        self._conn = session.connection()
-        self._stmts = dated(self._conn, year, deadlines, scope)
+        self._session = session
+        self._stmts = dated(session.connection(), year, deadlines, scope)
         self.dateless_too = False
-        postgres = self._conn.dialect.name == "postgresql"
+        postgres = session.connection().dialect.name == "postgresql"
         self.moment = shanghai_from_naive if postgres else shanghai_from_text
 
     def __iter__(self) -> Iterator[list[tuple[Any, ...]]]:
         """Batches of rows: psycopg hands rows over one at a time in Python, a batch in C."""
         for stmt in self._stmts:
-            with closing(driver_cursor(self._conn, stmt)) as cursor:
+            with raw_cursor(self._session, stmt) as cursor:
                 while batch := cursor.fetchmany(_BATCH):
                     self.dateless_too = self.dateless_too or any(map(_DATELESS, batch))
                     yield batch
@@ -205,19 +205,3 @@ def _by_url_length(stmt: S, dialect: str) -> list[S]:
     if dialect != "postgresql":
         return [stmt]
     return [stmt.where(url_indexed()), stmt.where(url_indexed(False))]
-
-
-def driver_cursor(conn: Connection, stmt: Select[*tuple[Any, ...]]) -> Any:
-    """The driver's cursor over `stmt`, its rows plain tuples: at 17,000 late candidates,
-    SQLAlchemy's rows cost a fifth of what the bare indexed query does (bench/questions_bench.py).
-    Only for columns that need no result processing: integers, text, moments read raw."""
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    args = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(str(compiled), args)
-    except BaseException:
-        cursor.close()
-        raise
-    return cursor

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from archive.cells import NONE
 from archive.clock import day_end, shanghai
+from archive.db import raw_rows
 from archive.models import Document, Publisher, ReportCell, ReportYear
 from questions.cache import AnswerCache, fingerprint
 from questions.deadlines import DeadlineRules, deadline_for
@@ -46,7 +47,6 @@ from questions.tally import (
     YearFacts,
     bare_counts,
     bare_sets,
-    raw_rows,
     status_sets,
     year_facts,
 )

@@ -13,8 +13,6 @@ Only over the archive as it stands now (the cells); `covered` says for which yea
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -39,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from archive.cells import NONE
 from archive.clock import day_end
+from archive.db import raw_cursor, raw_rows
 from archive.models import Publisher, ReportCell, UtcDateTime
 from questions.deadlines import DeadlineRules
 from questions.evidence import Searches, searches
@@ -218,25 +217,6 @@ def counts(
             if key is not None:
                 tallies[base + key // _YEAR][COUNTED[key % _YEAR]] += n
     return tallies
-
-
-def raw_rows(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
-    """The driver's own rows of a statement whose columns need no conversion: at 100,000 rows
-    SQLAlchemy's Row objects cost several times what the query does."""
-    with raw_cursor(session, stmt, params) as cursor:
-        return cursor.fetchall()
-
-
-@contextmanager
-def raw_cursor(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> Iterator[Any]:
-    """The driver's cursor over `raw_rows`, to read a row at a time: a row dropped as soon as it
-    is read is freed at once, where a list of 100,000 rows is walked by every garbage collection
-    that runs while it is alive."""
-    result = session.connection().execute(stmt, params)
-    try:
-        yield result.cursor
-    finally:
-        result.close()
 
 
 # SQLite's limit on the arms of a compound statement is 500.

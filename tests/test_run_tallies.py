@@ -9,7 +9,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, select, text, update
+from db_support import trigger_names
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from archive.db import session_scope
@@ -61,13 +62,7 @@ def run(engine: Engine, portal: str, status: str | None, at: datetime, blocked: 
 
 
 def test_the_triggers_exist_at_head(engine: Engine) -> None:
-    if engine.dialect.name == "sqlite":
-        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-    else:
-        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
-    with engine.connect() as conn:
-        names = set(conn.scalars(text(query)))
-    assert {"run_tallies_insert", "run_tallies_update"} <= names
+    assert {"run_tallies_insert", "run_tallies_update"} <= trigger_names(engine)
 
 
 def test_the_tallies_follow_every_write(engine: Engine) -> None:

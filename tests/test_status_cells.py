@@ -12,6 +12,7 @@ import string
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from db_support import trigger_names
 from questions_fixtures import History, history_of
 from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.orm import Session
@@ -82,12 +83,7 @@ def cells(engine: Engine, year: int) -> dict[str, tuple[str, int]]:
 
 
 def test_the_triggers_exist_at_head(engine: Engine) -> None:
-    if engine.dialect.name == "sqlite":
-        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-    else:
-        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
-    with engine.connect() as conn:
-        names = set(conn.scalars(text(query)))
+    names = trigger_names(engine)
     assert {n for n in names if n.startswith("report_cells_")} >= {
         "report_cells_doc_insert",
         "report_cells_doc_update",

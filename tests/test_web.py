@@ -234,6 +234,7 @@ def test_start_up_opens_the_connection_before_the_first_request(
         "SELECT count(*) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid()"
     )
+
     def connected() -> int:  # a transaction of its own: the activity view is read once in each
         with probe.connect() as conn:
             return int(conn.execute(others).scalar() or 0)
