@@ -19,6 +19,7 @@ from typing import Any
 import scrapy
 from scrapy.crawler import CrawlerProcess
 
+from archive.clock import log_in_shanghai
 from crawler.worker import GC_THRESHOLDS
 
 
@@ -61,6 +62,7 @@ def main() -> None:
         split()
         return
     settings, requests = json.loads(sys.stdin.read())
+    log_in_shanghai()  # the crawl's LOG_DATEFORMAT says +08:00: stamp the lines so, as it does
     Bare.requests = [(url, headers) for url, headers in requests]
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(Bare)
