@@ -115,18 +115,9 @@ def measure(url: str, label: str, publishers: int, repeat: int, colds: int) -> N
     cold = f"cold wall: median / slowest of {colds}"
     print(f"{'view':19} {'KB':>4}   {cold:37} {'cold CPU':>8}   warm (best of {repeat})")
     for name, path in views():
+        command = [sys.executable, __file__, "--one", path, "--url", url, "--repeat", str(repeat)]
         samples = []
         for _ in range(colds):
-            command = [
-                sys.executable,
-                __file__,
-                "--one",
-                path,
-                "--url",
-                url,
-                "--repeat",
-                str(repeat),
-            ]
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 print(f"{name:19} failed: {done.stderr.strip().splitlines()[-1:]}")

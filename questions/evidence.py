@@ -156,10 +156,9 @@ def _tallied(session: Session, wanted: set[str], ends: list[date]) -> dict[str, 
             groups.setdefault(portal, []).append(
                 _Group(status, blocked, runs, first, last, last_id, None)
             )
+    cuts = [day_end(d) for d in ends]
     unclean_since = [
-        portal
-        for portal, found in groups.items()
-        if any(not _clean_since(found, day_end(d)) for d in ends)
+        portal for portal, found in groups.items() if any(not _clean_since(found, c) for c in cuts)
     ]
     if unclean_since:
         counted = _counted(session, set(unclean_since), ends, None, unclean_only=True)

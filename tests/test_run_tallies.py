@@ -13,6 +13,7 @@ from db_support import trigger_names
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from archive.clock import utc
 from archive.db import session_scope
 from archive.models import CrawlRun, RunTally
 from archive.runs import finish_run, start_run
@@ -47,10 +48,8 @@ def recount(engine: Engine) -> dict[tuple[str, str, int], tuple[object, ...]]:
         return found
 
 
-def _utc(value: object) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value.astimezone(UTC) if isinstance(value, datetime) else None
-    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+def _utc(value: datetime | str | None) -> datetime | None:
+    return None if value is None else utc(value)
 
 
 def run(engine: Engine, portal: str, status: str | None, at: datetime, blocked: int = 0) -> int:

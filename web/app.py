@@ -317,7 +317,6 @@ def _warm(engine: Engine) -> None:
             fingerprint(session)
             for column in (ReportYear.year, ReportCell.year, RunTally.portal):
                 session.execute(select(column).limit(1)).all()
-            session.rollback()
     except SQLAlchemyError as exc:
         _log.info("start-up could not read the archive yet: %s", str(exc).splitlines()[0])
 
